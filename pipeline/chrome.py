@@ -1,0 +1,56 @@
+"""Chrome removal over text blocks, by the rules in `rules/chrome.toml`."""
+
+from __future__ import annotations
+
+from .models import Block, Removed
+from .rules import Rule, rules
+
+
+def _tidy(text: str) -> str:
+    return text.strip(" \t\u3000,，;；")
+
+
+def apply_rule(rule: Rule, text: str) -> tuple[str, str]:
+    """Apply one rule to a text; returns (kept text, removed text)."""
+    if rule.kind == "line":
+        if len(text) <= rule.max_len and rule.pattern.search(text):
+            return "", text
+        return text, ""
+    removed: list[str] = []
+
+    def cut(match: object) -> str:
+        removed.append(match.group(0))  # type: ignore[attr-defined]
+        return ""
+
+    kept = rule.pattern.sub(cut, text)
+    return (_tidy(kept), "".join(removed)) if removed else (text, "")
+
+
+def clean_text(text: str, skip: frozenset[str] = frozenset()) -> tuple[str, list[Removed]]:
+    """Run every chrome rule over one block's text."""
+    removed: list[Removed] = []
+    for rule in rules("chrome"):
+        if rule.name in skip or not text:
+            continue
+        text, gone = apply_rule(rule, text)
+        if gone:
+            removed.append(Removed(gone.strip(), rule.name))
+    return text, removed
+
+
+def clean_blocks(blocks: list[Block]) -> tuple[list[Block], list[Removed]]:
+    """Drop chrome blocks and cut chrome sentences; every removal is recorded."""
+    kept: list[Block] = []
+    removed: list[Removed] = []
+    for block in blocks:
+        text, gone = clean_text(block.text)
+        removed.extend(gone)
+        if text:
+            kept.append(block if text == block.text else Block(block.kind, text, block.level, block.bold))
+    return kept, removed
+
+
+def is_chrome(text: str) -> bool:
+    """True when a rule would remove the whole text."""
+    kept, _ = clean_text(text)
+    return not kept

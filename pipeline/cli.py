@@ -1,0 +1,132 @@
+"""The `pipeline` command: a thin click layer over the library; no logic lives here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from .errors import ConfigError, PipelineError
+
+DEFAULT_DB = "output/essays.db"
+
+
+def fail(exc: PipelineError) -> NoReturn:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def db_option(f: Any) -> Any:
+    return click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+                        help="SQLite database file.")(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="essay-pipeline")
+def main() -> None:
+    """Scrape article and model-essay pages into clean records in SQLite.
+
+    \b
+    Examples:
+      pipeline import fixtures/seed/                      # files and folders
+      pipeline import https://example.org/a/1.html        # URLs
+      pipeline extract page.html --json                   # print records, store nothing
+      pipeline demo                                       # bundled demo, no internet
+    """
+
+
+@main.command("import")
+@click.argument("sources", nargs=-1, required=True)
+@db_option
+@click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for each URL.")
+def import_cmd(sources: tuple[str, ...], db: str, timeout: float) -> None:
+    """Import pages: HTML files, text dumps, folders (recursive) and http(s) URLs.
+
+    \b
+    Examples:
+      pipeline import fixtures/seed/
+      pipeline import page.html dump.txt https://example.org/essay.html --db my.db
+
+    Exit status: 0 all imported, 1 some pages failed (see pages.error), 2 usage error.
+    """
+    from .importer import import_sources
+
+    show = sys.stderr.isatty()
+
+    def progress(ref: str, error: str) -> None:
+        if error:
+            click.echo(f"failed: {ref}: {error}", err=True)
+        elif show:
+            click.echo(f"ok: {ref}", err=True)
+
+    try:
+        stats = import_sources(list(sources), db, on_page=progress, timeout=timeout)
+    except PipelineError as exc:
+        fail(exc)
+    click.echo(
+        f"imported {stats.pages_fetched} pages, {stats.essays_added} essays added, {stats.essays_updated} updated, "
+        f"{stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}",
+        err=True,
+    )
+    sys.exit(1 if stats.pages_failed else 0)
+
+
+@main.command("extract")
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True, help="Print the page and its essays as JSON (the default).")
+@click.option("--explain", is_flag=True, help="Also print what was removed and by which rule.")
+def extract_cmd(source: str, as_json: bool, explain: bool) -> None:
+    """Print the records of one page (file or URL) without storing them.
+
+    \b
+    Examples:
+      pipeline extract fixtures/seed/000_a2624caf89aaf6c8.txt --json
+      pipeline extract page.html --explain
+    """
+    from .fetch import make_client
+    from .importer import Source, expand, iter_results
+    from .jobs import to_json
+
+    try:
+        sources: list[Source] = expand([source])
+    except PipelineError as exc:
+        fail(exc)
+    with make_client() as client:
+        _, result, _, _, _, error = next(iter_results(sources[:1], client))
+    if result is None:
+        click.echo(f"error: {source}: {error}", err=True)
+        sys.exit(1)
+    data = to_json(result)
+    if explain:
+        data["removed"] = [{"rule": r.rule, "text": r.text} for r in (*result.page.removed, *result.removed)]
+    click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+    if explain:
+        for r in (*result.page.removed, *result.removed):
+            click.echo(f"removed [{r.rule}] {r.text[:120]}", err=True)
+    sys.exit(1 if result.page.error else 0)
+
+
+@main.command("demo")
+@db_option
+def demo_cmd(db: str) -> None:
+    """Import the bundled fixtures into the database (no internet needed)."""
+    from .importer import import_sources
+
+    root = Path(__file__).resolve().parent.parent / "fixtures"
+    targets = [str(root / "seed"), str(root / "corpus" / "fanwen")]
+    try:
+        stats = import_sources(targets, db)
+    except PipelineError as exc:
+        fail(exc)
+    click.echo(
+        f"demo: {stats.pages_fetched} pages, {stats.essays_added} essays added, {stats.essays_updated} updated, "
+        f"{stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}",
+        err=True,
+    )
+    click.echo(f"browse it: datasette {db}   (or: sqlite-utils tables {db} --counts)", err=True)
+
+
+__all__ = ["main", "ConfigError"]

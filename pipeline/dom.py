@@ -1,0 +1,107 @@
+"""HTML parsing and tree cleaning with lxml."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from lxml import etree, html
+
+from .errors import ExtractError
+from .rules import load
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
+
+
+@cache
+def drop_tags() -> frozenset[str]:
+    return frozenset(load("html")["drop_tags"])
+
+
+@cache
+def drop_hint() -> re.Pattern[str]:
+    return re.compile(load("html")["drop_hint"], re.I)
+
+
+@cache
+def content_words() -> re.Pattern[str]:
+    return re.compile(load("html")["content_words"], re.I)
+
+
+def chrome_hinted(el: html.HtmlElement) -> bool:
+    """True when a class/id token names chrome (and none names content)."""
+    pattern, good = drop_hint(), content_words()
+    for token in hint(el).split():
+        if pattern.search(token) and not good.search(token):
+            return True
+    return False
+
+
+def parse(text: str) -> html.HtmlElement:
+    """Parse an HTML document; raises ExtractError when nothing parses."""
+    text = _XML_DECL.sub("", text, count=1).replace("\x00", "")
+    if not text.strip():
+        raise ExtractError("empty page")
+    parser = html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, recover=True)
+    try:
+        root = html.document_fromstring(text, parser=parser)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractError(f"unparseable HTML: {exc}") from None
+    if root is None:
+        raise ExtractError("unparseable HTML")
+    return root
+
+
+def hint(el: html.HtmlElement) -> str:
+    """The element's class and id, joined, for hint matching."""
+    return f"{el.get('class') or ''} {el.get('id') or ''}".strip()
+
+
+def is_hidden(el: html.HtmlElement) -> bool:
+    style = el.get("style")
+    if style and _HIDDEN_STYLE.search(style):
+        return True
+    return el.get("hidden") is not None or el.get("aria-hidden") == "true"
+
+
+def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> None:
+    """Remove scripts, forms, hidden nodes and (optionally) elements hinted as chrome, in place."""
+    tags = drop_tags()
+    doomed = []
+    hinted = []
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            doomed.append(el)
+        elif tag in tags or is_hidden(el):
+            doomed.append(el)
+        elif drop_by_hint and tag not in ("html", "body") and (el.get("class") or el.get("id")) and chrome_hinted(el):
+            hinted.append(el)
+    for el in doomed:
+        remove(el)
+    if hinted:
+        total = len(text_of(root))
+        for el in hinted:
+            if el.getparent() is not None and len(text_of(el)) * 2 < total:
+                remove(el)
+
+
+def text_of(el: html.HtmlElement) -> str:
+    """All text below an element, whitespace squeezed out."""
+    return "".join("".join(el.itertext()).split())
+
+
+def remove(el: html.HtmlElement) -> None:
+    """Remove an element but keep its tail text."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail and tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)

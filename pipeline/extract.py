@@ -1,0 +1,115 @@
+"""Front ends to a `Page`: HTML through lxml, text dumps through `textpage`."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from lxml import html
+
+from . import content, dom, metadata
+from .chrome import clean_blocks
+from .clean import clean_line
+from .errors import ExtractError
+from .models import Block, Page
+from .rules import load
+from .textpage import extract_text
+
+_HTML_SNIFF = re.compile(r"<\s*(html|head|body|div|p|table|meta|title|article|section|span|br|h[1-6])\b", re.I)
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(_HTML_SNIFF.search(text[:4096]))
+
+
+def extract(text: str, url: str = "", encoding: str = "") -> Page:
+    """Any page text to a `Page`; raises ExtractError when nothing can be made of it."""
+    if looks_like_html(text):
+        return extract_html(text, url, encoding)
+    return extract_text(text, url, encoding)
+
+
+def _links(root: html.HtmlElement, url: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    cfg = load("links")
+    next_re = re.compile(cfg["next_text"], re.I)
+    links: list[str] = []
+    nexts: list[str] = []
+    seen: set[str] = set()
+    for a in root.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "mailto:", "#", "tel:")):
+            continue
+        absolute = urljoin(url, href) if url else href
+        absolute = absolute.split("#", 1)[0]
+        if absolute not in seen:
+            seen.add(absolute)
+            links.append(absolute)
+        text = clean_line(a.text_content())
+        if (a.get("rel") or "").lower() == "next" or next_re.match(text):
+            if absolute not in nexts:
+                nexts.append(absolute)
+    for link in root.iter("link"):
+        if (link.get("rel") or "").lower() == "next" and link.get("href"):
+            absolute = urljoin(url, link.get("href") or "")
+            if absolute not in nexts:
+                nexts.append(absolute)
+    return tuple(links), tuple(nexts)
+
+
+def _head_text(root: html.HtmlElement, title: str) -> str:
+    """Text around the title, where 'site + date' and 发布时间 lines live."""
+    body = root.find("body")
+    text = " ".join((body if body is not None else root).itertext())
+    text = re.sub(r"\s+", " ", text)
+    at = text.find(title[:20]) if title else -1
+    if at >= 0:
+        return text[at : at + 400]
+    return text[:3000]
+
+
+def extract_html(text: str, url: str = "", encoding: str = "") -> Page:
+    """An HTML page to a `Page`: metadata from the whole tree, blocks from the main content."""
+    root = dom.parse(text)
+    metas, ld = metadata.metas_and_ld(root)
+    title = metadata.title_of(root, metas, ld)
+    crumbs = metadata.breadcrumb_of(root, title, ld)
+    links, next_pages = _links(root, url)
+    dom.strip_chrome(root)
+    head = _head_text(root, title)
+    published = metadata.published_of(root, metas, ld, head)
+    author, source = metadata.author_source(head)
+    node = content.best_node(root)
+    blocks = content.blocks_of(node)
+    if blocks and title and blocks[0].kind == "heading" and metadata.cut_title(blocks[0].text) and _same(blocks[0].text, title):
+        blocks = blocks[1:]
+    blocks, removed = clean_blocks(blocks)
+    if not blocks:
+        raise ExtractError("no main content found")
+    return Page(
+        url=url,
+        title=title,
+        site=metadata.site_of(url, metas),
+        published=published,
+        breadcrumb=tuple(crumbs),
+        summary=metadata.summary_of(metas),
+        author=author,
+        source=source,
+        blocks=tuple(blocks),
+        links=links,
+        next_pages=tuple(n for n in next_pages if _same_site(n, url)),
+        removed=tuple(removed),
+        encoding=encoding,
+    )
+
+
+def _same(a: str, b: str) -> bool:
+    return re.sub(r"\s+", "", a) == re.sub(r"\s+", "", b)
+
+
+def _same_site(link: str, url: str) -> bool:
+    if not url or "://" not in url:
+        return True
+    return urlsplit(link).netloc == urlsplit(url).netloc
+
+
+__all__ = ["Block", "extract", "extract_html", "extract_text", "looks_like_html"]

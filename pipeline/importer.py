@@ -1,0 +1,159 @@
+"""One-off imports: files, folders and URLs into the database."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import httpx
+
+from . import store
+from .encoding import decode
+from .errors import ConfigError, ExtractError, FetchError
+from .extract import extract
+from .fetch import fetch, make_client
+from .jobs import join_parts, process
+from .models import Result, RunStats
+
+PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml", ".txt", ".text", ".php", ".asp", ".aspx", ".jsp")
+MAX_PARTS = 20
+
+
+@dataclass(frozen=True)
+class Source:
+    """One thing to import: a local file or a URL."""
+
+    ref: str  # the file path or URL as given
+    url: str  # the key stored in pages.url
+
+    @property
+    def is_url(self) -> bool:
+        return self.ref.startswith(("http://", "https://"))
+
+
+def expand(refs: list[str]) -> list[Source]:
+    """Turn paths, folders and URLs into sources; raises ConfigError for missing paths or empty folders."""
+    out: list[Source] = []
+    for ref in refs:
+        if ref.startswith(("http://", "https://")):
+            out.append(Source(ref, ref))
+            continue
+        path = Path(ref)
+        if not path.exists():
+            raise ConfigError(f"no such file or folder: {ref}")
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in PAGE_SUFFIXES)
+            if not files:
+                raise ConfigError(f"no pages (*.html, *.txt) in folder: {ref}")
+            out.extend(Source(str(p), p.resolve().as_uri()) for p in files)
+        else:
+            out.append(Source(str(path), path.resolve().as_uri()))
+    return out
+
+
+def read_file(path: Path) -> tuple[bytes, str, str]:
+    """(bytes, text, codec) of a local page; raises ExtractError for empty or binary files."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise ExtractError("empty file")
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ExtractError("binary file, not a page")
+    text, codec = decode(data)
+    if text.count("\ufffd") > max(20, len(text) // 50):
+        raise ExtractError("binary file, not a page")
+    return data, text, codec
+
+
+def _fetch_info(fetched_status: int, final_url: str, headers: dict[str, str], body: bytes) -> dict[str, object]:
+    return {
+        "status": fetched_status, "final_url": final_url, "etag": headers.get("etag"),
+        "last_modified": headers.get("last-modified"), "content_sha1": hashlib.sha1(body).hexdigest(),
+    }
+
+
+def process_url(url: str, client: httpx.Client, max_parts: int = MAX_PARTS) -> tuple[Result, dict[str, object], bytes, str]:
+    """Fetch a URL (and the further parts of a multi-page article) and process it."""
+    fetched = fetch(url, client)
+    result = process(fetched.text, url, fetched.encoding)
+    info = _fetch_info(fetched.status, fetched.final_url, fetched.headers, fetched.content)
+    parts: list[Result] = []
+    seen = {url, fetched.final_url}
+    next_urls = list(result.page.next_pages)
+    stop_reason = ""
+    while next_urls and not result.page.error:
+        nxt = next_urls[0]
+        if nxt in seen:
+            break
+        if len(parts) + 1 >= max_parts:
+            stop_reason = f"stopped after {max_parts} parts"
+            break
+        seen.add(nxt)
+        try:
+            part_fetched = fetch(nxt, client)
+        except FetchError as exc:
+            stop_reason = f"part {nxt} failed: {exc}"
+            break
+        try:
+            part_page = extract(part_fetched.text, nxt, part_fetched.encoding)
+        except ExtractError as exc:
+            stop_reason = f"part {nxt} failed: {exc}"
+            break
+        parts.append(Result(page=part_page, essays=()))
+        next_urls = [u for u in part_page.next_pages if u not in seen]
+    if parts:
+        result = join_parts(result, parts)
+    if stop_reason:
+        result = replace(result, incomplete=(result.incomplete + "; " if result.incomplete else "") + stop_reason)
+    return result, info, fetched.content, fetched.headers.get("content-type", "")
+
+
+def iter_results(sources: list[Source], client: httpx.Client) -> Iterator[tuple[Source, Result | None, dict[str, object], bytes, str, str]]:
+    """(source, result or None, fetch info, raw bytes, content type, error) for each source."""
+    for source in sources:
+        try:
+            if source.is_url:
+                result, info, raw, ctype = process_url(source.url, client)
+            else:
+                raw, text, codec = read_file(Path(source.ref))
+                result = process(text, source.url, codec)
+                info, ctype = _fetch_info(0, source.url, {}, raw), ""
+                info["status"] = None
+        except (FetchError, ExtractError, OSError) as exc:
+            yield source, None, {}, b"", "", str(exc) or type(exc).__name__
+            continue
+        yield source, result, info, raw, ctype, result.page.error
+
+
+def import_sources(
+    refs: list[str], db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
+    transport: httpx.BaseTransport | None = None, timeout: float = 20.0,
+) -> RunStats:
+    """Import pages into the database; each page in its own transaction. Never raises for one bad page."""
+    started = time.perf_counter()
+    sources = expand(refs)
+    db = store.open_db(db_path)
+    stats = RunStats(kind="import")
+    run_id = store.start_run(db, "import", {"sources": refs})
+    with make_client(timeout=timeout, transport=transport) as client:
+        for source, result, info, raw, ctype, error in iter_results(sources, client):
+            if result is None or error:
+                stats.pages_failed += 1
+                stats.failures.append(f"{source.ref}: {error}")
+                if result is not None:
+                    store.save_result(db, result, run_id, info, (raw, ctype) if raw else None)
+                else:
+                    store.record_failure(db, source.url, error, run_id)
+            else:
+                stats.pages_fetched += 1
+                added, updated = store.save_result(db, result, run_id, info, (raw, ctype))
+                stats.essays_added += added
+                stats.essays_updated += updated
+            if on_page:
+                on_page(source.ref, error)
+    stats.seconds = store.elapsed(started)
+    store.finish_run(db, run_id, stats, "failed" if stats.pages_failed and not stats.pages_fetched else ("partial" if stats.pages_failed else "ok"))
+    db.conn.close()
+    return stats

@@ -1,0 +1,247 @@
+"""Page metadata from HTML: title, published date, breadcrumb, site, summary, author, source."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml import html
+
+from .clean import clean_line
+from .rules import load
+
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+
+
+@cache
+def _re(key: str) -> re.Pattern[str]:
+    return re.compile(load(key.split(".")[0])[key.split(".")[1]], re.I)
+
+
+@cache
+def _res(key: str) -> tuple[re.Pattern[str], ...]:
+    name, field = key.split(".")
+    return tuple(re.compile(p, re.I) for p in load(name)[field])
+
+
+def _iso(y: int, m: int, d: int, hh: str | None = None, mm: str | None = None) -> str:
+    try:
+        day = date(y, m, d)
+    except ValueError:
+        return ""
+    if not 1990 <= y <= 2100:
+        return ""
+    if hh is not None and mm is not None and int(hh) < 24 and int(mm) < 60:
+        return f"{day.isoformat()}T{int(hh):02d}:{int(mm):02d}"
+    return day.isoformat()
+
+
+def find_date(text: str, with_time: bool = False) -> str:
+    """The first plausible date in a text, as ISO 8601 (YYYY-MM-DD or YYYY-MM-DDTHH:MM)."""
+    best: tuple[int, str] | None = None
+    for pattern in _res("metadata.date_patterns"):
+        m = pattern.search(text)
+        if m and (best is None or m.start() < best[0]):
+            iso = _iso(int(m["y"]), int(m["m"]), int(m["d"]), m["H"] if with_time else None, m["M"] if with_time else None)
+            if iso:
+                best = (m.start(), iso)
+    for pattern in _res("metadata.date_patterns_en"):
+        m = pattern.search(text)
+        if m and (best is None or m.start() < best[0]):
+            iso = _iso(int(m["y"]), _MONTHS[m["mon"].lower()[:3]], int(m["d"]))
+            if iso:
+                best = (m.start(), iso)
+    return best[1] if best else ""
+
+
+def _jsonld(root: html.HtmlElement) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for script in root.iter("script"):
+        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
+            continue
+        try:
+            data = json.loads(script.text.strip().rstrip(";"))
+        except ValueError:
+            continue
+        stack = [data]
+        while stack and len(out) < 50:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                out.append(item)
+                if "@graph" in item:
+                    stack.append(item["@graph"])
+    return out
+
+
+def _metas(root: html.HtmlElement) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for meta in root.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
+        value = (meta.get("content") or "").strip()
+        if key and value and key not in found:
+            found[key] = value
+    return found
+
+
+def cut_title(raw: str) -> str:
+    """A <title> without its '_栏目_站名' or ' - Site' suffix."""
+    parts = [p for p in re.split(load("html")["title_separators"], raw.strip()) if p.strip()]
+    if not parts:
+        return raw.strip()
+    return max(parts[:2], key=len) if len(parts) > 1 and len(parts[0]) < 6 else parts[0]
+
+
+def title_of(root: html.HtmlElement, metas: dict[str, str], ld: list[dict[str, Any]]) -> str:
+    """The page's own heading: h1 when it agrees with <title>/og:title, else the best of those."""
+    raw_title = clean_line(root.findtext(".//title") or "")
+    og = clean_line(metas.get("og:title", ""))
+    headline = next((clean_line(str(d["headline"])) for d in ld if isinstance(d.get("headline"), str)), "")
+    refs = [t for t in (raw_title, og, headline) if t]
+    h1s = [clean_line(h.text_content()) for h in root.iter("h1")]
+    h1s = [h for h in h1s if 2 <= len(h) <= 200]
+    for h in h1s:
+        if any(_squash(h) in _squash(r) or _squash(r) in _squash(h) for r in refs):
+            return h
+    if headline:
+        return headline
+    if og:
+        return cut_title(og)
+    if h1s and not raw_title:
+        return h1s[0]
+    for level in ("h2", "h3"):
+        for h in root.iter(level):
+            text = clean_line(h.text_content())
+            if text and _squash(text) in _squash(raw_title):
+                return text
+    return cut_title(raw_title) if raw_title else (h1s[0] if h1s else "")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+def published_of(root: html.HtmlElement, metas: dict[str, str], ld: list[dict[str, Any]], head_text: str) -> str:
+    """The publication date: JSON-LD, meta tags, <time>, then the text near the title."""
+    for d in ld:
+        for key in ("datePublished", "dateCreated", "uploadDate"):
+            if isinstance(d.get(key), str) and (iso := find_date(d[key])):
+                return iso
+    for key in load("metadata")["date_meta"]:
+        if key in metas and (iso := find_date(metas[key])):
+            return iso
+    for t in root.iter("time"):
+        for value in (t.get("datetime") or "", t.text_content()):
+            if iso := find_date(value):
+                return iso
+    return find_date(head_text)
+
+
+def crumbs_from_text(text: str, title: str = "") -> list[str]:
+    """Split a breadcrumb line into crumbs, without the label, home, the page's title or 正文."""
+    cfg = load("html")
+    text = re.sub(cfg["crumb_label"], "", text, flags=re.I)
+    parts = [clean_line(p) for p in re.split(cfg["crumb_separators"], text)]
+    home = {h.lower() for h in cfg["crumb_home"]}
+    current = set(cfg["crumb_current"])
+    squashed_title = _squash(title)
+    out = []
+    for p in parts:
+        if not p or p.lower() in home or p in current:
+            continue
+        if squashed_title and (_squash(p) == squashed_title or (len(p) > 8 and _squash(p) in squashed_title)):
+            continue
+        out.append(p)
+    return out
+
+
+def breadcrumb_of(root: html.HtmlElement, title: str, ld: list[dict[str, Any]]) -> list[str]:
+    """The category path of the page, from a trail on the page or JSON-LD BreadcrumbList."""
+    cfg = load("html")
+    hint_re = re.compile(cfg["crumb_hint"], re.I)
+    label_re = re.compile(cfg["crumb_label"], re.I)
+    sep_re = re.compile(cfg["crumb_separators"])
+    candidates: list[html.HtmlElement] = []
+    for el in root.iter("div", "p", "span", "nav", "ol", "ul", "section", "td", "li", "header"):
+        h = f"{el.get('class') or ''} {el.get('id') or ''} {el.get('aria-label') or ''}"
+        text = clean_line(el.text_content())
+        if not text or len(text) > 200:
+            continue
+        if label_re.match(text) or (hint_re.search(h) and (len(el.findall(".//a")) >= 1)):
+            candidates.append(el)
+    for el in candidates:
+        text = _crumb_text(el)
+        if not (label_re.match(text) or sep_re.search(text) or el.tag in ("ol", "ul", "nav")):
+            continue
+        crumbs = crumbs_from_text(text, title)
+        if crumbs and len(crumbs) <= 8:
+            return crumbs
+    for d in ld:
+        if d.get("@type") == "BreadcrumbList" and isinstance(d.get("itemListElement"), list):
+            names = []
+            for item in d["itemListElement"]:
+                if isinstance(item, dict):
+                    name = item.get("name") or (item.get("item") or {}).get("name") if isinstance(item.get("item"), dict) else item.get("name")
+                    if isinstance(name, str):
+                        names.append(name)
+            crumbs = crumbs_from_text(" > ".join(names), title)
+            if crumbs:
+                return crumbs
+    return []
+
+
+def _crumb_text(el: html.HtmlElement) -> str:
+    if el.tag in ("ol", "ul"):
+        return " > ".join(clean_line(li.text_content()) for li in el.iter("li"))
+    return clean_line(el.text_content())
+
+
+def site_of(url: str, metas: dict[str, str]) -> str:
+    host = urlsplit(url).hostname if url and "://" in url else ""
+    return host or ""
+
+
+def summary_of(metas: dict[str, str]) -> str:
+    return clean_line(metas.get("description") or metas.get("og:description") or "")
+
+
+def author_source(text: str) -> tuple[str, str]:
+    a = _re("metadata.author_pattern").search(text)
+    s = _re("metadata.source_pattern").search(text)
+    return (a["v"] if a else "", s["v"] if s else "")
+
+
+def metas_and_ld(root: html.HtmlElement) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    return _metas(root), _jsonld(root)
+
+
+def count_claim(title: str) -> tuple[str, int | None]:
+    """Split a title's count claim off: '感恩父母演讲稿（通用3篇）' -> ('感恩父母演讲稿', 3)."""
+    m = _re("metadata.count_claim").search(title)
+    if not m:
+        return title, None
+    return title[: m.start()].strip(), cn_number(m["n"])
+
+
+_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def cn_number(text: str) -> int | None:
+    """'3' -> 3, '十二' -> 12, '五' -> 5; None when not a number."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    if not text or any(ch not in _CN_DIGITS and ch != "十" for ch in text):
+        return None
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
+    value = 0
+    for ch in text:
+        value = value * 10 + _CN_DIGITS[ch]
+    return value

@@ -1,0 +1,65 @@
+"""Page -> essays: split, clean, hash; the count a title claims is checked, never invented."""
+
+from __future__ import annotations
+
+from .chrome import clean_text
+from .clean import clean_line, join_paragraphs, script
+from .dedupe import text_sha1
+from .metadata import count_claim
+from .models import Essay, Page, Removed, Result
+from .split import split_blocks
+
+
+def _clean_paragraphs(paragraphs: tuple[str, ...]) -> tuple[list[str], list[Removed]]:
+    kept: list[str] = []
+    removed: list[Removed] = []
+    for p in paragraphs:
+        text, gone = clean_text(p)
+        removed.extend(gone)
+        if text:
+            kept.append(text)
+    return kept, removed
+
+
+def normalize(page: Page) -> Result:
+    """Split a page into clean essays; a page with no essay text gives no essay and a reason."""
+    _, claimed = count_claim(page.title)
+    split = split_blocks(list(page.blocks), page.title)
+    removed: list[Removed] = []
+    essays: list[Essay] = []
+    for section in split.sections:
+        paragraphs, gone = _clean_paragraphs(section.paragraphs)
+        removed.extend(gone)
+        text = join_paragraphs(paragraphs)
+        if not text:
+            continue
+        essays.append(
+            Essay(
+                page_url=page.url,
+                position=len(essays) + 1,
+                title=clean_line(section.title) or page.title,
+                text=text,
+                text_sha1=text_sha1(text),
+                script=script(text),
+            )
+        )
+    summary = page.summary
+    preface = join_paragraphs(split.preface)
+    if preface and split.form != "single":
+        summary = preface
+    incomplete = ""
+    if claimed is not None and len(essays) < claimed:
+        paywall = next((r.text for r in (*page.removed, *removed) if r.rule == "paywall"), "")
+        incomplete = f"title claims {claimed} essays, the page shows {len(essays)}" + (f" ({paywall})" if paywall else "")
+    page_out = Page(**{**page.__dict__, "summary": summary})
+    error = "" if essays else "no essay text on the page"
+    if error:
+        page_out = Page(**{**page_out.__dict__, "error": error})
+    return Result(
+        page=page_out,
+        essays=tuple(essays),
+        expected_count=claimed,
+        incomplete=incomplete,
+        removed=tuple(removed),
+        split_form=split.form,
+    )

@@ -1,0 +1,170 @@
+"""Split a page's blocks into essays, by the heading forms in `rules/split.toml`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from .metadata import cn_number, count_claim
+from .models import Block
+from .rules import Rule, load, rules
+
+_END_PUNCT = re.compile(r"[。！？!?；;，,]$")
+
+
+@dataclass(frozen=True)
+class Section:
+    """One essay's heading title and its paragraphs."""
+
+    title: str
+    paragraphs: tuple[str, ...]
+
+
+@dataclass
+class Split:
+    """The result of splitting: text before the first essay, the essays, and the form used."""
+
+    preface: list[str] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    form: str = ""
+
+
+@cache
+def _compiled() -> tuple[tuple[Rule, re.Pattern[str]], ...]:
+    ordinal = load("split")["ordinal"]
+    return tuple((r, re.compile(r.pattern.pattern.replace("{N}", ordinal), re.I)) for r in rules("split"))
+
+
+@cache
+def _outline() -> re.Pattern[str]:
+    return re.compile(load("split")["outline"])
+
+
+@cache
+def _multi() -> re.Pattern[str]:
+    return re.compile(load("split")["multi_title"])
+
+
+def squash(text: str) -> str:
+    return re.sub(r"[\s\u3000《》<>\"“”'‘’]+", "", text).lower()
+
+
+def resembles(text: str, title: str) -> bool:
+    """True when a heading's text is, or nearly is, the page title."""
+    a, b = squash(text), squash(title)
+    if not a or not b:
+        return False
+    if a == b or (len(a) >= 4 and (a in b or b in a)):
+        return True
+    common = sum(1 for ch in set(a) if ch in b)
+    return common / max(len(set(a)), len(set(b))) >= 0.75
+
+
+def _heading_like(block: Block) -> bool:
+    text = block.text.strip()
+    limit = int(load("split")["max_heading_len"])
+    return 0 < len(text) <= limit and not _END_PUNCT.search(text)
+
+
+def match_marker(text: str, core: str) -> tuple[str, int, str] | None:
+    """(form, ordinal, own subtitle or '') when a line is an essay heading with an ordinal marker."""
+    for rule, pattern in _compiled():
+        m = pattern.match(text)
+        if not m:
+            continue
+        groups = m.groupdict()
+        n_raw = groups.get("n") or groups.get("n2")
+        t = (groups.get("t") or groups.get("t2") or "").strip(" ：:、.-—")
+        n = cn_number(n_raw or "")
+        if n is None:
+            continue
+        if rule.get("title") == "resembles":
+            if not resembles(t, core):
+                continue
+            return rule.name, n, ""
+        if t and _outline().match(t):
+            continue
+        return rule.name, n, "" if not t or resembles(t, core) else t
+    return None
+
+
+def _in_sequence(ordinals: list[int]) -> bool:
+    return bool(ordinals) and ordinals == list(range(ordinals[0], ordinals[0] + len(ordinals))) and ordinals[0] == 1
+
+
+def _cut(blocks: list[Block], heads: list[tuple[int, str]], form: str) -> Split:
+    out = Split(form=form)
+    out.preface = [b.text for b in blocks[: heads[0][0]]]
+    for k, (index, title) in enumerate(heads):
+        end = heads[k + 1][0] if k + 1 < len(heads) else len(blocks)
+        out.sections.append(Section(title, tuple(b.text for b in blocks[index + 1 : end])))
+    return out
+
+
+def _ordinal_split(blocks: list[Block], core: str) -> Split | None:
+    by_form: dict[str, list[tuple[int, int, str]]] = {}
+    for i, block in enumerate(blocks):
+        if not _heading_like(block):
+            continue
+        found = match_marker(block.text, core)
+        if found:
+            form, n, own = found
+            by_form.setdefault(form, []).append((i, n, own))
+    best: tuple[str, list[tuple[int, int, str]]] | None = None
+    for form, hits in by_form.items():
+        ordinals = [n for _, n, _ in hits]
+        if not _in_sequence(ordinals):
+            # keep the longest run 1..k in order
+            run: list[tuple[int, int, str]] = []
+            for hit in hits:
+                if hit[1] == len(run) + 1:
+                    run.append(hit)
+            hits = run
+        if hits and (best is None or len(hits) > len(best[1])):
+            best = (form, hits)
+    if best is None:
+        return None
+    form, hits = best
+    return _cut(blocks, [(i, own or core) for i, _, own in hits], form)
+
+
+def _repeated_title_split(blocks: list[Block], title: str, core: str) -> Split | None:
+    targets = {squash(title), squash(core)}
+    heads = [(i, core) for i, b in enumerate(blocks) if squash(b.text) in targets]
+    if not heads:
+        return None
+    return _cut(blocks, heads, "repeated_title")
+
+
+def _structural_split(blocks: list[Block], title: str, claimed: int | None) -> Split | None:
+    if not _multi().search(title):
+        return None
+    outline = _outline()
+    for kind in ("heading", "bold"):
+        heads = []
+        for i, b in enumerate(blocks):
+            is_kind = (b.kind == "heading" and b.level >= 2) if kind == "heading" else (b.kind == "paragraph" and b.bold)
+            if is_kind and _heading_like(b) and len(b.text) <= 40 and not outline.match(b.text) and not b.text.startswith("【"):
+                heads.append((i, b.text))
+        if len(heads) < 2 or (claimed is not None and len(heads) != claimed):
+            continue
+        split = _cut(blocks, heads, f"{kind}_subtitles")
+        if all(sum(len(p) for p in s.paragraphs) >= 80 for s in split.sections):
+            return split
+    return None
+
+
+def split_blocks(blocks: list[Block], title: str) -> Split:
+    """Find the essays on a page; a page with no clear essay headings stays one essay."""
+    core, claimed = count_claim(title)
+    core = core or title
+    for attempt in (
+        _ordinal_split(blocks, core),
+        _repeated_title_split(blocks, title, core),
+        _structural_split(blocks, title, claimed),
+    ):
+        if attempt is not None and any(s.paragraphs for s in attempt.sections):
+            attempt.sections = [s for s in attempt.sections if s.paragraphs]
+            return attempt
+    return Split(sections=[Section(core, tuple(b.text for b in blocks))] if blocks else [], form="single")

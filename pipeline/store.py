@@ -1,0 +1,166 @@
+"""SQLite storage with sqlite-utils: schema, idempotent upserts, runs."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .errors import StoreError
+from .models import Result, RunStats
+
+PAGES = {
+    "url": str, "final_url": str, "site": str, "status": int, "fetched_at": str, "etag": str,
+    "last_modified": str, "content_sha1": str, "encoding": str, "title": str, "published": str,
+    "breadcrumb": str, "category": str, "summary": str, "author": str, "source": str, "essay_count": int,
+    "expected_count": int, "incomplete": str, "split_form": str, "parts": str, "error": str, "run_id": int,
+}
+ESSAYS = {
+    "id": str, "page_url": str, "position": int, "title": str, "text": str, "chars": int, "text_sha1": str,
+    "duplicate_of": str, "site": str, "category": str, "published": str, "script": str,
+}
+RUNS = {
+    "id": int, "kind": str, "started": str, "finished": str, "config": str, "pages_fetched": int,
+    "pages_unchanged": int, "pages_failed": int, "essays_added": int, "essays_updated": int, "status": str,
+}
+RAW = {"url": str, "fetched_at": str, "content_type": str, "encoding": str, "body": bytes}
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def open_db(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating when needed) the database, in WAL mode, with the project's schema."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        db = sqlite_utils.Database(conn)
+        db.enable_wal()
+        ensure_schema(db)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"cannot open database {path}: {exc}") from None
+    return db
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create the tables and indexes that are missing; add columns that are missing."""
+    tables: list[tuple[str, dict[str, Any], str, dict[str, Any]]] = [
+        ("runs", RUNS, "id", {}),
+        ("pages", PAGES, "url", {}),
+        ("essays", ESSAYS, "id", {"foreign_keys": [("page_url", "pages", "url")]}),
+        ("raw", RAW, "url", {}),
+    ]
+    for name, columns, pk, extra in tables:
+        table = db.table(name)
+        if not table.exists():
+            table.create(columns, pk=pk, **extra)
+        else:
+            missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
+            for column, col_type in missing.items():
+                table.add_column(column, col_type)
+    db.table("essays").create_index(["page_url", "position"], if_not_exists=True)
+    db.table("essays").create_index(["text_sha1"], if_not_exists=True)
+    db.table("essays").create_index(["site"], if_not_exists=True)
+    db.table("pages").create_index(["run_id"], if_not_exists=True)
+
+
+def start_run(db: sqlite_utils.Database, kind: str, config: dict[str, Any]) -> int:
+    row = {"kind": kind, "started": now(), "config": json.dumps(config, ensure_ascii=False), "status": "running"}
+    with db.conn:
+        return int(db.table("runs").insert(row).last_pk or 0)
+
+
+def finish_run(db: sqlite_utils.Database, run_id: int, stats: RunStats, status: str) -> None:
+    with db.conn:
+        db.table("runs").update(run_id, {
+            "finished": now(), "pages_fetched": stats.pages_fetched, "pages_unchanged": stats.pages_unchanged,
+            "pages_failed": stats.pages_failed, "essays_added": stats.essays_added,
+            "essays_updated": stats.essays_updated, "status": status,
+        })
+
+
+def essay_id(page_url: str, position: int) -> str:
+    from .models import Essay
+
+    return Essay(page_url=page_url, position=position, title="", text="", text_sha1="").id
+
+
+def save_result(
+    db: sqlite_utils.Database, result: Result, run_id: int, fetch_info: dict[str, Any] | None = None,
+    raw: tuple[bytes, str] | None = None,
+) -> tuple[int, int]:
+    """Store a page and its essays in one transaction; returns (essays added, essays updated).
+
+    Re-saving a page replaces its essays: the same essays keep their ids, extra old ones go.
+    """
+    page = result.page
+    info = fetch_info or {}
+    added = updated = 0
+    with db.conn:
+        row = {
+            "url": page.url, "final_url": info.get("final_url", page.url), "site": page.site,
+            "status": info.get("status"), "fetched_at": info.get("fetched_at", now()), "etag": info.get("etag"),
+            "last_modified": info.get("last_modified"), "content_sha1": info.get("content_sha1"),
+            "encoding": page.encoding, "title": page.title, "published": page.published or None,
+            "breadcrumb": json.dumps(list(page.breadcrumb), ensure_ascii=False), "category": page.category,
+            "summary": page.summary, "author": page.author, "source": page.source,
+            "essay_count": len(result.essays), "expected_count": result.expected_count,
+            "incomplete": result.incomplete or None, "split_form": result.split_form,
+            "parts": json.dumps(list(page.parts)) if page.parts else None, "error": page.error or None,
+            "run_id": run_id,
+        }
+        db.table("pages").upsert(row, pk="url")
+        if raw is not None:
+            db.table("raw").upsert({"url": page.url, "fetched_at": row["fetched_at"], "content_type": raw[1],
+                              "encoding": page.encoding, "body": zlib.compress(raw[0], 6)}, pk="url")
+        old = {r["id"]: r["text_sha1"] for r in db.query("select id, text_sha1 from essays where page_url = ?", [page.url])}
+        keep = set()
+        for essay in result.essays:
+            keep.add(essay.id)
+            if essay.id not in old:
+                added += 1
+            elif old[essay.id] != essay.text_sha1:
+                updated += 1
+            dup = db.execute(
+                "select id from essays where text_sha1 = ? and id != ? and page_url != ? order by rowid limit 1",
+                [essay.text_sha1, essay.id, page.url],
+            ).fetchone()
+            db.table("essays").upsert({
+                "id": essay.id, "page_url": page.url, "position": essay.position, "title": essay.title,
+                "text": essay.text, "chars": essay.chars, "text_sha1": essay.text_sha1,
+                "duplicate_of": dup[0] if dup else None, "site": page.site, "category": page.category,
+                "published": page.published or None, "script": essay.script,
+            }, pk="id")
+        gone = [i for i in old if i not in keep]
+        if gone:
+            db.execute(f"delete from essays where id in ({','.join('?' * len(gone))})", gone)
+    return added, updated
+
+
+def record_failure(db: sqlite_utils.Database, url: str, error: str, run_id: int, status: int | None = None) -> None:
+    """A page that failed: its row says why; its stored essays (if any) stay as they were."""
+    with db.conn:
+        if db.table("pages").count_where("url = ?", [url]):
+            db.table("pages").update(url, {"error": error, "status": status, "run_id": run_id, "fetched_at": now()})
+        else:
+            db.table("pages").insert({"url": url, "error": error, "status": status, "run_id": run_id, "fetched_at": now(),
+                                "essay_count": 0})
+
+
+def raw_pages(db: sqlite_utils.Database) -> Any:
+    """Stored raw responses: (url, body bytes, content type)."""
+    for row in db.query("select url, content_type, body from raw order by url"):
+        yield row["url"], zlib.decompress(row["body"]), row["content_type"] or ""
+
+
+def elapsed(started: float) -> float:
+    return round(time.perf_counter() - started, 2)

@@ -1,0 +1,105 @@
+"""Shared fixtures: paths, and a real HTTP server on 127.0.0.1 that serves `fixtures/` and misbehaves on request."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+TYPES = {".html": "text/html", ".htm": "text/html", ".txt": "text/plain", ".json": "application/json",
+         ".png": "image/png", ".pdf": "application/pdf", ".toml": "text/plain"}
+
+
+class Routes:
+    """Per-test overrides: path -> (status, headers, body) or a callable taking the handler."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Any] = {}
+        self.hits: list[str] = []
+        self.lock = threading.Lock()
+
+    def set(self, path: str, status: int = 200, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.routes[path] = (status, headers or {}, body)
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Any
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:
+        routes: Routes = self.server.routes
+        with routes.lock:
+            routes.hits.append(self.path)
+        path = self.path.split("?", 1)[0]
+        route = routes.routes.get(path)
+        if callable(route):
+            route(self)
+            return
+        if route is not None:
+            status, headers, body = route
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            if "Content-Length" not in headers:
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        target = (self.server.root / path.lstrip("/")).resolve()
+        if not str(target).startswith(str(self.server.root)) or not target.is_file():
+            self.send_response(404)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", "9")
+            self.end_headers()
+            self.wfile.write(b"not found")
+            return
+        body = target.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", TYPES.get(target.suffix, "application/octet-stream"))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class Server:
+    def __init__(self, root: Path) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.root = root.resolve()  # type: ignore[attr-defined]
+        self.routes = Routes()
+        self.httpd.routes = self.routes  # type: ignore[attr-defined]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def url(self, path: str) -> str:
+        return self.base + "/" + path.lstrip("/")
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    srv = Server(FIXTURES)
+    yield srv
+    srv.close()
+
+
+def gold(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data

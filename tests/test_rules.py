@@ -1,0 +1,33 @@
+"""Every rule in pipeline/rules/*.toml takes its `match` examples and leaves its `keep` examples."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.chrome import apply_rule
+from pipeline.rules import Rule, rules
+from pipeline.split import match_marker
+
+CHROME = rules("chrome")
+
+
+@pytest.mark.parametrize("rule", CHROME, ids=lambda r: r.name)
+def test_chrome_rule_examples(rule: Rule) -> None:
+    assert rule.match, f"{rule.name} has no examples"
+    for example in rule.match:
+        kept, gone = apply_rule(rule, example)
+        assert gone, f"{rule.name} should take {example!r}"
+    for example in rule.keep:
+        kept, gone = apply_rule(rule, example)
+        assert (kept, gone) == (example, ""), f"{rule.name} should keep {example!r}"
+
+
+@pytest.mark.parametrize("rule", rules("split"), ids=lambda r: r.name)
+def test_split_rule_examples(rule: Rule) -> None:
+    for example in rule.match:
+        core = "办公室工作总结" if "办公室" in example else example.split("篇")[0].strip("【】第 ：:0123456789一二三") or "工作总结"
+        found = match_marker(example, core)
+        assert found is not None and found[0] == rule.name, (example, found)
+    for example in rule.keep:
+        found = match_marker(example, "工作总结")
+        assert found is None or found[0] != rule.name, (example, found)
