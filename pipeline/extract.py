@@ -8,6 +8,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import html
 
 from . import content, dom, metadata
+from . import crumbs as breadcrumbs
 from .chrome import clean_blocks
 from .clean import clean_line
 from .errors import ExtractError
@@ -72,7 +73,7 @@ def extract_html(text: str, url: str = "", encoding: str = "") -> Page:
     root = dom.parse(text)
     metas, ld = metadata.metas_and_ld(root)
     title = metadata.title_of(root, metas, ld)
-    crumbs = metadata.breadcrumb_of(root, title, ld)
+    crumbs = breadcrumbs.breadcrumb_of(root, title, url, ld)
     links, next_pages = _links(root, url)
     dom.strip_chrome(root)
     head = _head_text(root, title)

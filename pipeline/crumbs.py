@@ -1,0 +1,151 @@
+"""Breadcrumb trails from HTML: the category path without home, the page's own title or 正文."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml import html
+
+from .clean import clean_line
+from .rules import load
+
+
+@cache
+def _cfg() -> dict[str, Any]:
+    cfg = dict(load("crumbs"))
+    for key in ("hint", "label", "separators", "between"):
+        cfg[key + "_re"] = re.compile(cfg[key], re.I)
+    cfg["home_set"] = frozenset(h.lower() for h in cfg["home"])
+    cfg["current_set"] = frozenset(cfg["current"])
+    return cfg
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+def _is_home_href(href: str, url: str) -> bool:
+    if href in ("", "/", "./", "#", "index.html", "index.htm", "index.php", "/index.html", "/index.htm", "/index.php"):
+        return True
+    if url and "://" in url:
+        full = urljoin(url, href)
+        parts = urlsplit(full)
+        return parts.path in ("", "/", "/index.html", "/index.htm", "/index.php") and not parts.query
+    return bool(re.match(r"^https?://[^/]+/?$", href))
+
+
+def _items(el: html.HtmlElement) -> list[tuple[str, str | None]]:
+    """(text, href or None for plain text) in document order."""
+    items: list[tuple[str, str | None]] = []
+    anchors = set(el.iter("a"))
+
+    def plain(text: str | None) -> None:
+        for part in _cfg()["separators_re"].split(text or ""):
+            part = clean_line(part)
+            if part:
+                items.append((part, None))
+
+    def walk(node: html.HtmlElement) -> None:
+        if node in anchors:
+            items.append((clean_line(node.text_content()), node.get("href") or ""))
+        else:
+            plain(node.text)
+            for child in node:
+                if isinstance(child.tag, str):
+                    walk(child)
+                plain(child.tail)
+
+    walk(el)
+    return [(t, h) for t, h in items if t]
+
+
+def _looks_like_trail(el: html.HtmlElement, text: str) -> tuple[int, bool]:
+    """(rank, ok): rank 0 labelled, 1 hinted, 2 shaped like a trail."""
+    cfg = _cfg()
+    if cfg["label_re"].match(text):
+        return 0, True
+    anchors = list(el.iter("a"))
+    if not anchors:
+        return 3, False
+    hinted = any(cfg["hint_re"].search(el.get(a) or "") for a in ("class", "id", "aria-label"))
+    between = "".join(t for t in _gaps(el))
+    has_sep = bool(between.strip()) and bool(cfg["between_re"].match(between))
+    if hinted and (has_sep or el.tag in ("ol", "ul", "nav")):
+        return 1, True
+    if len(anchors) >= 2 and has_sep:
+        return 2, True
+    return 3, False
+
+
+def _gaps(el: html.HtmlElement) -> list[str]:
+    """Text between the links of an element: link tails and short separator elements."""
+    anchors = list(el.iter("a"))
+    inside = {n for a in anchors for n in a.iter()}
+    out = [a.tail or "" for a in anchors[:-1]]
+    for node in el.iter():
+        if node is el or node in inside or not isinstance(node.tag, str):
+            continue
+        if node.text and len(node.text.strip()) <= 3:
+            out.append(node.text)
+    return out
+
+
+def trail(el: html.HtmlElement, title: str, url: str = "") -> list[str]:
+    """The crumbs of one trail element."""
+    cfg = _cfg()
+    items = _items(el)
+    if items and cfg["label_re"].match(items[0][0]):
+        rest = cfg["label_re"].sub("", items[0][0]).strip()
+        items = ([(rest, items[0][1])] if rest else []) + items[1:]
+    out: list[str] = []
+    t = _squash(title)
+    for k, (text, href) in enumerate(items):
+        low = text.lower()
+        if low in cfg["home_set"] or text in cfg["current_set"]:
+            continue
+        if k == 0 and href is not None and _is_home_href(href, url):
+            continue
+        if t and _squash(text) and (_squash(text) == t or (len(text) > 8 and _squash(text) in t)):
+            if href is None or len(title) >= cfg["own_title_min_len"] or (url and urljoin(url, href) == url):
+                continue
+        out.append(text)
+    return out
+
+
+def breadcrumb_of(root: html.HtmlElement, title: str, url: str = "", ld: list[dict[str, Any]] | None = None) -> list[str]:
+    """The page's category path, from the best trail on the page, else JSON-LD BreadcrumbList."""
+    cfg = _cfg()
+    best: tuple[int, int, list[str]] | None = None
+    for order, el in enumerate(root.iter("div", "p", "span", "nav", "ol", "ul", "section", "td", "header", "li")):
+        text = clean_line(el.text_content())
+        if not text or len(text) > cfg["max_text"]:
+            continue
+        rank, ok = _looks_like_trail(el, text)
+        if not ok or (best is not None and rank >= best[0]):
+            continue
+        crumbs = trail(el, title, url)
+        if crumbs and len(crumbs) <= cfg["max_crumbs"]:
+            best = (rank, order, crumbs)
+            if rank == 0:
+                break
+    if best is not None:
+        return best[2]
+    for d in ld or []:
+        if d.get("@type") == "BreadcrumbList" and isinstance(d.get("itemListElement"), list):
+            names = []
+            for item in d["itemListElement"]:
+                if not isinstance(item, dict):
+                    continue
+                name = item.get("name")
+                if not isinstance(name, str) and isinstance(item.get("item"), dict):
+                    name = item["item"].get("name")
+                if isinstance(name, str):
+                    names.append(clean_line(name))
+            crumbs = [n for n in names if n and n.lower() not in cfg["home_set"] and n not in cfg["current_set"]
+                      and _squash(n) != _squash(title)]
+            if crumbs:
+                return crumbs
+    return []
