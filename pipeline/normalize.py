@@ -44,7 +44,9 @@ def normalize(page: Page) -> Result:
             )
         )
     summary = page.summary
-    preface = join_paragraphs(split.preface)
+    preface_paragraphs, gone = _clean_paragraphs(tuple(split.preface))
+    removed.extend(gone)
+    preface = join_paragraphs(preface_paragraphs)
     if preface and split.form != "single":
         summary = preface
     incomplete = ""

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
+from . import dedupe
 from .errors import StoreError
 from .models import Result, RunStats
 
@@ -30,6 +31,8 @@ RUNS = {
     "pages_unchanged": int, "pages_failed": int, "essays_added": int, "essays_updated": int, "status": str,
 }
 RAW = {"url": str, "fetched_at": str, "content_type": str, "encoding": str, "body": bytes}
+SIGS = {"essay_id": str, "sig": bytes}
+LSH = {"bkey": int, "essay_id": str}
 
 
 def now() -> str:
@@ -58,6 +61,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         ("pages", PAGES, "url", {}),
         ("essays", ESSAYS, "id", {"foreign_keys": [("page_url", "pages", "url")]}),
         ("raw", RAW, "url", {}),
+        ("essay_sigs", SIGS, "essay_id", {}),
     ]
     for name, columns, pk, extra in tables:
         table = db.table(name)
@@ -71,6 +75,10 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     db.table("essays").create_index(["text_sha1"], if_not_exists=True)
     db.table("essays").create_index(["site"], if_not_exists=True)
     db.table("pages").create_index(["run_id"], if_not_exists=True)
+    if not db.table("essay_lsh").exists():
+        db.table("essay_lsh").create(LSH)
+    db.table("essay_lsh").create_index(["bkey"], if_not_exists=True)
+    db.table("essay_lsh").create_index(["essay_id"], if_not_exists=True)
 
 
 def start_run(db: sqlite_utils.Database, kind: str, config: dict[str, Any]) -> int:
@@ -96,7 +104,7 @@ def essay_id(page_url: str, position: int) -> str:
 
 def save_result(
     db: sqlite_utils.Database, result: Result, run_id: int, fetch_info: dict[str, Any] | None = None,
-    raw: tuple[bytes, str] | None = None,
+    raw: tuple[bytes, str] | None = None, near_threshold: float = dedupe.DEFAULT_THRESHOLD,
 ) -> tuple[int, int]:
     """Store a page and its essays in one transaction; returns (essays added, essays updated).
 
@@ -130,19 +138,19 @@ def save_result(
                 added += 1
             elif old[essay.id] != essay.text_sha1:
                 updated += 1
-            dup = db.execute(
-                "select id from essays where text_sha1 = ? and id != ? and page_url != ? order by rowid limit 1",
-                [essay.text_sha1, essay.id, page.url],
-            ).fetchone()
+            dup = duplicate_of(db, essay.id, essay.text, essay.text_sha1, page.url, near_threshold)
             db.table("essays").upsert({
                 "id": essay.id, "page_url": page.url, "position": essay.position, "title": essay.title,
                 "text": essay.text, "chars": essay.chars, "text_sha1": essay.text_sha1,
-                "duplicate_of": dup[0] if dup else None, "site": page.site, "category": page.category,
+                "duplicate_of": dup, "site": page.site, "category": page.category,
                 "published": page.published or None, "script": essay.script,
             }, pk="id")
         gone = [i for i in old if i not in keep]
         if gone:
-            db.execute(f"delete from essays where id in ({','.join('?' * len(gone))})", gone)
+            marks = ",".join("?" * len(gone))
+            db.execute(f"delete from essays where id in ({marks})", gone)
+            db.execute(f"delete from essay_sigs where essay_id in ({marks})", gone)
+            db.execute(f"delete from essay_lsh where essay_id in ({marks})", gone)
     return added, updated
 
 
@@ -164,3 +172,37 @@ def raw_pages(db: sqlite_utils.Database) -> Any:
 
 def elapsed(started: float) -> float:
     return round(time.perf_counter() - started, 2)
+
+
+def duplicate_of(db: sqlite_utils.Database, essay_id: str, text: str, sha1: str, page_url: str, threshold: float) -> str | None:
+    """The first stored essay of another page that this one copies (exactly, or nearly), indexing this one.
+
+    Exact copies are found by `text_sha1`; near copies by MinHash LSH (see `dedupe`), checked
+    against `threshold`. The essay's own signature and band keys are (re)written here.
+    """
+    sig = dedupe.signature(text)
+    keys = dedupe.band_keys(sig)
+    own = db.execute("select rowid from essays where id = ?", [essay_id]).fetchone()
+    own_rowid = own[0] if own else None
+    exact = db.execute(
+        "select id, rowid from essays where text_sha1 = ? and id != ? and page_url != ? order by rowid limit 1",
+        [sha1, essay_id, page_url],
+    ).fetchone()
+    found: tuple[str, int] | None = (exact[0], exact[1]) if exact else None
+    if found is None:
+        marks = ",".join("?" * len(keys))
+        rows = db.execute(
+            f"select distinct e.id, e.rowid, s.sig from essay_lsh l join essays e on e.id = l.essay_id "
+            f"join essay_sigs s on s.essay_id = e.id where l.bkey in ({marks}) and e.page_url != ? order by e.rowid",
+            [*keys, page_url],
+        ).fetchall()
+        for other_id, rowid, blob in rows:
+            if dedupe.similarity(sig, dedupe.from_blob(blob)) >= threshold:
+                found = (other_id, rowid)
+                break
+    db.execute("delete from essay_lsh where essay_id = ?", [essay_id])
+    db.execute("insert or replace into essay_sigs (essay_id, sig) values (?, ?)", [essay_id, dedupe.to_blob(sig)])
+    db.conn.executemany("insert into essay_lsh (bkey, essay_id) values (?, ?)", [(k, essay_id) for k in keys])
+    if found is None or (own_rowid is not None and own_rowid < found[1]):
+        return None
+    return found[0]

@@ -1,0 +1,89 @@
+"""Essay splitting: every heading form, in-essay outlines that are not splits, ambiguous pages kept whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.models import Block, Page
+from pipeline.normalize import normalize
+from pipeline.split import split_blocks
+
+P = "这是一段足够长的正文，用来组成一篇完整的文章，里面有很多句子。我们认真学习，努力工作，取得了很好的成绩。"
+
+
+def para(text: str) -> Block:
+    return Block("paragraph", text)
+
+
+def shape(blocks: list[Block], title: str) -> tuple[str, list[tuple[str, int]]]:
+    s = split_blocks(blocks, title)
+    return s.form, [(sec.title, len(sec.paragraphs)) for sec in s.sections]
+
+
+@pytest.mark.parametrize(
+    ("headings", "title", "form", "titles"),
+    [
+        (["工作总结篇一", "工作总结篇二"], "工作总结", "title_pian", ["工作总结", "工作总结"]),
+        (["工作总结(篇1)", "工作总结(篇2)"], "工作总结", "title_pian", ["工作总结", "工作总结"]),
+        (["【篇一】工作总结", "【篇二】工作总结", "【篇三】工作总结"], "工作总结(精选3篇)", "bracket_pian", ["工作总结"] * 3),
+        (["【篇1】", "【篇2】"], "工作总结", "bracket_pian", ["工作总结"] * 2),
+        (["【第1篇】工作总结", "【第2篇】工作总结"], "工作总结(汇编二篇)", "bracket_pian", ["工作总结"] * 2),
+        (["第一篇：奋斗的青春", "第二篇：新学期新起点"], "讲话稿大全", "di_n_pian", ["奋斗的青春", "新学期新起点"]),
+        (["范文一：关注学生", "范文二：课堂活力"], "教学反思范文（二篇）", "fanwen_n", ["关注学生", "课堂活力"]),
+        (["范文1", "范文2"], "教学反思", "fanwen_n", ["教学反思", "教学反思"]),
+        (["工作总结（一）", "工作总结（二）"], "工作总结", "title_paren_n", ["工作总结", "工作总结"]),
+        (["工作总结1", "工作总结2"], "工作总结", "title_number", ["工作总结", "工作总结"]),
+        (["工作总结", "工作总结"], "工作总结", "repeated_title", ["工作总结", "工作总结"]),
+    ],
+)
+def test_heading_forms(headings: list[str], title: str, form: str, titles: list[str]) -> None:
+    blocks = [para("以下是小编整理的资料。")]
+    for h in headings:
+        blocks += [para(h), para(P), para(P)]
+    assert shape(blocks, title) == (form, [(t, 2) for t in titles])
+
+
+def test_structural_subtitles_only_on_multi_essay_titles() -> None:
+    blocks = []
+    for h in ("信仰的力量", "平凡中的伟大"):
+        blocks += [Block("heading", h, 3), para(P), para(P)]
+    assert shape(blocks, "读后感精选2篇") == ("heading_subtitles", [("信仰的力量", 2), ("平凡中的伟大", 2)])
+    # a news article with section headings stays one article
+    assert shape(blocks, "Storm hits the coast")[0] == "single"
+
+
+def test_outline_marks_are_not_splits() -> None:
+    blocks = [para("一、提高认识"), para(P), para("（一）加强学习"), para(P), para("1.完善制度"), para(P), para("【主要工作】"), para(P)]
+    assert shape(blocks, "工作总结") == ("single", [("工作总结", 8)])
+
+
+def test_ordinals_out_of_sequence_keep_the_run_from_one() -> None:
+    blocks = [para("工作总结篇二"), para(P), para("工作总结篇一"), para(P), para("工作总结篇三"), para(P)]
+    form, sections = shape(blocks, "工作总结")
+    assert (form, sections) == ("title_pian", [("工作总结", 3)])
+
+
+def test_heading_that_does_not_resemble_title_is_no_split() -> None:
+    blocks = [para("春天来了篇一"), para(P), para("春天来了篇二"), para(P)]
+    assert shape(blocks, "工作总结")[0] == "single"
+
+
+def test_count_claim_checked_and_paywall_incomplete() -> None:
+    blocks = (para("个人述职报告篇一"), para(P), para("个人述职报告篇二"), para(P), para("个人述职报告篇三"), para(P))
+    result = normalize(Page(url="u", title="个人述职报告(通用6篇)", blocks=blocks))
+    assert (len(result.essays), result.expected_count) == (3, 6)
+    assert result.incomplete == "title claims 6 essays, the page shows 3"
+    assert [e.title for e in result.essays] == ["个人述职报告"] * 3
+
+
+def test_page_without_text_gives_no_essay_and_a_reason() -> None:
+    result = normalize(Page(url="u", title="t", blocks=(para("下一篇：没有了"),)))
+    assert result.essays == ()
+    assert result.page.error == "no essay text on the page"
+
+
+def test_single_essay_stays_one_and_preface_is_summary() -> None:
+    blocks = (para("先锋模范作用是党员先进性的体现。下面是优文网为大家整理的发挥党员作用，供大家参考选择。"), para("发挥党员作用"), para(P))
+    result = normalize(Page(url="u", title="发挥党员作用", blocks=blocks))
+    assert [(e.position, e.title, e.text) for e in result.essays] == [(1, "发挥党员作用", P)]
+    assert result.page.summary == "先锋模范作用是党员先进性的体现。"
