@@ -29,13 +29,34 @@ def content_words() -> re.Pattern[str]:
     return re.compile(load("html")["content_words"], re.I)
 
 
+@cache
+def _soft_drop_tags() -> frozenset[str]:
+    return frozenset(load("html")["soft_drop_tags"])
+
+
+@cache
+def _hidden_class() -> re.Pattern[str]:
+    return re.compile(load("html")["hidden_class"], re.I)
+
+
+@cache
+def _hint_ignore() -> re.Pattern[str]:
+    return re.compile(load("html")["hint_ignore"], re.I)
+
+
 def chrome_hinted(el: html.HtmlElement) -> bool:
     """True when a class/id token names chrome (and none names content)."""
-    pattern, good = drop_hint(), content_words()
+    pattern, good, ignore = drop_hint(), content_words(), _hint_ignore()
     for token in hint(el).split():
-        if pattern.search(token) and not good.search(token):
+        if pattern.search(token) and not good.search(token) and not ignore.match(token):
             return True
     return False
+
+
+def hidden_by_class(el: html.HtmlElement) -> bool:
+    """True when a class token hides the element (hidden, d-none, a folded 'read more' part)."""
+    pattern = _hidden_class()
+    return any(pattern.search(token) for token in (el.get("class") or "").split())
 
 
 def parse(text: str) -> html.HtmlElement:
@@ -67,23 +88,32 @@ def is_hidden(el: html.HtmlElement) -> bool:
 
 def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> None:
     """Remove scripts, forms, hidden nodes and (optionally) elements hinted as chrome, in place."""
-    tags = drop_tags()
+    tags, soft = drop_tags(), _soft_drop_tags()
     doomed = []
     hinted = []
+    folded = []
     for el in root.iter():
         tag = el.tag
         if not isinstance(tag, str):
             doomed.append(el)
         elif tag in tags or is_hidden(el):
             doomed.append(el)
-        elif drop_by_hint and tag not in ("html", "body") and (el.get("class") or el.get("id")) and chrome_hinted(el):
+        elif tag in ("html", "body"):
+            continue
+        elif el.get("class") and hidden_by_class(el):
+            folded.append(el)
+        elif tag in soft:
+            hinted.append(el)
+        elif drop_by_hint and (el.get("class") or el.get("id")) and chrome_hinted(el):
             hinted.append(el)
     for el in doomed:
         remove(el)
-    if hinted:
+    if hinted or folded:
+        # Hints are weak evidence: an element holding half of the page's text is never chrome, and
+        # a part hidden by its class is dropped unless it holds nearly all of it (a page shown by script).
         total = len(text_of(root))
-        for el in hinted:
-            if el.getparent() is not None and len(text_of(el)) * 2 < total:
+        for el, share in [(el, 0.8) for el in folded] + [(el, 0.5) for el in hinted]:
+            if el.getparent() is not None and len(text_of(el)) < total * share:
                 remove(el)
 
 
