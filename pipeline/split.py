@@ -33,7 +33,8 @@ class Split:
 @cache
 def _compiled() -> tuple[tuple[Rule, re.Pattern[str]], ...]:
     ordinal = load("split")["ordinal"]
-    return tuple((r, re.compile(r.pattern.pattern.replace("{N}", ordinal), re.I)) for r in rules("split"))
+    ordered = sorted(rules("split"), key=lambda r: r.get("title") != "own")  # marker-first forms before title-first ones
+    return tuple((r, re.compile(r.pattern.pattern.replace("{N}", ordinal), re.I)) for r in ordered)
 
 
 @cache
