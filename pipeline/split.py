@@ -11,6 +11,9 @@ from .models import Block
 from .rules import Rule, load, rules
 
 _END_PUNCT = re.compile(r"[。！？!?；;，,]$")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+MIN_SECTION_CHARS = 50  # an essay under an explicit ordinal marker
+MIN_UNMARKED_SECTION_CHARS = 120  # an essay under a heading without a marker (repeated title, subtitles)
 
 
 @dataclass(frozen=True)
@@ -52,14 +55,19 @@ def squash(text: str) -> str:
 
 
 def resembles(text: str, title: str) -> bool:
-    """True when a heading's text is, or nearly is, the page title."""
+    """True when a heading's text is, or nearly is, the page title (not merely a word of it)."""
     a, b = squash(text), squash(title)
     if not a or not b:
         return False
-    if a == b or (len(a) >= 4 and (a in b or b in a)):
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    if len(short) < 0.6 * len(long):
+        return False
+    if len(short) >= 4 and short in long:
         return True
     common = sum(1 for ch in set(a) if ch in b)
-    return common / max(len(set(a)), len(set(b))) >= 0.75
+    return _CJK.search(a) is not None and common / max(len(set(a)), len(set(b))) >= 0.75
 
 
 def _heading_like(block: Block) -> bool:
@@ -114,15 +122,9 @@ def _ordinal_split(blocks: list[Block], core: str) -> Split | None:
             by_form.setdefault(form, []).append((i, n, own))
     best: tuple[str, list[tuple[int, int, str]]] | None = None
     for form, hits in by_form.items():
-        ordinals = [n for _, n, _ in hits]
-        if not _in_sequence(ordinals):
-            # keep the longest run 1..k in order
-            run: list[tuple[int, int, str]] = []
-            for hit in hits:
-                if hit[1] == len(run) + 1:
-                    run.append(hit)
-            hits = run
-        if hits and (best is None or len(hits) > len(best[1])):
+        if not _in_sequence([n for _, n, _ in hits]):
+            continue  # ordinals that restart or skip: ambiguous, not essay headings
+        if best is None or len(hits) > len(best[1]):
             best = (form, hits)
     if best is None:
         return None
@@ -156,6 +158,13 @@ def _structural_split(blocks: list[Block], title: str, claimed: int | None) -> S
     return None
 
 
+def _substantial(split: Split) -> bool:
+    """Every essay a split makes has real text; tiny sections mean the headings were something else."""
+    sizes = [sum(len(p) for p in s.paragraphs) for s in split.sections]
+    floor = MIN_UNMARKED_SECTION_CHARS if split.form in ("repeated_title", "heading_subtitles", "bold_subtitles") else MIN_SECTION_CHARS
+    return bool(sizes) and (len(sizes) == 1 or min(sizes) >= floor)
+
+
 def split_blocks(blocks: list[Block], title: str) -> Split:
     """Find the essays on a page; a page with no clear essay headings stays one essay."""
     core, claimed = count_claim(title)
@@ -165,7 +174,7 @@ def split_blocks(blocks: list[Block], title: str) -> Split:
         _repeated_title_split(blocks, title, core),
         _structural_split(blocks, title, claimed),
     ):
-        if attempt is not None and any(s.paragraphs for s in attempt.sections):
+        if attempt is not None and _substantial(attempt):
             attempt.sections = [s for s in attempt.sections if s.paragraphs]
             return attempt
     return Split(sections=[Section(core, tuple(b.text for b in blocks))] if blocks else [], form="single")

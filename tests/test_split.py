@@ -8,7 +8,7 @@ from pipeline.models import Block, Page
 from pipeline.normalize import normalize
 from pipeline.split import split_blocks
 
-P = "这是一段足够长的正文，用来组成一篇完整的文章，里面有很多句子。我们认真学习，努力工作，取得了很好的成绩。"
+P = "这是一段足够长的正文，用来组成一篇完整的文章，里面有很多句子。我们认真学习，努力工作，取得了很好的成绩。" * 3
 
 
 def para(text: str) -> Block:
@@ -57,10 +57,16 @@ def test_outline_marks_are_not_splits() -> None:
     assert shape(blocks, "工作总结") == ("single", [("工作总结", 8)])
 
 
-def test_ordinals_out_of_sequence_keep_the_run_from_one() -> None:
+def test_ordinals_out_of_sequence_keep_the_page_whole() -> None:
     blocks = [para("工作总结篇二"), para(P), para("工作总结篇一"), para(P), para("工作总结篇三"), para(P)]
-    form, sections = shape(blocks, "工作总结")
-    assert (form, sections) == ("title_pian", [("工作总结", 3)])
+    assert shape(blocks, "工作总结") == ("single", [("工作总结", 6)])
+    restarting = [para("Meal 1"), para(P), para("Meal 2"), para(P), para("Meal 1"), para(P), para("Meal 2"), para(P)]
+    assert shape(restarting, "Meal Prep for A Little More Obsessed")[0] == "single"
+
+
+def test_tiny_sections_mean_no_split() -> None:
+    blocks = [para("金锺国"), para(P), para("金锺国"), para("歌手"), para("金锺国"), para(P)]
+    assert shape(blocks, "金锺国") == ("single", [("金锺国", 6)])
 
 
 def test_heading_that_does_not_resemble_title_is_no_split() -> None:
