@@ -80,10 +80,11 @@ def extract_html(text: str, url: str = "", encoding: str = "") -> Page:
     published = metadata.published_of(root, metas, ld, head)
     author, source = metadata.author_source(head)
     node = content.best_node(root)
-    blocks = content.blocks_of(node)
+    blocks, trimmed = content.main_blocks(node)
     if blocks and title and blocks[0].kind == "heading" and metadata.cut_title(blocks[0].text) and _same(blocks[0].text, title):
         blocks = blocks[1:]
     blocks, removed = clean_blocks(blocks)
+    removed = trimmed + removed
     if not blocks:
         raise ExtractError("no main content found")
     return Page(
