@@ -109,23 +109,107 @@ def extract_cmd(source: str, as_json: bool, explain: bool) -> None:
     sys.exit(1 if result.page.error else 0)
 
 
-@main.command("demo")
+@main.command("crawl")
+@click.argument("configs", nargs=-1, required=True, metavar="SITE.toml...")
 @db_option
-def demo_cmd(db: str) -> None:
-    """Import the bundled fixtures into the database (no internet needed)."""
-    from .importer import import_sources
+@click.option("--max-pages", type=click.IntRange(1), default=None,
+              help="Fetch at most N URLs in this run; the rest stay in the frontier for the next run.")
+def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None) -> None:
+    """Crawl sites described by TOML configs: discover, fetch, extract, store; incremental and resumable.
 
-    root = Path(__file__).resolve().parent.parent / "fixtures"
-    targets = [str(root / "seed"), str(root / "corpus" / "fanwen")]
+    \b
+    Examples:
+      pipeline crawl fixtures/sites/example.toml
+      pipeline crawl site-a.toml site-b.toml --db my.db --max-pages 500
+
+    A killed run resumes where it stopped. Exit status: 0 all done, 1 some pages failed
+    (see pages.error and frontier.error), 2 bad config, 3 another run holds the database's lock.
+    """
+    from .crawl import crawl
+    from .settings import load_sites
+
     try:
-        stats = import_sources(targets, db)
+        sites = load_sites(configs)
+        report = crawl(sites, db, max_pages, on_progress=_progress_printer())
     except PipelineError as exc:
         fail(exc)
-    click.echo(
-        f"demo: {stats.pages_fetched} pages, {stats.essays_added} essays added, {stats.essays_updated} updated, "
-        f"{stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}",
-        err=True,
-    )
+    _end_progress()
+    for line in report.stats.failures[:20]:
+        click.echo(f"failed: {line}", err=True)
+    click.echo(report.summary(db), err=True)
+    sys.exit(1 if report.stats.pages_failed else 0)
+
+
+def _progress_printer() -> Any:
+    """A one-line progress display on a terminal; nothing when stderr is not one (cron)."""
+    if not sys.stderr.isatty():
+        return None
+    import time
+
+    last = [0.0]
+
+    def show(report: Any) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.2:
+            last[0] = now
+            s = report.stats
+            click.echo(f"\r{s.pages_fetched} fetched, {s.pages_unchanged} unchanged, {report.skipped} skipped, "
+                       f"{s.pages_failed} failed, {s.essays_added} essays added ", err=True, nl=False)
+
+    return show
+
+
+def _end_progress() -> None:
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+
+
+@main.command("reprocess")
+@db_option
+def reprocess_cmd(db: str) -> None:
+    """Re-extract every stored raw page with the current code (no network); idempotent.
+
+    \b
+    Example:
+      pipeline reprocess --db output/essays.db
+    """
+    from .reprocess import reprocess
+
+    try:
+        stats = reprocess(db)
+    except PipelineError as exc:
+        fail(exc)
+    for line in stats.failures[:20]:
+        click.echo(f"failed: {line}", err=True)
+    click.echo(f"reprocessed {stats.pages_fetched + stats.pages_failed} pages, {stats.essays_added} essays added, "
+               f"{stats.essays_updated} updated, {stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}", err=True)
+    sys.exit(1 if stats.pages_failed else 0)
+
+
+@main.command("demo")
+@db_option
+@click.option("--port", default=8377, show_default=True, help="Port to serve the demo site on (any free port when taken).")
+def demo_cmd(db: str, port: int) -> None:
+    """Serve the bundled demo site (fixtures/demo-site) on 127.0.0.1 and crawl it (no internet needed).
+
+    Run it again and the crawl is incremental: every page answers 304 and nothing is rewritten.
+    """
+    from .crawl import crawl
+    from .demoserver import folder_site, serve
+    from .settings import load_site
+
+    root = Path(__file__).resolve().parent.parent / "fixtures"
+    try:
+        site = load_site(root / "sites" / "demo.toml")
+        with serve(folder_site(root / "demo-site"), port) as server:
+            click.echo(f"demo: serving fixtures/demo-site on {server.base}", err=True)
+            report = crawl([site.with_base(server.base)], db, on_progress=_progress_printer())
+    except PipelineError as exc:
+        fail(exc)
+    _end_progress()
+    for line in report.stats.failures[:20]:
+        click.echo(f"failed: {line}", err=True)
+    click.echo(report.summary(db), err=True)
     click.echo(f"browse it: datasette {db}   (or: sqlite-utils tables {db} --counts)", err=True)
 
 

@@ -1,0 +1,371 @@
+"""The async crawl loop: frontier -> fetch -> process -> store, under a lock, as one `runs` row.
+
+Listing pages are read for links (kept in the frontier only); article pages go through the same
+`jobs.process` as an import and are stored with `store.save_result`. Re-runs are incremental:
+articles are fetched with the validators of their `pages` row, so an unchanged page costs a 304
+(or, without validators, a body with the same hash) and no write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import time
+import zlib
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urljoin
+
+import httpx
+import sqlite_utils
+from lxml import etree
+from lxml import html as lxml_html
+
+from . import frontier, store
+from .afetch import Failed, Response, Retry, Skip, fetch, make_async_client
+from .encoding import decode
+from .errors import ExtractError
+from .extract import extract
+from .frontier import Row
+from .jobs import join_parts, process
+from .lock import DbLock
+from .models import Result, RunStats
+from .polite import Pacer, Robots, backoff
+from .settings import SiteConfig, host_of
+
+
+@dataclass
+class CrawlReport:
+    """What a crawl did: the run's counters plus what only a crawl has."""
+
+    stats: RunStats
+    run_id: int = 0
+    skipped: int = 0
+    left: int = 0  # URLs still pending (a --max-pages stop, or retries not yet due)
+    requests: int = 0
+    conditional: int = 0
+    resumed: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        s = self.stats
+        if s.pages_failed and not (s.pages_fetched or s.pages_unchanged):
+            return "failed"
+        return "partial" if s.pages_failed else "ok"
+
+    def summary(self, db: str | Path) -> str:
+        s = self.stats
+        left = f", {self.left} left in the frontier" if self.left else ""
+        return (f"crawled {s.pages_fetched} pages ({s.pages_unchanged} unchanged, {self.skipped} skipped, {s.pages_failed} failed), "
+                f"{s.essays_added} essays added, {s.essays_updated} updated in {s.seconds:.2f}s{left} -> {db}")
+
+
+Progress = Callable[[CrawlReport], None]
+
+
+def discover(text: str, base_url: str, site: SiteConfig) -> list[tuple[str, str]]:
+    """(url, kind) of the links on a listing page that the site's patterns accept, in page order."""
+    try:
+        root = lxml_html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return []
+    base = root.find(".//base")
+    if base is not None and base.get("href"):
+        base_url = urljoin(base_url, base.get("href") or "")
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for a in root.iter("a", "area"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
+            continue
+        url = urljoin(base_url, href).split("#", 1)[0]
+        if url in seen:
+            continue
+        seen.add(url)
+        kind = site.kind_of(url)
+        if kind:
+            out.append((url, kind))
+    return out
+
+
+class Crawler:
+    """One run over one or more sites; all SQLite writes happen on the event loop's thread."""
+
+    def __init__(self, db: sqlite_utils.Database, sites: list[SiteConfig], run_id: int, max_fetches: int | None = None,
+                 on_progress: Progress | None = None, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.db, self.sites, self.run_id = db, sites, run_id
+        self.max_fetches, self.on_progress, self.transport = max_fetches, on_progress, transport
+        self.report = CrawlReport(stats=RunStats(kind="crawl"), run_id=run_id)
+        self.rng = random.Random()
+        self.pacer = Pacer(self.rng)
+        self.inflight: set[str] = set()
+        self.site_inflight: dict[str, int] = {s.name: 0 for s in sites}
+        self.buffers: dict[str, deque[Row]] = {s.name: deque() for s in sites}
+        self.claimed = 0
+        self.stopping = False
+        self.client: httpx.AsyncClient | None = None
+        self.robots: dict[str, Robots] = {}
+        self.slowed: set[str] = set()
+
+    async def run(self) -> CrawlReport:
+        connections = max(4, sum(s.fetch.concurrency for s in self.sites) * 2)
+        async with make_async_client(transport=self.transport, max_connections=connections) as client:
+            self.client = client
+            for site in self.sites:
+                for host in site.allowed_hosts:
+                    self.pacer.configure(host, site.fetch.concurrency, site.fetch.delay, site.fetch.jitter)
+                self.robots[site.name] = Robots(site.fetch.user_agent, self._robots_getter(site))
+                starts = [(u, "article" if site.article.matches(u) else "listing") for u in site.start_urls]
+                if frontier.begin_cycle(self.db, site.name, starts, self.run_id):
+                    self.report.resumed.append(site.name)
+            workers = [asyncio.create_task(self._worker(site)) for site in self.sites for _ in range(site.fetch.concurrency)]
+            await asyncio.gather(*workers)
+        self.report.left = frontier.pending(self.db)
+        return self.report
+
+    # --- scheduling ---
+
+    async def _claim(self, site: SiteConfig) -> Row | None:
+        buf = self.buffers[site.name]
+        while not self.stopping:
+            while buf:
+                row = buf.popleft()
+                if row.url in self.inflight:
+                    continue
+                if self.max_fetches is not None and self.claimed >= self.max_fetches:
+                    self.stopping = True
+                    return None
+                self.claimed += 1
+                self.inflight.add(row.url)
+                self.site_inflight[site.name] += 1
+                return row
+            rows = frontier.due(self.db, site.name, 32, self.inflight)
+            if rows:
+                buf.extend(rows)
+                continue
+            wake = frontier.next_wake(self.db, site.name, self.inflight)
+            if wake is None and not self.site_inflight[site.name]:
+                return None
+            await asyncio.sleep(0.02 if wake is None else min(max(wake - time.time(), 0.005), 0.5))
+        return None
+
+    async def _worker(self, site: SiteConfig) -> None:
+        while (row := await self._claim(site)) is not None:
+            try:
+                await self._handle(site, row)
+            except (ExtractError, ValueError, OSError, UnicodeError, RecursionError) as exc:
+                self._fail(site, row, f"internal error: {type(exc).__name__}: {exc}"[:300])
+            finally:
+                self.inflight.discard(row.url)
+                self.site_inflight[site.name] -= 1
+            if self.on_progress:
+                self.on_progress(self.report)
+
+    # --- network ---
+
+    def _robots_getter(self, site: SiteConfig) -> Callable[[str], Awaitable[tuple[int, str]]]:
+        async def get(url: str) -> tuple[int, str]:
+            try:
+                resp = await self._get(site, url, text_only=False)
+            except Failed as exc:
+                return exc.status, ""
+            return resp.status, resp.body.decode("utf-8", "replace")
+        return get
+
+    async def _get(self, site: SiteConfig, url: str, etag: str | None = None, last_modified: str | None = None,
+                   text_only: bool = True) -> Response:
+        assert self.client is not None
+        async with self.pacer.slot(host_of(url)):
+            self.report.requests += 1
+            self.report.conditional += bool(etag or last_modified)
+            return await fetch(self.client, url, allowed=lambda u: host_of(u) in site.allowed_hosts,
+                               max_bytes=site.fetch.max_bytes, max_redirects=site.fetch.max_redirects, etag=etag,
+                               last_modified=last_modified, text_only=text_only, timeout=site.fetch.timeout,
+                               user_agent=site.fetch.user_agent)
+
+    async def _robots_ok(self, site: SiteConfig, url: str) -> tuple[bool, str]:
+        if not site.fetch.robots:
+            return True, ""
+        robots = self.robots[site.name]
+        host = host_of(url)
+        if host not in self.slowed:
+            self.slowed.add(host)
+            delay = await robots.crawl_delay(url)
+            if delay:
+                self.pacer.slow_down(host, delay)
+        return await robots.allowed(url)
+
+    # --- one frontier row ---
+
+    async def _handle(self, site: SiteConfig, row: Row) -> None:
+        ok, reason = await self._robots_ok(site, row.url)
+        if not ok:
+            self.report.skipped += 1
+            frontier.finish(self.db, row, "skipped", self.run_id, reason, keep_validators=True)
+            return
+        stored = self._stored(row) if row.kind == "article" else (row.etag, row.last_modified, None)
+        try:
+            resp = await self._get(site, row.url, stored[0], stored[1])
+            if resp.status == 304:
+                self.report.stats.pages_unchanged += 1
+                frontier.finish(self.db, row, "done", self.run_id, keep_validators=True)
+                return
+            if row.kind == "listing":
+                self._listing(site, row, resp)
+            else:
+                await self._article(site, row, resp, stored[2])
+        except Retry as exc:
+            self._retry(site, row, exc)
+        except Skip as exc:
+            self.report.skipped += 1
+            if row.kind == "article":
+                store.record_failure(self.db, row.url, f"skipped: {exc}", self.run_id, exc.status or None)
+            frontier.finish(self.db, row, "skipped", self.run_id, str(exc), keep_validators=True)
+        except Failed as exc:
+            self._fail(site, row, str(exc), exc.status or None)
+
+    def _stored(self, row: Row) -> tuple[str | None, str | None, str | None]:
+        found = self.db.execute("select etag, last_modified, content_sha1, error from pages where url = ?", [row.url]).fetchone()
+        if found is None or found[3]:  # a page that failed last time is fetched in full
+            return None, None, None
+        return found[0], found[1], found[2]
+
+    def _retry(self, site: SiteConfig, row: Row, exc: Retry) -> None:
+        attempts = row.attempts + 1
+        wait = exc.retry_after
+        if wait is not None and wait > site.fetch.max_retry_after:
+            self._fail(site, row, f"{exc} with Retry-After {wait:.0f}s (over {site.fetch.max_retry_after:.0f}s)", exc.status or None)
+            return
+        if attempts > site.fetch.retries:
+            self._fail(site, row, f"{exc} (gave up after {attempts} attempts)", exc.status or None)
+            return
+        if wait is not None:
+            self.pacer.pause(host_of(row.url), wait)
+        else:
+            wait = backoff(site.fetch.backoff, attempts, self.rng)
+        frontier.retry_later(self.db, row, attempts, time.time() + wait, str(exc))
+
+    def _fail(self, site: SiteConfig, row: Row, error: str, status: int | None = None) -> None:
+        self.report.stats.pages_failed += 1
+        self.report.stats.failures.append(f"{row.url}: {error}")
+        if row.kind == "article":
+            store.record_failure(self.db, row.url, error, self.run_id, status)
+        frontier.finish(self.db, row, "failed", self.run_id, error, keep_validators=True)
+
+    def _listing(self, site: SiteConfig, row: Row, resp: Response) -> None:
+        text, _ = decode(resp.body, resp.content_type)
+        links = discover(text, resp.final_url, site)
+        self.report.stats.pages_fetched += 1
+        frontier.finish(self.db, row, "done", self.run_id, None, links, site.max_depth, site.max_pages,
+                        resp.headers.get("etag"), resp.headers.get("last-modified"))
+
+    async def _article(self, site: SiteConfig, row: Row, resp: Response, old_sha1: str | None) -> None:
+        sha1 = hashlib.sha1(resp.body).hexdigest()
+        if old_sha1 == sha1:  # a server without validators, same bytes: nothing to write
+            self.report.stats.pages_unchanged += 1
+            frontier.finish(self.db, row, "done", self.run_id, keep_validators=True)
+            return
+        text, codec = decode(resp.body, resp.content_type)
+        result = process(text, row.url, codec)
+        result, raws = await self._parts(site, row, result, resp)
+        info = {"status": resp.status, "final_url": resp.final_url, "etag": resp.headers.get("etag"),
+                "last_modified": resp.headers.get("last-modified"), "content_sha1": sha1}
+        added, updated = store.save_result(self.db, result, self.run_id, info, (resp.body, resp.content_type))
+        for url, body, ctype, codec in raws:
+            _save_raw(self.db, url, body, ctype, codec)
+        if raws:
+            frontier.mark_parts(self.db, site.name, [r[0] for r in raws], row.depth, self.run_id)
+        stats = self.report.stats
+        stats.essays_added += added
+        stats.essays_updated += updated
+        if result.page.error:
+            stats.pages_failed += 1
+            stats.failures.append(f"{row.url}: {result.page.error}")
+            frontier.finish(self.db, row, "failed", self.run_id, result.page.error, keep_validators=True)
+        else:
+            stats.pages_fetched += 1
+            frontier.finish(self.db, row, "done", self.run_id, keep_validators=True)
+
+    async def _parts(self, site: SiteConfig, row: Row, result: Result,
+                     resp: Response) -> tuple[Result, list[tuple[str, bytes, str, str]]]:
+        """Fetch and join the later pages of a multi-page article; a transient failure retries the whole."""
+        seen = {row.url, resp.final_url}
+        parts: list[Result] = []
+        raws: list[tuple[str, bytes, str, str]] = []
+        next_urls = list(result.page.next_pages)
+        note = ""
+        while next_urls and not result.page.error:
+            nxt = next_urls[0]
+            if nxt in seen or host_of(nxt) not in site.allowed_hosts:
+                break
+            if len(parts) + 1 >= site.fetch.max_parts:
+                note = f"stopped after {site.fetch.max_parts} parts"
+                break
+            seen.add(nxt)
+            ok, reason = await self._robots_ok(site, nxt)
+            try:
+                if not ok:
+                    raise Failed(reason)
+                part = await self._get(site, nxt)
+                text, codec = decode(part.body, part.content_type)
+                page = extract(text, nxt, codec)
+            except Retry:
+                raise
+            except (Failed, ExtractError) as exc:
+                note = f"part {nxt} failed: {exc}"
+                break
+            parts.append(Result(page=page, essays=()))
+            raws.append((nxt, part.body, part.content_type, codec))
+            next_urls = [u for u in page.next_pages if u not in seen]
+        if parts:
+            result = join_parts(result, parts)
+        if note:
+            from dataclasses import replace
+
+            result = replace(result, incomplete=(result.incomplete + "; " if result.incomplete else "") + note)
+        return result, raws
+
+
+def _save_raw(db: sqlite_utils.Database, url: str, body: bytes, content_type: str, encoding: str) -> None:
+    """Keep the raw response of a later part of a multi-page article, for `pipeline reprocess`."""
+    with db.conn:
+        db.table("raw").upsert({"url": url, "fetched_at": store.now(), "content_type": content_type, "encoding": encoding,
+                                "body": zlib.compress(body, 6)}, pk="url")
+
+
+def _close_stale_runs(db: sqlite_utils.Database) -> None:
+    """Runs left 'running' by a killed crawl or reprocess (we hold the lock, so none is alive)."""
+    with db.conn:
+        db.execute("update runs set status = 'interrupted', finished = ? where status = 'running' and kind in ('crawl', 'reprocess')",
+                   [store.now()])
+
+
+def open_for_run(db_path: str | Path) -> sqlite_utils.Database:
+    db = store.open_db(db_path)
+    db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a kill -9 never loses a commit
+    frontier.ensure(db)
+    _close_stale_runs(db)
+    return db
+
+
+def crawl(sites: list[SiteConfig], db_path: str | Path, max_fetches: int | None = None, on_progress: Progress | None = None,
+          transport: httpx.AsyncBaseTransport | None = None) -> CrawlReport:
+    """Crawl the sites into the database; raises LockHeld when another run holds it."""
+    started = time.perf_counter()
+    with DbLock(db_path):
+        db = open_for_run(db_path)
+        config = {"sites": [s.describe() for s in sites], "max_pages": max_fetches}
+        run_id = store.start_run(db, "crawl", config)
+        crawler = Crawler(db, sites, run_id, max_fetches, on_progress, transport)
+        status = "interrupted"
+        try:
+            report = asyncio.run(crawler.run())
+            status = report.status
+        finally:
+            crawler.report.stats.seconds = store.elapsed(started)
+            store.finish_run(db, run_id, crawler.report.stats, status)
+            db.conn.close()
+    return report

@@ -1,0 +1,234 @@
+"""Site configs for crawls: TOML in, validated frozen dataclasses out, every setting with help text.
+
+A site config names the start URLs, which URLs are listing pages (followed for links) and which
+are article pages (extracted and stored), and how politely to fetch them. See README "Crawling".
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+DEFAULT_USER_AGENT = "essay-pipeline/0.1 (+https://github.com/; polite crawler)"
+
+# Every setting: (section, key) -> help text. The README table is written from this.
+HELP: dict[tuple[str, str], str] = {
+    ("", "name"): "Site name, stored in the frontier (required, letters, digits, '-', '_' and '.').",
+    ("", "start_urls"): "URLs the crawl starts from (required, http or https).",
+    ("", "allowed_hosts"): "Hosts (host or host:port) the crawl may fetch and be redirected to; default: the start URLs' hosts.",
+    ("", "max_depth"): "Links followed from a start URL, at most (default 10).",
+    ("", "max_pages"): "URLs the frontier holds for this site, at most (default 10000).",
+    ("", "profile"): "Optional site profile name for extraction (default none).",
+    ("listing", "allow"): "Regexes (searched in the full URL) of listing pages: fetched for links, not stored.",
+    ("listing", "deny"): "Regexes of URLs that are never listing pages.",
+    ("article", "allow"): "Regexes of article pages: fetched, extracted and stored.",
+    ("article", "deny"): "Regexes of URLs that are never article pages.",
+    ("fetch", "concurrency"): "Requests in flight to one host at a time (default 1).",
+    ("fetch", "delay"): "Seconds between requests to one host (default 1.5); robots.txt Crawl-delay wins when larger.",
+    ("fetch", "jitter"): "Random spread of the delay, as a fraction: 0.5 waits 0.5x to 1.5x the delay (default 0.5).",
+    ("fetch", "user_agent"): "User-Agent header, also the name matched in robots.txt.",
+    ("fetch", "timeout"): "Seconds to wait for a connection or a read (default 20).",
+    ("fetch", "retries"): "Further attempts after a timeout, reset, 429 or 5xx (default 3).",
+    ("fetch", "backoff"): "Seconds before the first retry; doubles each attempt, with jitter (default 2).",
+    ("fetch", "max_retry_after"): "Longest Retry-After honoured in seconds; longer counts as a failure (default 600).",
+    ("fetch", "max_bytes"): "Largest body, after decompression, in bytes (default 10485760).",
+    ("fetch", "max_redirects"): "Redirects followed for one URL, at most (default 5).",
+    ("fetch", "max_parts"): "Pages of one multi-page article joined, at most (default 20).",
+    ("fetch", "robots"): "Obey robots.txt (default true).",
+}
+_NAME = re.compile(r"^[\w.-]+$")
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """Allow and deny regexes for one kind of page."""
+
+    allow: tuple[re.Pattern[str], ...] = ()
+    deny: tuple[re.Pattern[str], ...] = ()
+
+    def matches(self, url: str) -> bool:
+        return any(p.search(url) for p in self.allow) and not any(p.search(url) for p in self.deny)
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    concurrency: int = 1
+    delay: float = 1.5
+    jitter: float = 0.5
+    user_agent: str = DEFAULT_USER_AGENT
+    timeout: float = 20.0
+    retries: int = 3
+    backoff: float = 2.0
+    max_retry_after: float = 600.0
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    max_parts: int = 20
+    robots: bool = True
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    name: str
+    start_urls: tuple[str, ...]
+    listing: Patterns
+    article: Patterns
+    allowed_hosts: frozenset[str] = frozenset()
+    max_depth: int = 10
+    max_pages: int = 10_000
+    profile: str = ""
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    source: str = ""
+
+    def kind_of(self, url: str) -> str:
+        """'article', 'listing' or '' (not to be crawled) for a URL."""
+        if host_of(url) not in self.allowed_hosts:
+            return ""
+        if self.article.matches(url):
+            return "article"
+        if self.listing.matches(url):
+            return "listing"
+        return ""
+
+    def with_base(self, base: str) -> SiteConfig:
+        """The same config with start URLs and hosts moved to `base` (scheme://host:port); for the demo."""
+        urls = tuple(base.rstrip("/") + _path_of(u) for u in self.start_urls)
+        return replace(self, start_urls=urls, allowed_hosts=frozenset(host_of(u) for u in urls))
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-able summary for the runs table."""
+        return {"name": self.name, "source": self.source, "start_urls": list(self.start_urls)}
+
+
+def host_of(url: str) -> str:
+    """host[:port], lower-cased, as compared with `allowed_hosts`."""
+    return urlsplit(url).netloc.lower().rsplit("@", 1)[-1]
+
+
+def _path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def _bad(where: str, message: str) -> ConfigError:
+    return ConfigError(f"{where}: {message}")
+
+
+def _typed(where: str, key: str, value: Any, kind: type, minimum: float | None = None) -> Any:
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise _bad(where, f"{key} must be {kind.__name__}, not {type(value).__name__}")
+    if minimum is not None and isinstance(value, (int, float)) and value < minimum:
+        raise _bad(where, f"{key} must be >= {minimum}, not {value}")
+    return value
+
+
+def _patterns(where: str, section: str, data: Any) -> Patterns:
+    if not isinstance(data, dict):
+        raise _bad(where, f"[{section}] must be a table")
+    _unknown(where, section, data)
+    compiled: dict[str, tuple[re.Pattern[str], ...]] = {}
+    for key in ("allow", "deny"):
+        values = data.get(key, [])
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise _bad(where, f"{section}.{key} must be a list of regexes")
+        out = []
+        for value in values:
+            try:
+                out.append(re.compile(value))
+            except re.error as exc:
+                raise _bad(where, f"{section}.{key}: bad regex {value!r}: {exc}") from None
+        compiled[key] = tuple(out)
+    return Patterns(allow=compiled["allow"], deny=compiled["deny"])
+
+
+def _unknown(where: str, section: str, data: dict[str, Any]) -> None:
+    known = {k for s, k in HELP if s == section} | ({"listing", "article", "fetch"} if section == "" else set())
+    extra = sorted(set(data) - known)
+    if extra:
+        prefix = f"{section}." if section else ""
+        raise _bad(where, f"unknown setting {prefix}{extra[0]} (known: {', '.join(sorted(known))})")
+
+
+def _fetch(where: str, data: Any) -> FetchSettings:
+    if not isinstance(data, dict):
+        raise _bad(where, "[fetch] must be a table")
+    _unknown(where, "fetch", data)
+    d = FetchSettings()
+    kinds: dict[str, tuple[type, float | None]] = {
+        "concurrency": (int, 1), "delay": (float, 0), "jitter": (float, 0), "user_agent": (str, None),
+        "timeout": (float, 0.001), "retries": (int, 0), "backoff": (float, 0), "max_retry_after": (float, 0),
+        "max_bytes": (int, 1), "max_redirects": (int, 0), "max_parts": (int, 1), "robots": (bool, None),
+    }
+    values = {k: _typed(where, f"fetch.{k}", v, *kinds[k]) for k, v in data.items()}
+    if float(values.get("jitter", 0.0)) > 1:
+        raise _bad(where, "fetch.jitter must be between 0 and 1")
+    if "user_agent" in values and not values["user_agent"].strip():
+        raise _bad(where, "fetch.user_agent must not be empty")
+    return replace(d, **values)
+
+
+def parse_site(data: dict[str, Any], where: str = "<config>") -> SiteConfig:
+    """Validate a parsed TOML document; raises ConfigError naming the file and the setting."""
+    _unknown(where, "", data)
+    name = data.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise _bad(where, "name is required (letters, digits, '-', '_', '.')")
+    starts = data.get("start_urls")
+    if isinstance(starts, str):
+        starts = [starts]
+    if not isinstance(starts, list) or not starts or not all(isinstance(u, str) for u in starts):
+        raise _bad(where, "start_urls must be a non-empty list of URLs")
+    for url in starts:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise _bad(where, f"start URL is not http(s): {url!r}")
+    hosts = data.get("allowed_hosts", [host_of(u) for u in starts])
+    if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
+        raise _bad(where, "allowed_hosts must be a list of host names")
+    listing = _patterns(where, "listing", data.get("listing", {}))
+    article = _patterns(where, "article", data.get("article", {}))
+    if not article.allow:
+        raise _bad(where, "article.allow needs at least one regex")
+    profile = data.get("profile", "")
+    if not isinstance(profile, str):
+        raise _bad(where, "profile must be a string")
+    return SiteConfig(
+        name=name, start_urls=tuple(starts), listing=listing, article=article,
+        allowed_hosts=frozenset(h.lower() for h in hosts),
+        max_depth=_typed(where, "max_depth", data.get("max_depth", 10), int, 0),
+        max_pages=_typed(where, "max_pages", data.get("max_pages", 10_000), int, 1),
+        profile=profile, fetch=_fetch(where, data.get("fetch", {})), source=where,
+    )
+
+
+def load_site(path: str | Path) -> SiteConfig:
+    """Read and validate one site config file."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"no such site config: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read site config {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_site(data, str(path))
+
+
+def load_sites(paths: list[str] | tuple[str, ...]) -> list[SiteConfig]:
+    """Load every config; site names must be unique."""
+    sites = [load_site(p) for p in paths]
+    names = [s.name for s in sites]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError(f"two site configs are named {name!r}")
+    return sites
