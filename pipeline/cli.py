@@ -213,4 +213,37 @@ def demo_cmd(db: str, port: int) -> None:
     click.echo(f"browse it: datasette {db}   (or: sqlite-utils tables {db} --counts)", err=True)
 
 
+@main.command("search")
+@click.argument("query")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the essays found as a JSON array.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10000), help="At most this many essays.")
+def search_cmd(query: str, db: str, as_json: bool, limit: int) -> None:
+    """Full-text search of the essays: Chinese words of two characters and more, and English.
+
+    Every word must match; "quoted words" must match as a phrase. Best matches first.
+
+    \b
+    Examples:
+      pipeline search 党员
+      pipeline search 先锋模范 --json --limit 5
+      pipeline search "community garden" --db my.db
+    """
+    from .search import run_search
+
+    try:
+        hits, notes = run_search(db, query, limit)
+    except PipelineError as exc:
+        fail(exc)
+    for note in notes:
+        click.echo(f"warning: {note}", err=True)
+    if as_json:
+        click.echo(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=1))
+    else:
+        for h in hits:
+            click.echo(f"{h.id}  {h.title}  ({', '.join(x for x in (h.site, h.category, h.published) if x)})")
+            click.echo(f"    {h.snippet}")
+    click.echo(f"{len(hits)} essays found for {query[:60]!r}" + (" (limit reached)" if len(hits) == limit else ""), err=True)
+
+
 __all__ = ["main", "ConfigError"]

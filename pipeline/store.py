@@ -75,6 +75,9 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     db.table("essays").create_index(["text_sha1"], if_not_exists=True)
     db.table("essays").create_index(["site"], if_not_exists=True)
     db.table("pages").create_index(["run_id"], if_not_exists=True)
+    from . import search
+
+    search.ensure_fts(db)  # essays_fts: the Chinese-aware full-text index, kept in sync by triggers + search.sync
     if not db.table("essay_lsh").exists():
         db.table("essay_lsh").create(LSH)
     db.table("essay_lsh").create_index(["bkey"], if_not_exists=True)
@@ -151,6 +154,9 @@ def save_result(
             db.execute(f"delete from essays where id in ({marks})", gone)
             db.execute(f"delete from essay_sigs where essay_id in ({marks})", gone)
             db.execute(f"delete from essay_lsh where essay_id in ({marks})", gone)
+        from . import search
+
+        search.sync(db)  # index this page's new and changed essays (queued by triggers) in the same transaction
     return added, updated
 
 

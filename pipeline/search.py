@@ -1,0 +1,306 @@
+"""Full-text search over essays that finds Chinese words of two characters and more, and English.
+
+The problem: SQLite's FTS5 tokenizers do not segment Chinese. ``unicode61`` makes one token of a
+whole run of Han characters (so 党员 inside 发挥党员先锋模范作用 is never found) and ``trigram``
+finds nothing shorter than three characters. Datasette passes the text typed in its search box
+to ``MATCH`` (through its ``escape_fts`` SQL function), so the index and the query must be split
+the same way.
+
+Options weighed:
+
+* a custom FTS5 tokenizer registered on each connection (sqlitefts, ICU, a CJK extension): the
+  index becomes unreadable and *unwritable* for every connection that lacks it (``sqlite3``,
+  ``sqlite-utils``, a plain ``datasette``, another module's connection: "no such tokenizer"),
+  and sqlitefts reaches into CPython's connection struct through cffi. Too brittle.
+* jieba segmentation into a shadow column: the query is segmented differently from the
+  indexed text (先锋模范 indexed as 先锋 / 模范, or 党员 inside 老党员), so recall is below 100%.
+* ``trigram``: misses every two-character query.
+
+The choice: a shadow FTS5 table over *character bigrams*, with the built-in tokenizer.
+:func:`index_text` rewrites every run of CJK characters as its overlapping bigrams separated by
+spaces (发挥党员 -> "发挥 挥党 党员"; a lone character stays as it is), leaves other text alone,
+and ``essays_fts`` (``porter unicode61 remove_diacritics 2``, a built-in tokenizer that every
+SQLite reads) indexes that. :func:`to_match` applies the same rewrite to a query and quotes each
+term as an FTS5 phrase, so 先锋模范 becomes the phrase "先锋 锋模 模范": consecutive bigrams,
+which is exactly "the text contains 先锋模范". Quoting also makes FTS syntax characters, quotes
+and keywords plain text. Datasette gets the same function: the plugin in
+:mod:`pipeline.datasette_plugin` replaces datasette's ``escape_fts`` SQL function with
+:func:`to_match` on each connection, so its search box and ``?_search=`` find 先锋模范 as typed,
+and the box still shows what the user typed. Even without the plugin, a two-character query
+matches, since a bigram token equals the query token.
+
+Keeping the index in sync needs no Python function inside SQLite (which would break writers
+without it): plain SQL triggers on ``essays`` delete index rows directly and queue inserted or
+changed rows in ``essays_fts_pending``; :func:`sync` indexes the queue and is called by
+``store.save_result`` inside the same transaction (import, crawl, reprocess), and by ``pipeline
+search`` and ``pipeline serve`` for rows written by anything else.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .errors import ConfigError, StoreError
+
+VERSION = 1  # bump when index_text changes: the index is rebuilt on the next open
+FTS = "essays_fts"
+PENDING = "essays_fts_pending"
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+MAX_QUERY_CHARS = 500  # longer queries are cut here (an FTS expression has a depth limit)
+MAX_TERMS = 32
+TITLE_WEIGHT = 5.0
+
+# Hiragana, katakana, CJK extension A, unified ideographs, compatibility ideographs, extensions B+.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_TERMS = re.compile(r'\s+|(".*?")')
+
+
+class QueryError(ConfigError):
+    """A search query with nothing to search for."""
+
+
+class SearchFailed(StoreError):
+    """SQLite could not run a search (a locked or damaged database)."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One essay found by a search."""
+
+    id: str
+    title: str
+    page_url: str
+    position: int
+    site: str
+    category: str
+    published: str
+    duplicate_of: str
+    snippet: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _grams(run: str) -> str:
+    if len(run) == 1:
+        return run
+    return " ".join(run[i:i + 2] for i in range(len(run) - 1))
+
+
+def index_text(text: str) -> str:
+    """The text as it is indexed: NFKC, each run of CJK characters as overlapping bigrams."""
+    text = unicodedata.normalize("NFKC", text)
+    return _CJK_RUN.sub(lambda m: " " + _grams(m.group()) + " ", text)
+
+
+def split_terms(query: str) -> list[str]:
+    """Split a query the way datasette does: on whitespace, keeping "quoted phrases" together."""
+    if query.count('"') % 2:
+        query += '"'
+    terms = []
+    for bit in _TERMS.split(query):
+        if not bit:
+            continue
+        if bit.startswith('"') and bit.endswith('"') and len(bit) >= 2:
+            bit = bit[1:-1]
+        if bit.strip():
+            terms.append(bit.strip())
+    return terms
+
+
+def _printable(text: str) -> str:
+    """Control and format characters (NUL ends an FTS5 string early) become spaces."""
+    return "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+
+
+def _searchable(term: str) -> bool:
+    return any(ch.isalnum() for ch in term)
+
+
+def _ends_with_lone_cjk(term: str) -> bool:
+    core = "".join(ch for ch in term if ch.isalnum())
+    return bool(core) and bool(_CJK_CHAR.fullmatch(core[-1])) and not (len(core) > 1 and _CJK_CHAR.fullmatch(core[-2]))
+
+
+def to_match(query: str) -> str:
+    """An FTS5 MATCH expression for what a user typed: every term a quoted phrase, all required.
+
+    Never raises and never returns invalid FTS syntax; a query with nothing searchable (only
+    punctuation or emoji) gives ``'""'``, which matches nothing. A term ending in a lone CJK
+    character matches it as a prefix (党 finds 党员).
+    """
+    query = _printable(unicodedata.normalize("NFKC", str(query or ""))[:MAX_QUERY_CHARS])
+    phrases = []
+    for term in split_terms(query):
+        if not _searchable(term):
+            continue
+        phrase = '"' + index_text(term).strip().replace('"', '""') + '"'
+        if _ends_with_lone_cjk(term):
+            phrase += "*"
+        phrases.append(phrase)
+        if len(phrases) == MAX_TERMS:
+            break
+    return " ".join(phrases) if phrases else '""'
+
+
+# --- the index -------------------------------------------------------------------------------
+
+
+def _triggers() -> dict[str, str]:
+    v = f"{FTS}_v{VERSION}"
+    return {
+        f"{v}_ai": f"CREATE TRIGGER IF NOT EXISTS [{v}_ai] AFTER INSERT ON essays BEGIN "
+                   f"INSERT OR IGNORE INTO [{PENDING}](rowid) VALUES (new.rowid); END",
+        f"{v}_au": f"CREATE TRIGGER IF NOT EXISTS [{v}_au] AFTER UPDATE OF title, text ON essays "
+                   f"WHEN old.title IS NOT new.title OR old.text IS NOT new.text BEGIN "
+                   f"INSERT OR IGNORE INTO [{PENDING}](rowid) VALUES (new.rowid); END",
+        f"{v}_ad": f"CREATE TRIGGER IF NOT EXISTS [{v}_ad] AFTER DELETE ON essays BEGIN "
+                   f"DELETE FROM [{FTS}] WHERE rowid = old.rowid; "
+                   f"DELETE FROM [{PENDING}] WHERE rowid = old.rowid; END",
+    }
+
+
+def _conn(db: sqlite_utils.Database | sqlite3.Connection) -> sqlite3.Connection:
+    return db if isinstance(db, sqlite3.Connection) else db.conn
+
+
+def fts_ready(db: sqlite_utils.Database | sqlite3.Connection) -> bool:
+    names = {r[0] for r in _conn(db).execute("select name from sqlite_master where type in ('table', 'trigger')")}
+    return {FTS, PENDING, *_triggers()} <= names
+
+
+def ensure_fts(db: sqlite_utils.Database | sqlite3.Connection) -> None:
+    """Create the index, its queue and triggers when missing (or of an older VERSION), and fill it."""
+    conn = _conn(db)
+    if fts_ready(conn):
+        return
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not fts_ready(conn):  # another process may have done it while we waited for the lock
+            old = [r[0] for r in conn.execute(
+                "select name from sqlite_master where type = 'trigger' and tbl_name = 'essays' and name like ?", [f"{FTS}_v%"])]
+            for name in old:
+                conn.execute(f"DROP TRIGGER [{name}]")
+            conn.execute(f"DROP TABLE IF EXISTS [{FTS}]")
+            conn.execute(f"CREATE VIRTUAL TABLE [{FTS}] USING fts5(title, text, tokenize = '{TOKENIZER}')")
+            conn.execute(f"CREATE TABLE IF NOT EXISTS [{PENDING}] (rowid INTEGER PRIMARY KEY)")
+            for sql in _triggers().values():
+                conn.execute(sql)
+            conn.execute(f"INSERT OR IGNORE INTO [{PENDING}](rowid) SELECT rowid FROM essays")
+            sync(conn)
+        if own:
+            conn.execute("COMMIT")
+    except BaseException:
+        if own and conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def sync(db: sqlite_utils.Database | sqlite3.Connection) -> int:
+    """Index the queued essays; returns how many. Commits nothing: call it inside a transaction
+    (``store.save_result`` does) or use :func:`catch_up`."""
+    conn = _conn(db)
+    rows = conn.execute(
+        f"select p.rowid, e.rowid, e.title, e.text from [{PENDING}] p left join essays e on e.rowid = p.rowid").fetchall()
+    if not rows:
+        return 0
+    conn.executemany(f"DELETE FROM [{FTS}] WHERE rowid = ?", [(r[0],) for r in rows])
+    conn.executemany(
+        f"INSERT INTO [{FTS}](rowid, title, text) VALUES (?, ?, ?)",
+        [(r[0], index_text(r[2] or ""), index_text(r[3] or "")) for r in rows if r[1] is not None],
+    )
+    conn.executemany(f"DELETE FROM [{PENDING}] WHERE rowid = ?", [(r[0],) for r in rows])
+    return len(rows)
+
+
+def catch_up(db: sqlite_utils.Database | sqlite3.Connection) -> int:
+    """Index essays written by anything that did not call :func:`sync`, in a transaction of its own."""
+    conn = _conn(db)
+    if conn.execute(f"select 1 from [{PENDING}] limit 1").fetchone() is None:
+        return 0
+    with conn:
+        return sync(conn)
+
+
+def rebuild(db: sqlite_utils.Database | sqlite3.Connection) -> int:
+    """Re-index every essay (after a VACUUM renumbered rowids, or to drop stale rows)."""
+    conn = _conn(db)
+    with conn:
+        conn.execute(f"DELETE FROM [{FTS}]")
+        conn.execute(f"INSERT OR IGNORE INTO [{PENDING}](rowid) SELECT rowid FROM essays")
+        return sync(conn)
+
+
+# --- querying --------------------------------------------------------------------------------
+
+
+def _snippet(text: str, terms: list[str], width: int = 80) -> str:
+    flat = " ".join(text.split())
+    lower = flat.lower()
+    at = -1
+    for term in terms:
+        at = lower.find(unicodedata.normalize("NFKC", term).lower())
+        if at >= 0:
+            break
+    start = max(0, at - width // 3) if at >= 0 else 0
+    piece = flat[start:start + width]
+    return ("…" if start > 0 else "") + piece + ("…" if start + width < len(flat) else "")
+
+
+def search(db: sqlite_utils.Database | sqlite3.Connection, query: str, limit: int = 20) -> list[Hit]:
+    """Essays matching every term of the query, best first (BM25, title weighted).
+
+    Raises QueryError when the query has no letters or digits to search for.
+    """
+    match = to_match(query)
+    if match == '""':
+        raise QueryError(f"nothing to search for in {query[:40]!r}: type words of letters, digits or Chinese characters")
+    sql = (
+        "select e.id, e.title, e.page_url, e.position, e.site, e.category, e.published, e.duplicate_of, e.text "
+        f"from [{FTS}] f join essays e on e.rowid = f.rowid "
+        f"where [{FTS}] match :match order by bm25([{FTS}], {TITLE_WEIGHT}, 1.0), e.rowid limit :limit"
+    )
+    try:
+        rows = _conn(db).execute(sql, {"match": match, "limit": max(0, int(limit))}).fetchall()
+    except sqlite3.OperationalError as exc:
+        raise SearchFailed(f"search for {query[:40]!r} failed: {exc}") from None
+    terms = split_terms(query[:MAX_QUERY_CHARS])
+    return [
+        Hit(id=r[0], title=r[1] or "", page_url=r[2] or "", position=r[3] or 0, site=r[4] or "", category=r[5] or "",
+            published=r[6] or "", duplicate_of=r[7] or "", snippet=_snippet(r[8] or "", terms))
+        for r in rows
+    ]
+
+
+def run_search(db_path: str | Path, query: str, limit: int = 20) -> tuple[list[Hit], list[str]]:
+    """Open the database, index whatever is queued and search; returns (hits, notes for the user).
+
+    Raises ConfigError for a missing database, QueryError for a query with nothing to search.
+    """
+    from . import store
+
+    path = Path(db_path)
+    if not path.is_file():
+        raise ConfigError(f"no database at {path}: import something first (pipeline import PATH --db {path})")
+    notes = []
+    if len(query) > MAX_QUERY_CHARS:
+        notes.append(f"the query is {len(query)} characters long; only its first {MAX_QUERY_CHARS} are searched")
+    if len([t for t in split_terms(query[:MAX_QUERY_CHARS]) if _searchable(t)]) > MAX_TERMS:
+        notes.append(f"only the first {MAX_TERMS} words of the query are searched")
+    db = store.open_db(path)
+    try:
+        catch_up(db)
+        return search(db, query, limit), notes
+    finally:
+        db.conn.close()

@@ -1,0 +1,326 @@
+"""Chinese-aware full-text search: the index text, the query rewrite, recall on a labelled set over the
+fixtures, sync on insert/update/delete, bad input, and readers during a 2,000-essay import."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sqlite3
+import threading
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline import search, store
+from pipeline.cli import main
+from pipeline.importer import import_sources
+from pipeline.models import Essay, Page, Result, RunStats
+
+from .conftest import FIXTURES, gold
+
+SEED = FIXTURES / "seed"
+PAGES = FIXTURES / "pages"
+FANWEN = FIXTURES / "corpus" / "fanwen"
+
+# query -> the essays (fixture file stem, position) whose gold title or text contains it: hand-checked.
+LABELLED: dict[str, set[tuple[str, int]]] = {
+    "党员": {("000_a2624caf89aaf6c8", 1), ("000_a2624caf89aaf6c8", 2), ("000_a2624caf89aaf6c8", 3),
+             ("d01-repeated-title", 1), ("d01-repeated-title", 2), ("d01-repeated-title", 3), ("d15-near-duplicate-of-d01", 1)},
+    "先锋模范": {("000_a2624caf89aaf6c8", 1), ("000_a2624caf89aaf6c8", 2), ("000_a2624caf89aaf6c8", 3),
+                 ("d01-repeated-title", 1), ("d01-repeated-title", 2), ("d01-repeated-title", 3)},
+    "共产党员": {("000_a2624caf89aaf6c8", 1), ("000_a2624caf89aaf6c8", 2), ("000_a2624caf89aaf6c8", 3),
+                 ("d01-repeated-title", 1), ("d01-repeated-title", 2), ("d01-repeated-title", 3), ("d15-near-duplicate-of-d01", 1)},
+    "乡村振兴": {("d05-h3-subtitles-jsonld", 1), ("d05-h3-subtitles-jsonld", 2), ("d05-h3-subtitles-jsonld", 3),
+                 ("d08-single-essay-outline", 1)},
+    "产业兴旺": {("d05-h3-subtitles-jsonld", 2)},
+    "工作总结": {("d02-pian-bracket", 1), ("d02-pian-bracket", 2), ("d02-pian-bracket", 3), ("d02-pian-bracket", 4),
+                 ("d07-gbk-title-paren", 1), ("d07-gbk-title-paren", 2), ("d07-gbk-title-paren", 3)},
+    "2022年度": {("d02-pian-bracket", 1), ("d02-pian-bracket", 2), ("d02-pian-bracket", 3), ("d02-pian-bracket", 4)},
+    "心得体会": {("d03-gbk-br-pian-number", 1), ("d03-gbk-br-pian-number", 2), ("d03-gbk-br-pian-number", 3)},
+    "感恩父母": {("d10-dump-pian", 1), ("d10-dump-pian", 2), ("d10-dump-pian", 3)},
+    "教学反思": {("d14-di-n-pian-hidden-spam", 1), ("d14-di-n-pian-hidden-spam", 2), ("d14-di-n-pian-hidden-spam", 3),
+                 ("d14-di-n-pian-hidden-spam", 4), ("d14-di-n-pian-hidden-spam", 5)},
+    "焕发生命活力": {("d04-gbk-nocharset-fanwen-subtitle", 2)},
+    "数学": {("d14-di-n-pian-hidden-spam", 1), ("d14-di-n-pian-hidden-spam", 2), ("d14-di-n-pian-hidden-spam", 3),
+             ("d14-di-n-pian-hidden-spam", 4), ("d14-di-n-pian-hidden-spam", 5)},
+    "红楼梦": {("own-two-essays", 1), ("own-two-essays", 2)},
+    "青春": {("d06-diyipian-own-titles", 1), ("d06-diyipian-own-titles", 2), ("d06-diyipian-own-titles", 3),
+             ("d06-diyipian-own-titles", 4), ("d10-dump-pian", 1), ("d10-dump-pian", 2), ("d10-dump-pian", 3)},
+    "新学期": {("d06-diyipian-own-titles", 3)},
+    "奋斗": {("000_a2624caf89aaf6c8", 2), ("d06-diyipian-own-titles", 1)},
+    "述职": {("d11-paywall-cut", 1), ("d11-paywall-cut", 2), ("d11-paywall-cut", 3)},
+    "人居环境": {("d08-single-essay-outline", 1)},
+    "调研报告": {("d08-single-essay-outline", 1)},
+    "办公室": {("000_a2624caf89aaf6c8", 3), ("d07-gbk-title-paren", 1), ("d07-gbk-title-paren", 2), ("d07-gbk-title-paren", 3)},
+    "批评和自我批评": {("d01-repeated-title", 2), ("d01-repeated-title", 3), ("d15-near-duplicate-of-d01", 1)},
+    "立足本职": {("000_a2624caf89aaf6c8", 3), ("d15-near-duplicate-of-d01", 1)},
+    "防控": {("000_a2624caf89aaf6c8", 3), ("d01-repeated-title", 1), ("d01-repeated-title", 2), ("d01-repeated-title", 3),
+             ("d15-near-duplicate-of-d01", 1)},
+    "偉大": {("d12-traditional-bold-subtitles", 2)},
+    "苦難": {("d12-traditional-bold-subtitles", 3)},
+    "garden": {("own-article", 1)},
+    "Elm street": {("own-article", 1)},
+    "reading": {("d13-english-fanwen-number", 2)},
+    "habit": {("d13-english-fanwen-number", 1), ("d13-english-fanwen-number", 2)},
+}
+
+
+def key(page_url: str, position: int) -> tuple[str, int]:
+    return page_url.rsplit("/", 1)[1].rsplit(".", 1)[0], position
+
+
+def gold_results() -> list[Result]:
+    """The hand-checked records of the fixtures (NAME.gold.json), as the store receives them."""
+    out = []
+    for gold_path in sorted([*SEED.glob("*.gold.json"), *PAGES.glob("*.gold.json"), *FANWEN.glob("*.gold.json")]):
+        data = gold(gold_path)
+        url = f"file:///fixtures/{gold_path.parent.name}/{gold_path.name.removesuffix('.gold.json')}.html"
+        page = Page(url=url, title=data.get("title", ""), site=data.get("site", ""), published=data.get("published", ""),
+                    breadcrumb=tuple(data.get("breadcrumb", [])))
+        essays = tuple(Essay(page_url=url, position=i, title=e["title"], text=e["text"],
+                             text_sha1=hashlib.sha1(e["text"].encode()).hexdigest()) for i, e in enumerate(data["essays"], 1))
+        out.append(Result(page=page, essays=essays))
+    return out
+
+
+@pytest.fixture(scope="module")
+def fixtures_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The gold essays of fixtures/seed, fixtures/pages and fixtures/corpus/fanwen, stored the way an import stores them
+    (so that search is judged on known records, whatever the extractor does today)."""
+    path = tmp_path_factory.mktemp("search") / "essays.db"
+    db = store.open_db(path)
+    run = store.start_run(db, "import", {})
+    for result in gold_results():
+        store.save_result(db, result, run)
+    db.conn.close()
+    yield path
+
+
+def test_import_then_search_end_to_end(tmp_path: Path) -> None:
+    stats = import_sources([str(SEED)], tmp_path / "e.db")
+    assert stats.essays_added == 3
+    code, out, _ = cli("search", "先锋模范", "--json", "--db", str(tmp_path / "e.db"))
+    assert code == 0
+    assert sorted((key(h["page_url"], h["position"]), h["title"]) for h in json.loads(out)) == [
+        (("000_a2624caf89aaf6c8", p), "2022年发挥党员先锋模范作用") for p in (1, 2, 3)]
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+# --- the rewrite ----------------------------------------------------------------------------------
+
+
+def test_index_text_splits_chinese_into_bigrams_and_keeps_other_text() -> None:
+    assert search.index_text("2022年发挥党员先锋模范作用") == "2022 年发 发挥 挥党 党员 员先 先锋 锋模 模范 范作 作用 "
+    assert search.index_text("读《红楼梦》有感 Elm Street") == " 读 《 红楼 楼梦 》 有感  Elm Street"
+    assert search.index_text("ＡＢＣ１２３") == "ABC123"  # NFKC: full-width letters and digits fold
+
+
+def test_to_match_quotes_every_term_as_a_phrase() -> None:
+    assert search.to_match("先锋模范") == '"先锋 锋模 模范"'
+    assert search.to_match("党员 garden") == '"党员" "garden"'
+    assert search.to_match('"community garden"') == '"community garden"'
+    assert search.to_match("党") == '"党"*'
+    assert search.to_match('a"b') == '"a" "b"'  # an unbalanced quote closes at the end, as in datasette
+    assert search.to_match("NEAR(x y) OR NOT") == '"NEAR(x" "y)" "OR" "NOT"'
+    assert search.to_match("😀 !!! ") == '""'
+    assert search.to_match("") == '""'
+
+
+# --- recall on the labelled set -------------------------------------------------------------------
+
+
+def test_labelled_queries_find_exactly_their_essays(fixtures_db: Path) -> None:
+    assert len(LABELLED) >= 20
+    db = store.open_db(fixtures_db)
+    found = {q: {key(h.page_url, h.position) for h in search.search(db, q, limit=1000)} for q in LABELLED}
+    assert found == LABELLED
+    recall = sum(len(found[q] & LABELLED[q]) for q in LABELLED) / sum(len(v) for v in LABELLED.values())
+    assert recall == 1.0
+
+
+def test_every_chinese_substring_is_found_like_a_plain_scan(fixtures_db: Path) -> None:
+    """200 random substrings (2-6 characters inside a run of Chinese) of the stored essays: the index
+    finds exactly the essays whose title or text contains them."""
+    db = store.open_db(fixtures_db)
+    rows = db.execute("select page_url, position, title, text from essays").fetchall()
+    texts = {(u, p): unicodedata.normalize("NFKC", f"{t}\n{x}") for u, p, t, x in rows}
+    runs = [m.group() for text in texts.values() for m in search._CJK_RUN.finditer(text) if len(m.group()) >= 2]
+    rng = random.Random(7)
+    for _ in range(200):
+        run = rng.choice(runs)
+        size = rng.randint(2, min(6, len(run)))
+        start = rng.randint(0, len(run) - size)
+        query = run[start:start + size]
+        expected = {k for k, text in texts.items() if query in text}
+        assert {(h.page_url, h.position) for h in search.search(db, query, limit=1000)} == expected, query
+
+
+def test_cli_search_text_and_json(fixtures_db: Path) -> None:
+    code, out, err = cli("search", "产业兴旺", "--db", str(fixtures_db))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines == [
+        "1382e1dc42d5ad70  以产业兴旺带动乡村振兴  (www.diaoyanwk.com, 农村调研, 2023-03-15)",
+        "    从具体情况看，我们也要清醒地看到，部分村产业发展基础薄弱。我们也要清醒地看到，资金投入渠道比较单一。“绿水青山就是金山银山”，各村盘活闲置土地资源。只有盘活闲置…",
+    ]
+    assert err == "1 essays found for '产业兴旺'\n"
+    code, out, err = cli("search", "先锋模范", "--json", "--limit", "3", "--db", str(fixtures_db))
+    assert code == 0
+    hits = json.loads(out)
+    assert len(hits) == 3 and err == "3 essays found for '先锋模范' (limit reached)\n"
+    assert sorted(hits[0]) == ["category", "duplicate_of", "id", "page_url", "position", "published", "site", "snippet", "title"]
+    assert {h["category"] for h in hits} == {"演讲稿"}
+
+
+# --- bad input ------------------------------------------------------------------------------------
+
+
+PARTY = LABELLED["党员"]
+BAD_QUERIES: list[tuple[str, set[tuple[str, int]]]] = [
+    ('党员"', PARTY), ('"党员', PARTY), ("党员*", PARTY), ("^党员", PARTY), ("党员 😀", PARTY), ("\x00党员", PARTY),
+    ("党员 AND OR NOT", set()), ("NEAR(党员 先锋)", set()), ("title:党员", set()), ("'; drop table essays; --", set()),
+    ("a" * 10_000, set()), ("党员" * 5_000, set()), (" ".join(["word"] * 3000), set()), ("{党员}", PARTY),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), BAD_QUERIES, ids=[f"q{i}" for i in range(len(BAD_QUERIES))])
+def test_bad_queries_give_results(fixtures_db: Path, query: str, expected: set[tuple[str, int]]) -> None:
+    code, out, err = cli("search", query, "--json", "--limit", "1000", "--db", str(fixtures_db))
+    assert code == 0, err
+    assert {key(h["page_url"], h["position"]) for h in json.loads(out)} == expected
+    notes = [line for line in err.splitlines() if line.startswith("warning: ")]
+    if len(query) > search.MAX_QUERY_CHARS:
+        assert notes[0] == f"warning: the query is {len(query)} characters long; only its first 500 are searched"
+    if query.startswith("word"):
+        assert notes == ["warning: the query is 14999 characters long; only its first 500 are searched",
+                         "warning: only the first 32 words of the query are searched"]
+    assert "Traceback" not in out + err
+
+
+def test_query_with_nothing_searchable_is_a_usage_error(fixtures_db: Path) -> None:
+    for query in ["😀", "!!!", '"', '""', "   ", "(((", "*", "👍🏽 ❤️"]:
+        code, out, err = cli("search", query, "--db", str(fixtures_db))
+        assert (code, out) == (2, "")
+        assert err.startswith("error: nothing to search for in ") and "Traceback" not in err
+
+
+def test_missing_database_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, err = cli("search", "党员", "--db", str(tmp_path / "none.db"))
+    assert code == 2
+    assert err == f"error: no database at {tmp_path / 'none.db'}: import something first (pipeline import PATH --db {tmp_path / 'none.db'})\n"
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_emoji_and_syntax_hits(fixtures_db: Path) -> None:
+    db = store.open_db(fixtures_db)
+    assert {key(h.page_url, h.position) for h in search.search(db, "(产业兴旺) 😀")} == {("d05-h3-subtitles-jsonld", 2)}
+    assert [h.title for h in search.search(db, '"产业兴旺')] == ["以产业兴旺带动乡村振兴"]
+
+
+# --- sync -----------------------------------------------------------------------------------------
+
+
+def page_result(url: str, texts: list[str]) -> Result:
+    essays = tuple(Essay(page_url=url, position=i + 1, title=f"标题{i + 1}", text=t, text_sha1=f"sha{url}{i}{len(t)}{t[:4]}")
+                   for i, t in enumerate(texts))
+    return Result(page=Page(url=url, title="页", site="example.org"), essays=essays)
+
+
+def titles(db: sqlite3.Connection | object, query: str) -> list[str]:
+    return sorted(f"{h.page_url}#{h.position}" for h in search.search(db, query, limit=100))  # type: ignore[arg-type]
+
+
+def test_index_follows_insert_update_delete(tmp_path: Path) -> None:
+    db = store.open_db(tmp_path / "e.db")
+    run = store.start_run(db, "import", {})
+    store.save_result(db, page_result("u1", ["我们学习雷锋精神", "保护环境人人有责"]), run)
+    assert titles(db, "雷锋精神") == ["u1#1"] and titles(db, "环境") == ["u1#2"]
+    store.save_result(db, page_result("u1", ["我们学习航天精神"]), run)  # update the first, delete the second
+    assert titles(db, "雷锋") == [] and titles(db, "航天精神") == ["u1#1"] and titles(db, "环境") == []
+    assert db.execute("select count(*) from essays_fts").fetchone()[0] == 1
+    assert db.execute("select count(*) from essays_fts_pending").fetchone()[0] == 0
+    # a writer that knows nothing of the index (plain sqlite3): deletes apply at once, the rest on catch-up
+    other = sqlite3.connect(tmp_path / "e.db")
+    with other:
+        other.execute("update essays set text = '植树造林' where page_url = 'u1'")
+        other.execute("insert into essays (id, page_url, position, title, text) values ('x', 'u2', 1, 'Tree planting', '绿水青山')")
+    other.close()
+    assert titles(db, "航天") == ["u1#1"]  # not re-indexed yet
+    assert search.catch_up(db) == 2
+    assert titles(db, "航天") == [] and titles(db, "植树造林") == ["u1#1"] and titles(db, "青山") == ["u2#1"]
+    assert titles(db, "planting") == ["u2#1"]
+    with sqlite3.connect(tmp_path / "e.db") as other:
+        other.execute("delete from essays where id = 'x'")
+    assert titles(db, "青山") == []
+    assert search.rebuild(db) == 1 and titles(db, "植树造林") == ["u1#1"]
+
+
+def test_existing_database_without_index_is_indexed_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = store.open_db(path)
+    store.save_result(db, page_result("u1", ["旧数据库里的文章"]), store.start_run(db, "import", {}))
+    for name in [n for (n,) in db.execute("select name from sqlite_master where type = 'trigger'")]:
+        db.execute(f"drop trigger [{name}]")
+    db.execute("drop table essays_fts")
+    db.execute("drop table essays_fts_pending")
+    db.conn.commit()
+    db.conn.close()
+    assert titles(store.open_db(path), "数据库") == ["u1#1"]
+
+
+# --- readers during a run -------------------------------------------------------------------------
+
+
+def test_thousand_searches_during_a_2000_essay_import(tmp_path: Path) -> None:
+    path = tmp_path / "busy.db"
+    db = store.open_db(path)
+    errors: list[BaseException] = []
+    counts: list[int] = []
+    first_page = threading.Event()
+    halfway = threading.Event()
+    words = ["党员", "先锋模范", "乡村振兴", "garden", "工作总结"]
+
+    def reader() -> None:
+        first_page.wait(60)
+        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        try:
+            for i in range(1000):
+                try:
+                    counts.append(len(search.search(conn, words[i % len(words)], limit=10_000)))
+                except BaseException as exc:  # noqa: BLE001 - every failure is what this test counts
+                    errors.append(exc)
+                if i == 499:
+                    halfway.set()
+        finally:
+            halfway.set()
+            conn.close()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    run = store.start_run(db, "import", {"synthetic": 2000})
+    stats = RunStats(kind="import")
+    for p in range(400):
+        texts = [f"第{p}页第{n}篇：发挥党员先锋模范作用，推进乡村振兴。Community garden note {p}-{n}." for n in range(5)]
+        added, _ = store.save_result(db, page_result(f"https://example.org/{p}.html", texts), run)
+        stats.essays_added += added
+        if p == 0:
+            first_page.set()
+        if p == 200:
+            halfway.wait(120)  # the reader's first 500 searches ran while this import was under way
+    store.finish_run(db, run, stats, "ok")
+    thread.join(120)
+    assert errors == []
+    assert len(counts) == 1000
+    assert stats.essays_added == 2000
+    assert len(search.search(db, "先锋模范", limit=10_000)) == 2000
+    party = counts[0::5]  # searches for 党员: the count only grows as the import commits page after page
+    assert party == sorted(party) and party[0] >= 5 and party[-1] <= 2000
