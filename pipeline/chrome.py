@@ -38,15 +38,27 @@ def clean_text(text: str, skip: frozenset[str] = frozenset()) -> tuple[str, list
     return text, removed
 
 
+INTRO_RULES = frozenset({"seo_intro", "seo_intro_hant"})
+LEAD_WINDOW = 3  # a paragraph among the first blocks that announced the page ("下面是…整理的…") is its lead
+
+
 def clean_blocks(blocks: list[Block]) -> tuple[list[Block], list[Removed]]:
-    """Drop chrome blocks and cut chrome sentences; every removal is recorded."""
+    """Drop chrome blocks and cut chrome sentences; every removal is recorded.
+
+    What is left of an opening paragraph that carried an SEO intro becomes a "lead" block: the
+    page's summary, not essay text.
+    """
     kept: list[Block] = []
     removed: list[Removed] = []
     for block in blocks:
         text, gone = clean_text(block.text)
         removed.extend(gone)
-        if text:
-            kept.append(block if text == block.text else Block(block.kind, text, block.level, block.bold))
+        if not text:
+            continue
+        kind = block.kind
+        if len(kept) < LEAD_WINDOW and kind == "paragraph" and any(r.rule in INTRO_RULES for r in gone):
+            kind = "lead"
+        kept.append(block if (text, kind) == (block.text, block.kind) else Block(kind, text, block.level, block.bold))
     return kept, removed
 
 

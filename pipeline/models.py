@@ -24,7 +24,7 @@ class Fetched:
 class Block:
     """One unit of main content: a heading or a paragraph."""
 
-    kind: str  # "heading" | "paragraph"
+    kind: str  # "heading" | "paragraph" | "lead" (what is left of an opening paragraph that carried an SEO intro)
     text: str
     level: int = 0  # 1-6 for headings, 0 for paragraphs
     bold: bool = False  # the whole paragraph is bold / strong

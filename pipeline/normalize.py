@@ -47,7 +47,7 @@ def normalize(page: Page) -> Result:
     preface_paragraphs, gone = _clean_paragraphs(tuple(split.preface))
     removed.extend(gone)
     preface = join_paragraphs(preface_paragraphs)
-    if preface and split.form != "single":
+    if preface:
         summary = preface
     incomplete = ""
     if claimed is not None and len(essays) < claimed:

@@ -177,4 +177,9 @@ def split_blocks(blocks: list[Block], title: str) -> Split:
         if attempt is not None and _substantial(attempt):
             attempt.sections = [s for s in attempt.sections if s.paragraphs]
             return attempt
-    return Split(sections=[Section(core, tuple(b.text for b in blocks))] if blocks else [], form="single")
+    lead = 0
+    while lead < len(blocks) and blocks[lead].kind == "lead":
+        lead += 1
+    body = blocks[lead:]
+    return Split(preface=[b.text for b in blocks[:lead]], sections=[Section(core, tuple(b.text for b in body))] if body else [],
+                 form="single")

@@ -93,3 +93,13 @@ def test_single_essay_stays_one_and_preface_is_summary() -> None:
     result = normalize(Page(url="u", title="发挥党员作用", blocks=blocks))
     assert [(e.position, e.title, e.text) for e in result.essays] == [(1, "发挥党员作用", P)]
     assert result.page.summary == "先锋模范作用是党员先进性的体现。"
+
+
+def test_lead_paragraph_of_a_single_essay_is_the_summary() -> None:
+    from pipeline.chrome import clean_blocks
+
+    blocks, removed = clean_blocks([para("教师培训是提升素养的途径。以下是小编整理的教师培训心得，欢迎阅读。"), para(P), para(P)])
+    assert [b.kind for b in blocks] == ["lead", "paragraph", "paragraph"]
+    result = normalize(Page(url="u", title="教师培训心得", blocks=tuple(blocks)))
+    assert result.page.summary == "教师培训是提升素养的途径。"
+    assert [e.text for e in result.essays] == [P + "\n" + P]
