@@ -11,7 +11,7 @@ import pytest
 from .conftest import FIXTURES, ROOT
 
 FLOORS: dict[str, dict[str, float]] = json.loads((ROOT / "tools" / "floors.json").read_text())
-FOLDERS = {"seed": FIXTURES / "seed", "pages": FIXTURES / "pages", **{p.name: p for p in (FIXTURES / "corpus").iterdir() if p.is_dir()}}
+FOLDERS = {"seed": FIXTURES / "seed", "pages": FIXTURES / "pages", "fanwen-extra": FIXTURES / "fanwen-extra", **{p.name: p for p in (FIXTURES / "corpus").iterdir() if p.is_dir()}}
 
 
 def _evaluate() -> Any:

@@ -109,7 +109,7 @@ def readability_extractor(text: str, path: Path) -> dict[str, Any]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("folders", nargs="*", default=[str(ROOT / "fixtures" / "corpus" / d) for d in ("zh-news", "en-news", "fanwen")] + [str(ROOT / "fixtures" / "seed")])
+    ap.add_argument("folders", nargs="*", default=[str(ROOT / "fixtures" / "corpus" / d) for d in ("zh-news", "en-news", "fanwen")] + [str(ROOT / "fixtures" / d) for d in ("seed", "fanwen-extra", "pages")])
     ap.add_argument("--floors", help="JSON of per-folder floors to enforce")
     ap.add_argument("--baselines", action="store_true", help="also score trafilatura and readability-lxml")
     ap.add_argument("--json", help="write the summaries to this file")
