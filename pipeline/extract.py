@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from urllib.parse import urljoin, urlsplit
 
 from lxml import html
@@ -16,15 +17,27 @@ from .models import Block, Page
 from .rules import load
 from .textpage import extract_text
 
-_HTML_SNIFF = re.compile(r"<\s*(html|head|body|div|p|table|meta|title|article|section|span|br|h[1-6])\b", re.I)
+_HTML_SNIFF = re.compile(
+    r"<\s*/?\s*(html|head|body|div|p|table|meta|title|article|section|span|br|h[1-6]|script|style|font|center|ul|li|img)\b"
+    r"|<!doctype\s+html", re.I)
 
 
 def looks_like_html(text: str) -> bool:
     return bool(_HTML_SNIFF.search(text[:4096]))
 
 
+def _without_surrogates(text: str) -> str:
+    """Lone surrogates (never produced by decoding bytes, but possible in a str) become U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
+
+
 def extract(text: str, url: str = "", encoding: str = "") -> Page:
     """Any page text to a `Page`; raises ExtractError when nothing can be made of it."""
+    text = _without_surrogates(text)
     if looks_like_html(text):
         return extract_html(text, url, encoding)
     return extract_text(text, url, encoding)
@@ -68,8 +81,46 @@ def _head_text(root: html.HtmlElement, title: str) -> str:
     return text[:3000]
 
 
+_INVISIBLE = re.compile(r"<(script|style|head|noscript|template)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
+_BREAKING_TAG = re.compile(r"<\s*/?\s*(p|div|br|tr|li|h[1-6]|table|section|article|blockquote|dd|dt|pre|center)\b[^>]*>", re.I)
+_ANY_TAG = re.compile(r"<[^>]*>")
+
+
+def _flat_text(text: str) -> str:
+    """The visible text of markup by regexes alone, one line per block tag (for trees the parser cut short)."""
+    text = _INVISIBLE.sub("", text)
+    text = _ANY_TAG.sub("", _BREAKING_TAG.sub("\n", text))
+    return unescape(text)
+
+
+def _flat_page(text: str, url: str, encoding: str, title: str) -> Page:
+    """A page from markup the HTML parser could not hold (nesting past the parser's depth limit):
+    its visible text, one paragraph a line, through the chrome rules."""
+    lines = [clean_line(line) for line in _flat_text(text).splitlines()]
+    blocks, removed = clean_blocks([Block("paragraph", line) for line in lines if line and line != title])
+    if not blocks:
+        raise ExtractError("no main content found")
+    return Page(url=url, title=title, site=metadata.site_of(url, {}), blocks=tuple(blocks), removed=tuple(removed),
+                encoding=encoding)
+
+
 def extract_html(text: str, url: str = "", encoding: str = "") -> Page:
     """An HTML page to a `Page`: metadata from the whole tree, blocks from the main content."""
+    try:
+        return _extract_tree(text, url, encoding)
+    except ExtractError as exc:
+        if str(exc) != "no main content found":
+            raise
+        root = dom.parse(text)
+        parsed = len(dom.text_of(root))
+        flat = len("".join(_flat_text(text).split()))
+        if flat <= 2 * parsed:
+            raise
+        title = clean_line(root.findtext(".//title") or "")
+        return _flat_page(text, url, encoding, title)
+
+
+def _extract_tree(text: str, url: str, encoding: str) -> Page:
     root = dom.parse(text)
     metas, ld = metadata.metas_and_ld(root)
     title = metadata.title_of(root, metas, ld)
