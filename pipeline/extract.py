@@ -70,15 +70,15 @@ def _links(root: html.HtmlElement, url: str) -> tuple[tuple[str, ...], tuple[str
     return tuple(links), tuple(nexts)
 
 
-def _head_text(root: html.HtmlElement, title: str) -> str:
-    """Text around the title, where 'site + date' and 发布时间 lines live."""
+def _page_text(root: html.HtmlElement, title: str) -> tuple[str, str]:
+    """The page's visible text, whitespace squeezed, and the part of it from the title on, where
+    'site + date' and 发布时间 lines live."""
     body = root.find("body")
-    text = " ".join((body if body is not None else root).itertext())
-    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s+", " ", " ".join((body if body is not None else root).itertext()))
     at = text.find(title[:20]) if title else -1
     if at >= 0:
-        return text[at : at + 400]
-    return text[:3000]
+        return text, text[at : at + 400]
+    return text, text[:3000]
 
 
 _INVISIBLE = re.compile(r"<(script|style|head|noscript|template)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
@@ -127,8 +127,8 @@ def _extract_tree(text: str, url: str, encoding: str) -> Page:
     crumbs = breadcrumbs.breadcrumb_of(root, title, url, ld)
     links, next_pages = _links(root, url)
     dom.strip_chrome(root)
-    head = _head_text(root, title)
-    published = metadata.published_of(root, metas, ld, head)
+    page_text, head = _page_text(root, title)
+    published = metadata.published_of(root, metas, ld, head, page_text)
     author, source = metadata.author_source(head)
     node = content.best_node(root)
     blocks, trimmed = content.main_blocks(node)

@@ -40,13 +40,20 @@ def _iso(y: int, m: int, d: int, hh: str | None = None, mm: str | None = None) -
     return day.isoformat()
 
 
-def find_date(text: str, with_time: bool = False) -> str:
-    """The first plausible date in a text, as ISO 8601 (YYYY-MM-DD or YYYY-MM-DDTHH:MM)."""
+def _first_date(text: str, with_time: bool = False) -> tuple[int, str] | None:
+    """(offset, ISO date) of the first plausible date in a text."""
     best: tuple[int, str] | None = None
     for pattern in _res("metadata.date_patterns"):
         m = pattern.search(text)
         if m and (best is None or m.start() < best[0]):
             iso = _iso(int(m["y"]), int(m["m"]), int(m["d"]), m["H"] if with_time else None, m["M"] if with_time else None)
+            if iso:
+                best = (m.start(), iso)
+    for pattern in _res("metadata.date_patterns_year_last"):
+        m = pattern.search(text)
+        if m and (best is None or m.start() < best[0]):
+            a, b, y = int(m["a"]), int(m["b"]), int(m["y"])
+            iso = _iso(y, b, a) or _iso(y, a, b)
             if iso:
                 best = (m.start(), iso)
     for pattern in _res("metadata.date_patterns_en"):
@@ -55,7 +62,22 @@ def find_date(text: str, with_time: bool = False) -> str:
             iso = _iso(int(m["y"]), _MONTHS[m["mon"].lower()[:3]], int(m["d"]))
             if iso:
                 best = (m.start(), iso)
-    return best[1] if best else ""
+    return best
+
+
+def find_date(text: str, with_time: bool = False) -> str:
+    """The first plausible date in a text, as ISO 8601 (YYYY-MM-DD or YYYY-MM-DDTHH:MM)."""
+    found = _first_date(text, with_time)
+    return found[1] if found else ""
+
+
+def labelled_date(text: str) -> str:
+    """The first date that directly follows a label such as 发布时间： or 发表于 (ISO 8601, or '')."""
+    for m in _re("metadata.date_labels").finditer(text):
+        found = _first_date(text[m.end() : m.end() + 40])
+        if found and found[0] <= 3:
+            return found[1]
+    return ""
 
 
 def _jsonld(root: html.HtmlElement) -> list[dict[str, Any]]:
@@ -126,8 +148,10 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
 
 
-def published_of(root: html.HtmlElement, metas: dict[str, str], ld: list[dict[str, Any]], head_text: str) -> str:
-    """The publication date: JSON-LD, meta tags, <time>, then the text near the title."""
+def published_of(root: html.HtmlElement, metas: dict[str, str], ld: list[dict[str, Any]], head_text: str,
+                 page_text: str = "") -> str:
+    """The publication date: JSON-LD, meta tags, <time>, a labelled date (near the title, then
+    anywhere on the page), then any date near the title."""
     for d in ld:
         for key in ("datePublished", "dateCreated", "uploadDate"):
             if isinstance(d.get(key), str) and (iso := find_date(d[key])):
@@ -139,6 +163,9 @@ def published_of(root: html.HtmlElement, metas: dict[str, str], ld: list[dict[st
         for value in (t.get("datetime") or "", t.text_content()):
             if iso := find_date(value):
                 return iso
+    for text in (head_text, page_text):
+        if iso := labelled_date(text):
+            return iso
     return find_date(head_text)
 
 
