@@ -246,4 +246,26 @@ def search_cmd(query: str, db: str, as_json: bool, limit: int) -> None:
     click.echo(f"{len(hits)} essays found for {query[:60]!r}" + (" (limit reached)" if len(hits) == limit else ""), err=True)
 
 
+@main.command("serve")
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep it on loopback).")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the essays table in a web browser.")
+def serve_cmd(db: str, host: str, port: int, open_browser: bool) -> None:
+    """Browse and query the database in datasette, with the project's metadata, facets, canned queries
+    and Chinese full-text search. Stop it with Ctrl-C.
+
+    \b
+    Examples:
+      pipeline serve                      # http://127.0.0.1:8001/essays/essays
+      pipeline serve --db my.db --port 8002 --open
+    """
+    from .serve import serve
+
+    try:
+        serve(db, host=host, port=port, open_browser=open_browser, say=lambda msg: click.echo(msg, err=True))
+    except PipelineError as exc:
+        fail(exc)
+
+
 __all__ = ["main", "ConfigError"]

@@ -1,0 +1,112 @@
+"""A datasette plugin that `pipeline serve` registers: Chinese search from the search box, and date and
+duplicate facets.
+
+* ``prepare_connection`` replaces datasette's ``escape_fts`` SQL function (which datasette wraps
+  around whatever is typed in a table's search box or sent as ``?_search=``) by
+  :func:`pipeline.search.to_match`, so a query is split into character bigrams exactly as
+  ``essays_fts`` was. ``trylast`` makes it run after datasette's own hook, so it wins.
+* ``register_facet_classes`` adds three facet types over a column that the essays table does not
+  need to store: ``year`` and ``month`` (the first 4 or 7 characters of an ISO date, selected with
+  ``?published__startswith=2022-09``) and ``duplicate`` ("duplicate" or "original", selected with
+  ``?duplicate_of__notnull=1`` or ``?duplicate_of__isnull=1``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from datasette import hookimpl
+from datasette.database import QueryInterrupted
+from datasette.facets import Facet
+from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
+
+from .search import to_match
+
+
+@hookimpl(trylast=True)  # type: ignore[untyped-decorator]
+def prepare_connection(conn: sqlite3.Connection) -> None:
+    conn.create_function("escape_fts", 1, to_match, deterministic=True)
+
+
+class ExpressionFacet(Facet):  # type: ignore[misc]
+    """Counts of a SQL expression over one column; each value selects rows with a plain datasette filter."""
+
+    type = "expression"
+    where = "1"  # which rows have a value, {col} being the column
+
+    def expression(self, col: str) -> str:
+        raise NotImplementedError
+
+    def selection(self, column: str, value: str) -> tuple[str, str]:
+        """The query-string argument that keeps the rows of this value."""
+        raise NotImplementedError
+
+    async def suggest(self) -> list[dict[str, Any]]:
+        return []
+
+    async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
+        results: list[dict[str, Any]] = []
+        timed_out: list[str] = []
+        args = self.get_querystring_pairs()
+        size = self.get_facet_size()
+        for source_and_config in self.get_configs():
+            config = source_and_config["config"]
+            column = config.get("column") or config["simple"]
+            col = escape_sqlite(column)
+            expr = self.expression(col)
+            sql = (f"select {expr} as value, count(*) as count from ({self.sql}) where {self.where.format(col=col)} "
+                   f"group by value order by count desc, value limit {size + 1}")
+            try:
+                rows = await self.ds.execute(self.database, sql, self.params, truncate=False,
+                                             custom_time_limit=self.ds.setting("facet_time_limit_ms"))
+            except QueryInterrupted:
+                timed_out.append(column)
+                continue
+            values = []
+            for row in rows.rows[:size]:
+                arg = self.selection(column, str(row["value"]))
+                selected = arg in args
+                path = path_with_removed_args(self.request, {arg[0]: arg[1]}) if selected else path_with_added_args(self.request, {arg[0]: arg[1]})
+                values.append({"value": row["value"], "label": row["value"], "count": row["count"],
+                               "toggle_url": self.ds.absolute_url(self.request, path), "selected": selected})
+            results.append({
+                "name": column, "type": self.type, "results": values, "hideable": source_and_config["source"] != "metadata",
+                "toggle_url": path_with_removed_args(self.request, {f"_facet_{self.type}": column}),
+                "truncated": len(rows.rows) > size,
+            })
+        return results, timed_out
+
+
+class YearFacet(ExpressionFacet):
+    type = "year"
+    where = "{col} glob '[0-9][0-9][0-9][0-9]*'"
+
+    def expression(self, col: str) -> str:
+        return f"substr({col}, 1, 4)"
+
+    def selection(self, column: str, value: str) -> tuple[str, str]:
+        return f"{column}__startswith", value
+
+
+class MonthFacet(YearFacet):
+    type = "month"
+    where = "{col} glob '[0-9][0-9][0-9][0-9]-[0-9][0-9]*'"
+
+    def expression(self, col: str) -> str:
+        return f"substr({col}, 1, 7)"
+
+
+class DuplicateFacet(ExpressionFacet):
+    type = "duplicate"
+
+    def expression(self, col: str) -> str:
+        return f"case when {col} is null then 'original' else 'duplicate' end"
+
+    def selection(self, column: str, value: str) -> tuple[str, str]:
+        return (f"{column}__notnull" if value == "duplicate" else f"{column}__isnull"), "1"
+
+
+@hookimpl  # type: ignore[untyped-decorator]
+def register_facet_classes() -> list[type[Facet]]:
+    return [YearFacet, MonthFacet, DuplicateFacet]
