@@ -14,6 +14,8 @@ from .rules import load
 
 _PUNCT = re.compile(r"[，。；：！？、,.;:!?]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_SENTENCE_END = re.compile("[。！？!?.][\'\"’”」』)）]?$")
+_LETTER = re.compile(r"[^\W\d_]")
 _SENTENCE = re.compile(r"[。！？；，!?;,]|[.:](\s|$)")
 _SCORED = frozenset({"p", "td", "pre", "blockquote", "div", "section", "article", "li", "dd", "font", "span", "center"})
 
@@ -64,8 +66,9 @@ def _text_weight(text: str) -> float:
     return 1 + len(_PUNCT.findall(text)) + min(units / 100, 3)
 
 
-def best_node(root: html.HtmlElement) -> html.HtmlElement:
-    """The element most likely to hold the main content (readability-style scoring)."""
+def _ranked(root: html.HtmlElement) -> tuple[html.HtmlElement, dict[html.HtmlElement, float]]:
+    """The best candidate and every candidate's final score (readability-style: text weight of
+    the paragraphs below, class/id hints, times one minus link density)."""
     scores: dict[html.HtmlElement, float] = {}
     for el in root.iter(*_SCORED):
         text = _own_text(el).strip()
@@ -82,19 +85,54 @@ def best_node(root: html.HtmlElement) -> html.HtmlElement:
                 scores[node] = _class_weight(node)
             scores[node] += weight * share
     body = root.find("body")
-    fallback = body if body is not None else root
-    if not scores:
-        return fallback
-    best, best_score = fallback, float("-inf")
+    best = body if body is not None else root
+    best_score = float("-inf")
+    finals: dict[html.HtmlElement, float] = {}
     for node, score in scores.items():
         total = len("".join(node.itertext()))
         density = _link_len(node) / total if total else 1.0
-        final = score * (1 - density)
+        final = finals[node] = score * (1 - density)
         if final > best_score:
             best, best_score = node, final
-    return best
+    return best, finals
 
 
+def best_node(root: html.HtmlElement) -> html.HtmlElement:
+    """The element most likely to hold the main content."""
+    return _ranked(root)[0]
+
+
+def _weighted_len(text: str) -> int:
+    """Text length with CJK characters counted twice (a CJK character carries about a word)."""
+    return len(text) + len(_CJK.findall(text))
+
+
+def content_nodes(root: html.HtmlElement) -> list[html.HtmlElement]:
+    """The best candidate plus the siblings that belong with it (a lead paragraph or a second
+    text column beside the article body), in document order."""
+    best, finals = _ranked(root)
+    parent = best.getparent()
+    if parent is None or best.tag in ("body", "html"):
+        return [best]
+    threshold = max(10.0, finals.get(best, 0.0) * 0.2)
+    out = []
+    for sib in parent:
+        if sib is best:
+            out.append(sib)
+            continue
+        if not isinstance(sib.tag, str) or sib.tag in _tags("heading_tags"):
+            continue
+        scored = finals.get(sib, 0.0) >= threshold and _class_weight(sib) >= 0
+        if not scored and sib.tag != "p":
+            continue
+        text = "".join(sib.itertext()).strip()
+        size = _weighted_len(text)
+        density = _link_len(sib) / len(text) if text else 1.0
+        if scored and size >= 200 and density < 0.25:
+            out.append(sib)  # a second block of prose beside the article body
+        elif sib.tag == "p" and ((size >= 80 and density < 0.25) or (0 < size < 80 and density == 0 and _SENTENCE_END.search(text))):
+            out.append(sib)  # a lead paragraph outside the body container
+    return out
 def _is_link_list(el: html.HtmlElement) -> bool:
     text = "".join(el.itertext()).strip()
     if not text:
@@ -122,7 +160,7 @@ class _Walker:
         if text:
             is_bold = bool(bold_text) and len(bold_text) >= len(text) * 0.9
             self.blocks.append(Block("paragraph", text, 0, is_bold))
-            self.links.append(len(clean_line("".join(self.linked))))
+            self.links.append(_letters("".join(self.linked)))
         self.buf, self.bold, self.linked = [], [], []
 
     def add(self, text: str | None, bold: bool, link: bool = False) -> None:
@@ -140,7 +178,7 @@ class _Walker:
             text = clean_line(el.text_content())
             if text:
                 self.blocks.append(Block("heading", text, int(tag[1])))
-                self.links.append(min(len(text), _link_len(el)))
+                self.links.append(_letters(" ".join("".join(a.itertext()) for a in el.iter("a"))))
             return
         if tag in ("ul", "ol") and _is_link_list(el):
             self.flush()
@@ -166,11 +204,17 @@ def blocks_of(node: html.HtmlElement) -> list[Block]:
     return main_blocks(node, trim=False)[0]
 
 
-def _block_score(block: Block, link_chars: int) -> int:
-    """Positive for prose, negative for link-dominated blocks, 0 for short plain lines (titles,
-    bylines, signatures), which join the content only next to it."""
+def _letters(text: str) -> int:
+    """Letters and CJK characters in a text (digits, dates and punctuation left out)."""
+    return len(_LETTER.findall(text))
+
+
+def _block_score(block: Block, link_letters: int) -> int:
+    """Positive for prose, negative for link-dominated blocks (by letters, so a linked headline
+    with an unlinked date counts as a link), 0 for short plain lines (titles, bylines,
+    signatures), which join the content only next to it."""
     n = len(block.text)
-    if link_chars * 2 > n:
+    if link_letters and link_letters * 2 > _letters(block.text):
         return -n
     if block.kind == "paragraph" and _SENTENCE.search(block.text):
         return n
@@ -197,15 +241,40 @@ def core(scores: list[int]) -> tuple[int, int]:
     return best_start, best_end
 
 
-def main_blocks(node: html.HtmlElement, trim: bool = True) -> tuple[list[Block], list[Removed]]:
-    """The blocks under a node; with `trim`, link lists and pagers around the prose are cut off
-    (each cut recorded as `Removed(text, "link_block")`)."""
+def main_blocks(node: html.HtmlElement | list[html.HtmlElement], trim: bool = True) -> tuple[list[Block], list[Removed]]:
+    """The blocks under a node (or nodes, in order); with `trim`, link lists and pagers around the
+    prose are cut off (each cut recorded as `Removed(text, "link_block")`)."""
     walker = _Walker()
-    walker.walk(node)
-    walker.flush()
+    for el in node if isinstance(node, list) else [node]:
+        walker.walk(el)
+        walker.flush()
     blocks = walker.blocks
     if not trim or len(blocks) < 2:
         return blocks, []
-    start, end = core([_block_score(b, n) for b, n in zip(blocks, walker.links, strict=True)])
-    removed = [Removed(b.text, "link_block") for b in blocks[:start] + blocks[end:]]
-    return blocks[start:end], removed
+    scores = [_block_score(b, n) for b, n in zip(blocks, walker.links, strict=True)]
+    start, end = core(scores)
+    keep = [start <= i < end for i in range(len(blocks))]
+    for i, j in _link_runs(scores[start:end]):
+        for k in range(start + i, start + j):
+            keep[k] = False
+    kept = [b for b, k in zip(blocks, keep, strict=True) if k]
+    removed = [Removed(b.text, "link_block") for b, k in zip(blocks, keep, strict=True) if not k]
+    return kept, removed
+
+
+def _link_runs(scores: list[int], min_run: int = 3) -> list[tuple[int, int]]:
+    """Runs [i, j) of at least `min_run` link-dominated blocks inside the content (a "trending" or
+    "related" list set into the article), each with the plain heading line just before it."""
+    runs = []
+    i = 0
+    while i < len(scores):
+        if scores[i] >= 0:
+            i += 1
+            continue
+        j = i
+        while j < len(scores) and scores[j] < 0:
+            j += 1
+        if j - i >= min_run:
+            runs.append((i - 1 if i > 0 and scores[i - 1] == 0 else i, j))
+        i = j
+    return runs

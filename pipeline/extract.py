@@ -130,8 +130,7 @@ def _extract_tree(text: str, url: str, encoding: str) -> Page:
     page_text, head = _page_text(root, title)
     published = metadata.published_of(root, metas, ld, head, page_text)
     author, source = metadata.author_source(head)
-    node = content.best_node(root)
-    blocks, trimmed = content.main_blocks(node)
+    blocks, trimmed = content.main_blocks(content.content_nodes(root))
     if blocks and title and blocks[0].kind == "heading" and metadata.cut_title(blocks[0].text) and _same(blocks[0].text, title):
         blocks = blocks[1:]
     blocks, removed = clean_blocks(blocks)
