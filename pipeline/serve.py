@@ -215,7 +215,7 @@ def make_datasette(db_path: str | Path, settings: dict[str, Any] | None = None) 
 
     path = prepare(db_path)
     register_plugin()
-    return Datasette([str(path)], metadata=metadata(path), settings={"facet_time_limit_ms": 1000, **(settings or {})})
+    return Datasette([str(path)], metadata=metadata(path), settings={"facet_time_limit_ms": 1000, "truncate_cells_html": 120, **(settings or {})})
 
 
 def table_url(host: str, port: int, db_path: str | Path) -> str:
