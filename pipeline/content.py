@@ -66,9 +66,10 @@ def _text_weight(text: str) -> float:
     return 1 + len(_PUNCT.findall(text)) + min(units / 100, 3)
 
 
-def _ranked(root: html.HtmlElement) -> tuple[html.HtmlElement, dict[html.HtmlElement, float]]:
-    """The best candidate and every candidate's final score (readability-style: text weight of
-    the paragraphs below, class/id hints, times one minus link density)."""
+def _ranked(root: html.HtmlElement) -> tuple[html.HtmlElement, float, dict[html.HtmlElement, float]]:
+    """The best candidate, its final score and every candidate's raw score (readability-style:
+    text weight of the paragraphs below and class/id hints; the final score is the raw one times
+    one minus link density)."""
     scores: dict[html.HtmlElement, float] = {}
     for el in root.iter(*_SCORED):
         text = _own_text(el).strip()
@@ -88,13 +89,21 @@ def _ranked(root: html.HtmlElement) -> tuple[html.HtmlElement, dict[html.HtmlEle
     best = body if body is not None else root
     best_score = float("-inf")
     finals: dict[html.HtmlElement, float] = {}
-    for node, score in scores.items():
-        total = len("".join(node.itertext()))
-        density = _link_len(node) / total if total else 1.0
-        final = finals[node] = score * (1 - density)
+    # Link density only lowers a score, so candidates are visited best raw score first and the
+    # visit stops once no raw score can beat the best final one.
+    for node, score in sorted(scores.items(), key=lambda item: -item[1]):
+        if score <= best_score:
+            break
+        final = finals[node] = _final(node, score)
         if final > best_score:
             best, best_score = node, final
-    return best, finals
+    return best, best_score, scores
+
+
+def _final(node: html.HtmlElement, score: float) -> float:
+    total = len("".join(node.itertext()))
+    density = _link_len(node) / total if total else 1.0
+    return score * (1 - density)
 
 
 def best_node(root: html.HtmlElement) -> html.HtmlElement:
@@ -110,11 +119,11 @@ def _weighted_len(text: str) -> int:
 def content_nodes(root: html.HtmlElement) -> list[html.HtmlElement]:
     """The best candidate plus the siblings that belong with it (a lead paragraph or a second
     text column beside the article body), in document order."""
-    best, finals = _ranked(root)
+    best, best_score, scores = _ranked(root)
     parent = best.getparent()
     if parent is None or best.tag in ("body", "html"):
         return [best]
-    threshold = max(10.0, finals.get(best, 0.0) * 0.2)
+    threshold = max(10.0, best_score * 0.2)
     out = []
     for sib in parent:
         if sib is best:
@@ -122,7 +131,8 @@ def content_nodes(root: html.HtmlElement) -> list[html.HtmlElement]:
             continue
         if not isinstance(sib.tag, str) or sib.tag in _tags("heading_tags"):
             continue
-        scored = finals.get(sib, 0.0) >= threshold and _class_weight(sib) >= 0
+        raw = scores.get(sib, 0.0)
+        scored = raw >= threshold and _class_weight(sib) >= 0 and _final(sib, raw) >= threshold
         if not scored and sib.tag != "p":
             continue
         text = "".join(sib.itertext()).strip()
