@@ -29,11 +29,17 @@ and keywords plain text. Datasette gets the same function: the plugin in
 and the box still shows what the user typed. Even without the plugin, a two-character query
 matches, since a bigram token equals the query token.
 
-Keeping the index in sync needs no Python function inside SQLite (which would break writers
-without it): plain SQL triggers on ``essays`` delete index rows directly and queue inserted or
-changed rows in ``essays_fts_pending``; :func:`sync` indexes the queue and is called by
-``store.save_result`` inside the same transaction (import, crawl, reprocess), and by ``pipeline
-search`` and ``pipeline serve`` for rows written by anything else.
+``essays_fts`` is contentless (``content=''``): it keeps only the index, not a second, bigram-
+spelled copy of every text, which would more than double the database (it answers MATCH, rowid
+and bm25, all that search and datasette ask of it).
+
+Keeping the index in sync needs no Python function inside SQLite (which would break every writer
+without it): plain SQL triggers on ``essays`` queue each insert, update and delete in
+``essays_fts_pending``, with the title and text the index holds for the row, which a contentless
+index needs to forget them; :func:`sync` applies the queue and is called by ``store.save_result``
+inside the same transaction (import, crawl, reprocess), and by ``pipeline search`` and ``pipeline
+serve`` for rows written by anything else. Until then a deleted essay's rowid may still match, but
+every query joins on ``essays`` (datasette's ``rowid in (...)`` too), so it is never shown.
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ import sqlite_utils
 
 from .errors import ConfigError, StoreError
 
-VERSION = 1  # bump when index_text changes: the index is rebuilt on the next open
+VERSION = 2  # bump when index_text changes: the index is rebuilt on the next open
 FTS = "essays_fts"
 PENDING = "essays_fts_pending"
 TOKENIZER = "porter unicode61 remove_diacritics 2"
@@ -156,16 +162,21 @@ def to_match(query: str) -> str:
 
 
 def _triggers() -> dict[str, str]:
+    """Plain SQL: queue every change with the values the index holds for the row (if it holds any).
+
+    Invariant: every essay is either indexed with its current title and text, or queued. A queued
+    row with ``indexed = 1`` carries the title and text that were indexed, which the contentless
+    index needs to remove them; a later change to a queued row keeps the first entry.
+    """
     v = f"{FTS}_v{VERSION}"
+    queue_old = (f"INSERT OR IGNORE INTO [{PENDING}](rowid, indexed, old_title, old_text) "
+                 "VALUES (old.rowid, 1, old.title, old.text)")
     return {
         f"{v}_ai": f"CREATE TRIGGER IF NOT EXISTS [{v}_ai] AFTER INSERT ON essays BEGIN "
-                   f"INSERT OR IGNORE INTO [{PENDING}](rowid) VALUES (new.rowid); END",
+                   f"INSERT OR IGNORE INTO [{PENDING}](rowid, indexed) VALUES (new.rowid, 0); END",
         f"{v}_au": f"CREATE TRIGGER IF NOT EXISTS [{v}_au] AFTER UPDATE OF title, text ON essays "
-                   f"WHEN old.title IS NOT new.title OR old.text IS NOT new.text BEGIN "
-                   f"INSERT OR IGNORE INTO [{PENDING}](rowid) VALUES (new.rowid); END",
-        f"{v}_ad": f"CREATE TRIGGER IF NOT EXISTS [{v}_ad] AFTER DELETE ON essays BEGIN "
-                   f"DELETE FROM [{FTS}] WHERE rowid = old.rowid; "
-                   f"DELETE FROM [{PENDING}] WHERE rowid = old.rowid; END",
+                   f"WHEN old.title IS NOT new.title OR old.text IS NOT new.text BEGIN {queue_old}; END",
+        f"{v}_ad": f"CREATE TRIGGER IF NOT EXISTS [{v}_ad] AFTER DELETE ON essays BEGIN {queue_old}; END",
     }
 
 
@@ -193,11 +204,12 @@ def ensure_fts(db: sqlite_utils.Database | sqlite3.Connection) -> None:
             for name in old:
                 conn.execute(f"DROP TRIGGER [{name}]")
             conn.execute(f"DROP TABLE IF EXISTS [{FTS}]")
-            conn.execute(f"CREATE VIRTUAL TABLE [{FTS}] USING fts5(title, text, tokenize = '{TOKENIZER}')")
-            conn.execute(f"CREATE TABLE IF NOT EXISTS [{PENDING}] (rowid INTEGER PRIMARY KEY)")
+            conn.execute(f"DROP TABLE IF EXISTS [{PENDING}]")
+            conn.execute(f"CREATE VIRTUAL TABLE [{FTS}] USING fts5(title, text, content = '', tokenize = '{TOKENIZER}')")
+            conn.execute(f"CREATE TABLE [{PENDING}] (rowid INTEGER PRIMARY KEY, indexed INTEGER NOT NULL, old_title TEXT, old_text TEXT)")
             for sql in _triggers().values():
                 conn.execute(sql)
-            conn.execute(f"INSERT OR IGNORE INTO [{PENDING}](rowid) SELECT rowid FROM essays")
+            conn.execute(f"INSERT INTO [{PENDING}](rowid, indexed) SELECT rowid, 0 FROM essays")
             sync(conn)
         if own:
             conn.execute("COMMIT")
@@ -212,13 +224,17 @@ def sync(db: sqlite_utils.Database | sqlite3.Connection) -> int:
     (``store.save_result`` does) or use :func:`catch_up`."""
     conn = _conn(db)
     rows = conn.execute(
-        f"select p.rowid, e.rowid, e.title, e.text from [{PENDING}] p left join essays e on e.rowid = p.rowid").fetchall()
+        f"select p.rowid, p.indexed, p.old_title, p.old_text, e.rowid, e.title, e.text "
+        f"from [{PENDING}] p left join essays e on e.rowid = p.rowid").fetchall()
     if not rows:
         return 0
-    conn.executemany(f"DELETE FROM [{FTS}] WHERE rowid = ?", [(r[0],) for r in rows])
+    conn.executemany(  # a contentless index forgets a row given exactly the values it indexed
+        f"INSERT INTO [{FTS}]([{FTS}], rowid, title, text) VALUES ('delete', ?, ?, ?)",
+        [(r[0], index_text(r[2] or ""), index_text(r[3] or "")) for r in rows if r[1]],
+    )
     conn.executemany(
         f"INSERT INTO [{FTS}](rowid, title, text) VALUES (?, ?, ?)",
-        [(r[0], index_text(r[2] or ""), index_text(r[3] or "")) for r in rows if r[1] is not None],
+        [(r[0], index_text(r[5] or ""), index_text(r[6] or "")) for r in rows if r[4] is not None],
     )
     conn.executemany(f"DELETE FROM [{PENDING}] WHERE rowid = ?", [(r[0],) for r in rows])
     return len(rows)
@@ -237,8 +253,9 @@ def rebuild(db: sqlite_utils.Database | sqlite3.Connection) -> int:
     """Re-index every essay (after a VACUUM renumbered rowids, or to drop stale rows)."""
     conn = _conn(db)
     with conn:
-        conn.execute(f"DELETE FROM [{FTS}]")
-        conn.execute(f"INSERT OR IGNORE INTO [{PENDING}](rowid) SELECT rowid FROM essays")
+        conn.execute(f"INSERT INTO [{FTS}]([{FTS}]) VALUES ('delete-all')")
+        conn.execute(f"DELETE FROM [{PENDING}]")
+        conn.execute(f"INSERT INTO [{PENDING}](rowid, indexed) SELECT rowid, 0 FROM essays")
         return sync(conn)
 
 
