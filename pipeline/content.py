@@ -188,7 +188,7 @@ class _Walker:
             text = clean_line(el.text_content())
             if text:
                 self.blocks.append(Block("heading", text, int(tag[1])))
-                self.links.append(_letters(" ".join("".join(a.itertext()) for a in el.iter("a"))))
+                self.links.append(_letters(text if link else " ".join("".join(a.itertext()) for a in el.iter("a"))))
             return
         if tag in ("ul", "ol") and _is_link_list(el):
             self.flush()
