@@ -4,7 +4,8 @@ duplicate facets.
 * ``prepare_connection`` replaces datasette's ``escape_fts`` SQL function (which datasette wraps
   around whatever is typed in a table's search box or sent as ``?_search=``) by
   :func:`pipeline.search.to_match`, so a query is split into character bigrams exactly as
-  ``essays_fts`` was. ``trylast`` makes it run after datasette's own hook, so it wins.
+  ``essays_fts`` was. ``trylast`` makes it run after datasette's own hook, so it wins. It also
+  sets a busy timeout, so pages never fail while a run writes.
 * ``register_facet_classes`` adds three facet types over a column that the essays table does not
   need to store: ``year`` and ``month`` (the first 4 or 7 characters of an ISO date, selected with
   ``?published__startswith=2022-09``) and ``duplicate`` ("duplicate" or "original", selected with
@@ -23,10 +24,14 @@ from datasette.utils import escape_sqlite, path_with_added_args, path_with_remov
 
 from .search import to_match
 
+BUSY_TIMEOUT_MS = 30_000
+
 
 @hookimpl(trylast=True)  # type: ignore[untyped-decorator]
 def prepare_connection(conn: sqlite3.Connection) -> None:
     conn.create_function("escape_fts", 1, to_match, deterministic=True)
+    # WAL lets readers run beside a crawl's writes; the rare wait (a checkpoint, WAL recovery) is waited out
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 class ExpressionFacet(Facet):  # type: ignore[misc]

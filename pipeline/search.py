@@ -62,6 +62,7 @@ TOKENIZER = "porter unicode61 remove_diacritics 2"
 MAX_QUERY_CHARS = 500  # longer queries are cut here (an FTS expression has a depth limit)
 MAX_TERMS = 32
 TITLE_WEIGHT = 5.0
+SPARE_ROWS = 16
 
 # Hiragana, katakana, CJK extension A, unified ideographs, compatibility ideographs, extensions B+.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -283,10 +284,13 @@ def search(db: sqlite_utils.Database | sqlite3.Connection, query: str, limit: in
     match = to_match(query)
     if match == '""':
         raise QueryError(f"nothing to search for in {query[:40]!r}: type words of letters, digits or Chinese characters")
+    # rank inside the index first, then read only the best rows (joining every match costs 3x on common words);
+    # a few spare rowids cover deleted essays the index has not heard of yet
     sql = (
+        f"with best as (select rowid, bm25([{FTS}], {TITLE_WEIGHT}, 1.0) as score from [{FTS}] "
+        f"where [{FTS}] match :match order by score, rowid limit :limit + {SPARE_ROWS}) "
         "select e.id, e.title, e.page_url, e.position, e.site, e.category, e.published, e.duplicate_of, e.text "
-        f"from [{FTS}] f join essays e on e.rowid = f.rowid "
-        f"where [{FTS}] match :match order by bm25([{FTS}], {TITLE_WEIGHT}, 1.0), e.rowid limit :limit"
+        "from best join essays e on e.rowid = best.rowid order by best.score, best.rowid limit :limit"
     )
     try:
         rows = _conn(db).execute(sql, {"match": match, "limit": max(0, int(limit))}).fetchall()

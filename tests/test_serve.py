@@ -66,6 +66,16 @@ def test_metadata_title_description_source_license(ds: Any) -> None:
     assert '<input id="_search" type="search" name="_search"' in html
 
 
+def test_connections_have_chinese_escape_fts_and_busy_timeout(ds: Any) -> None:
+    rows = get_json(ds, "/essays.json?sql=" + q("select escape_fts('先锋模范 \"') as m") + "&_shape=array")
+    assert rows == [{"m": '"先锋 锋模 模范"'}]
+
+    async def busy_timeout() -> Any:
+        return await ds.get_database("essays").execute_fn(lambda conn: conn.execute("pragma busy_timeout").fetchone()[0])
+
+    assert asyncio.run(busy_timeout()) == 30000
+
+
 def test_essays_facets(ds: Any) -> None:
     data = get_json(ds, "/essays/essays.json")
     facets = {(f["name"], f["type"]): {r["value"]: r["count"] for r in f["results"]} for f in data["facet_results"].values()}
