@@ -66,16 +66,21 @@ def _text_weight(text: str) -> float:
     return 1 + len(_PUNCT.findall(text)) + min(units / 100, 3)
 
 
-def _ranked(root: html.HtmlElement) -> tuple[html.HtmlElement, float, dict[html.HtmlElement, float]]:
-    """The best candidate, its final score and every candidate's raw score (readability-style:
-    text weight of the paragraphs below and class/id hints; the final score is the raw one times
-    one minus link density)."""
+_Ranking = tuple[html.HtmlElement, float, dict[html.HtmlElement, float], dict[html.HtmlElement, float]]
+
+
+def _ranked(root: html.HtmlElement) -> _Ranking:
+    """The best candidate, its final score, every candidate's raw score (readability-style: text
+    weight of the paragraphs below and class/id hints; the final score is the raw one times one
+    minus link density) and every text element's own text weight."""
     scores: dict[html.HtmlElement, float] = {}
+    weights: dict[html.HtmlElement, float] = {}
     for el in root.iter(*_SCORED):
         text = _own_text(el).strip()
         weight = _text_weight(text)
         if not weight:
             continue
+        weights[el] = weight
         parent = el.getparent()
         if parent is None:
             continue
@@ -97,7 +102,7 @@ def _ranked(root: html.HtmlElement) -> tuple[html.HtmlElement, float, dict[html.
         final = finals[node] = _final(node, score)
         if final > best_score:
             best, best_score = node, final
-    return best, best_score, scores
+    return best, best_score, scores, weights
 
 
 def _final(node: html.HtmlElement, score: float) -> float:
@@ -108,7 +113,35 @@ def _final(node: html.HtmlElement, score: float) -> float:
 
 def best_node(root: html.HtmlElement) -> html.HtmlElement:
     """The element most likely to hold the main content."""
-    return _ranked(root)[0]
+    best, _, _, weights = _ranked(root)
+    return _widen(best, weights)
+
+
+def _prose(node: html.HtmlElement, weights: dict[html.HtmlElement, float]) -> float:
+    return sum(weights.get(el, 0.0) for el in node.iter(*_SCORED))
+
+
+def _widen(best: html.HtmlElement, weights: dict[html.HtmlElement, float], levels: int = 3) -> html.HtmlElement:
+    """Climb from the best candidate to an ancestor (up to `levels` up, short of <body>) that holds
+    far more text of the same kind, spread over three or more of its children, with few links: the
+    table or list whose cells each hold one part of the page (layout tables, one essay per cell)."""
+    node, prose = best, _prose(best, weights)
+    while True:
+        climbed = False
+        anc = node.getparent()
+        for _ in range(levels):
+            if anc is None or anc.tag in ("body", "html"):
+                break
+            more = _prose(anc, weights)
+            if more >= prose * 1.8:
+                parts = sum(1 for child in anc if _prose(child, weights) >= prose * 0.3)
+                text = len("".join(anc.itertext()))
+                if parts >= 2 and text and _link_len(anc) / text < 0.3:
+                    node, prose, climbed = anc, more, True
+                break
+            anc = anc.getparent()
+        if not climbed:
+            return node
 
 
 def _weighted_len(text: str) -> int:
@@ -119,7 +152,8 @@ def _weighted_len(text: str) -> int:
 def content_nodes(root: html.HtmlElement) -> list[html.HtmlElement]:
     """The best candidate plus the siblings that belong with it (a lead paragraph or a second
     text column beside the article body), in document order."""
-    best, best_score, scores = _ranked(root)
+    best, best_score, scores, weights = _ranked(root)
+    best = _widen(best, weights)
     parent = best.getparent()
     if parent is None or best.tag in ("body", "html"):
         return [best]
