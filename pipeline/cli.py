@@ -210,7 +210,7 @@ def demo_cmd(db: str, port: int) -> None:
     for line in report.stats.failures[:20]:
         click.echo(f"failed: {line}", err=True)
     click.echo(report.summary(db), err=True)
-    click.echo(f"browse it: datasette {db}   (or: sqlite-utils tables {db} --counts)", err=True)
+    click.echo(f"browse it: datasette {db}   (or: pipeline serve --db {db})", err=True)
 
 
 @main.command("search")

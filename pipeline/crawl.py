@@ -206,7 +206,10 @@ class Crawler:
             self.report.skipped += 1
             frontier.finish(self.db, row, "skipped", self.run_id, reason, keep_validators=True)
             return
-        stored = self._stored(row) if row.kind == "article" else (row.etag, row.last_modified, None)
+        if row.saving:
+            stored: tuple[str | None, str | None, str | None] = (None, None, None)
+        else:
+            stored = self._stored(row) if row.kind == "article" else (row.etag, row.last_modified, None)
         try:
             resp = await self._get(site, row.url, stored[0], stored[1])
             if resp.status == 304:
@@ -273,6 +276,7 @@ class Crawler:
         result, raws = await self._parts(site, row, result, resp)
         info = {"status": resp.status, "final_url": resp.final_url, "etag": resp.headers.get("etag"),
                 "last_modified": resp.headers.get("last-modified"), "content_sha1": sha1}
+        frontier.begin_save(self.db, row)
         added, updated = store.save_result(self.db, result, self.run_id, info, (resp.body, resp.content_type))
         for url, body, ctype, codec in raws:
             _save_raw(self.db, url, body, ctype, codec)

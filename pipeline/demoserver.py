@@ -119,12 +119,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+class _Quiet(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that goes away (a killed crawl) is no error worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class SiteServer:
     """`with SiteServer(resolver) as srv:` ... `srv.base` is http://127.0.0.1:PORT."""
 
     def __init__(self, resolve: Resolver, port: int = 0) -> None:
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Quiet(("127.0.0.1", port), _Handler)
         self.httpd.resolve = resolve  # type: ignore[attr-defined]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

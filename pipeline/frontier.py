@@ -16,7 +16,7 @@ import sqlite_utils
 
 COLUMNS = {
     "url": str, "site": str, "depth": int, "kind": str, "state": str, "attempts": int, "next_after": float,
-    "discovered_run": int, "etag": str, "last_modified": str, "error": str, "updated_run": int,
+    "discovered_run": int, "etag": str, "last_modified": str, "error": str, "updated_run": int, "saving": int,
 }
 
 
@@ -29,12 +29,16 @@ class Row:
     attempts: int
     etag: str | None = None
     last_modified: str | None = None
+    saving: int = 0  # 1: a save began and may not have finished (killed): fetch in full, write again
 
 
 def ensure(db: sqlite_utils.Database) -> None:
     table = db.table("frontier")
     if not table.exists():
         table.create(COLUMNS, pk="url", not_null={"site", "state", "kind"}, defaults={"attempts": 0, "next_after": 0.0})
+    for column, col_type in COLUMNS.items():
+        if column not in table.columns_dict:
+            table.add_column(column, col_type)
     db.execute("create index if not exists frontier_site_state on frontier (site, state, depth)")
 
 
@@ -58,7 +62,7 @@ def due(db: sqlite_utils.Database, site: str, limit: int, exclude: set[str], now
     """Pending rows whose time has come, shallowest first, leaving out those in flight."""
     now = time.time() if now is None else now
     rows = db.execute(
-        "select url, site, depth, kind, attempts, etag, last_modified from frontier "
+        "select url, site, depth, kind, attempts, etag, last_modified, coalesce(saving, 0) from frontier "
         "where site = ? and state = 'pending' and next_after <= ? order by depth, rowid limit ?",
         [site, now, limit + len(exclude)]).fetchall()
     return [Row(*r) for r in rows if r[0] not in exclude][:limit]
@@ -106,11 +110,19 @@ def finish(db: sqlite_utils.Database, row: Row, state: str, run_id: int, error: 
         if links and row.depth < max_depth:
             added = add_links(db, row.site, links, row.depth + 1, run_id, max_pages)
         if keep_validators:
-            db.execute("update frontier set state = ?, error = ?, updated_run = ? where url = ?", [state, error, run_id, row.url])
+            db.execute("update frontier set state = ?, error = ?, updated_run = ?, saving = 0 where url = ?",
+                       [state, error, run_id, row.url])
         else:
-            db.execute("update frontier set state = ?, error = ?, updated_run = ?, etag = ?, last_modified = ? where url = ?",
-                       [state, error, run_id, etag, last_modified, row.url])
+            db.execute("update frontier set state = ?, error = ?, updated_run = ?, saving = 0, etag = ?, last_modified = ? "
+                       "where url = ?", [state, error, run_id, etag, last_modified, row.url])
     return added
+
+
+def begin_save(db: sqlite_utils.Database, row: Row) -> None:
+    """Flag a row before its page is written: the store's writes may span several transactions, and a
+    kill among them must not leave a half-written page that a later 304 would call unchanged."""
+    with db.conn:
+        db.execute("update frontier set saving = 1 where url = ?", [row.url])
 
 
 def retry_later(db: sqlite_utils.Database, row: Row, attempts: int, next_after: float, error: str) -> None:

@@ -103,3 +103,47 @@ def server() -> Iterator[Server]:
 def gold(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
+
+
+# --- crawl helpers (additive): sequences of responses and site configs for the local server ---
+
+
+def sequence(*responses: tuple[int, dict[str, str], bytes]) -> Any:
+    """A route answering with each (status, headers, body) in turn, then repeating the last one."""
+    state = {"i": 0}
+    lock = threading.Lock()
+
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        with lock:
+            status, headers, body = responses[min(state["i"], len(responses) - 1)]
+            state["i"] += 1
+        handler.send_response(status)
+        for k, v in headers.items():
+            handler.send_header(k, v)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return route
+
+
+def write_site(path: Path, start_urls: list[str], article: list[str], listing: list[str] | None = None,
+               top: dict[str, Any] | None = None, **fetch: Any) -> Path:
+    """Write a site config TOML for tests: delay 0, small timeouts and backoff unless given."""
+    settings = {"delay": 0, "jitter": 0, "timeout": 2, "retries": 2, "backoff": 0.05} | fetch
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return "'" + v + "'"
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return str(v)
+
+    lines = ['name = "test"', f"start_urls = {value(start_urls)}"]
+    lines += [f"{k} = {value(v)}" for k, v in (top or {}).items()]
+    lines += ["[listing]", f"allow = {value(listing or [])}", "[article]", f"allow = {value(article)}", "[fetch]"]
+    lines += [f"{k} = {value(v)}" for k, v in settings.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
