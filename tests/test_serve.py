@@ -105,6 +105,13 @@ def test_search_box_finds_every_labelled_query(ds: Any) -> None:
         assert {key(r["page_url"], r["position"]) for r in data["rows"]} == expected, query
 
 
+def test_search_one_column(ds: Any) -> None:
+    data = get_json(ds, f"/essays/essays.json?_search_title={q('产业兴旺')}&_shape=objects&_labels=off")
+    assert [key(r["page_url"], r["position"]) for r in data["rows"]] == [("d05-h3-subtitles-jsonld", 2)]
+    data = get_json(ds, f"/essays/essays.json?_search_text={q('产业兴旺')}&_shape=objects&_labels=off")
+    assert data["rows"] == []  # that essay's text never says 产业兴旺: only its title does
+
+
 def test_search_page_shows_the_query_as_typed(ds: Any) -> None:
     html = get(ds, f"/essays/essays?_search={q('先锋模范')}").text
     assert 'value="先锋模范"' in html
