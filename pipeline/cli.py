@@ -12,6 +12,7 @@ import click
 from .errors import ConfigError, PipelineError
 
 DEFAULT_DB = "output/essays.db"
+DEFAULT_NEAR_THRESHOLD = 0.7  # the same as pipeline.dedupe.DEFAULT_THRESHOLD (not imported: it pulls numpy into --help)
 
 
 def fail(exc: PipelineError) -> NoReturn:
@@ -42,7 +43,9 @@ def main() -> None:
 @click.argument("sources", nargs=-1, required=True)
 @db_option
 @click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for each URL.")
-def import_cmd(sources: tuple[str, ...], db: str, timeout: float) -> None:
+@click.option("--near-dup-threshold", default=DEFAULT_NEAR_THRESHOLD, show_default=True, type=click.FloatRange(0.0, 1.0),
+              help="Estimated Jaccard similarity (5-character shingles) at which an essay counts as a copy of one stored earlier.")
+def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_threshold: float) -> None:
     """Import pages: HTML files, text dumps, folders (recursive) and http(s) URLs.
 
     \b
@@ -63,7 +66,7 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float) -> None:
             click.echo(f"ok: {ref}", err=True)
 
     try:
-        stats = import_sources(list(sources), db, on_page=progress, timeout=timeout)
+        stats = import_sources(list(sources), db, on_page=progress, timeout=timeout, near_threshold=near_dup_threshold)
     except PipelineError as exc:
         fail(exc)
     click.echo(

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from . import store
+from .dedupe import DEFAULT_THRESHOLD
 from .encoding import decode
 from .errors import ConfigError, ExtractError, FetchError
 from .extract import extract
@@ -129,7 +130,7 @@ def iter_results(sources: list[Source], client: httpx.Client) -> Iterator[tuple[
 
 def import_sources(
     refs: list[str], db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
-    transport: httpx.BaseTransport | None = None, timeout: float = 20.0,
+    transport: httpx.BaseTransport | None = None, timeout: float = 20.0, near_threshold: float = DEFAULT_THRESHOLD,
 ) -> RunStats:
     """Import pages into the database; each page in its own transaction. Never raises for one bad page."""
     started = time.perf_counter()
@@ -143,12 +144,12 @@ def import_sources(
                 stats.pages_failed += 1
                 stats.failures.append(f"{source.ref}: {error}")
                 if result is not None:
-                    store.save_result(db, result, run_id, info, (raw, ctype) if raw else None)
+                    store.save_result(db, result, run_id, info, (raw, ctype) if raw else None, near_threshold)
                 else:
                     store.record_failure(db, source.url, error, run_id)
             else:
                 stats.pages_fetched += 1
-                added, updated = store.save_result(db, result, run_id, info, (raw, ctype))
+                added, updated = store.save_result(db, result, run_id, info, (raw, ctype), near_threshold)
                 stats.essays_added += added
                 stats.essays_updated += updated
             if on_page:

@@ -74,3 +74,21 @@ def test_exact_copy_and_threshold_setting(tmp_path: Path) -> None:
     assert rows(db) == [("x.t", 1, None), ("x.t", 2, None), ("y.t", 1, "x.t#1"), ("y.t", 2, "x.t#2")]
     d = sqlite_utils.Database(db)
     assert d["essay_sigs"].count == 4 and d["essay_lsh"].count == 64
+
+
+def test_threshold_option_on_the_command_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import DEFAULT_NEAR_THRESHOLD, main
+
+    assert DEFAULT_NEAR_THRESHOLD == DEFAULT_THRESHOLD
+    db = tmp_path / "e.db"
+    runner = CliRunner()
+    assert runner.invoke(main, ["import", str(D01), "--db", str(db)]).exit_code == 0
+    # at 0.99 the edited copy is not close enough
+    assert runner.invoke(main, ["import", str(D15), "--db", str(db), "--near-dup-threshold", "0.99"]).exit_code == 0
+    assert rows(db)[-1] == ("d15", 1, None)
+    assert runner.invoke(main, ["import", str(D15), "--db", str(db), "--near-dup-threshold", "0.9"]).exit_code == 0
+    assert rows(db)[-1] == ("d15", 1, "d01#2")
+    bad = runner.invoke(main, ["import", str(D15), "--db", str(db), "--near-dup-threshold", "2"])
+    assert bad.exit_code == 2
