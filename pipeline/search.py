@@ -134,8 +134,12 @@ def _searchable(term: str) -> bool:
 
 
 def _ends_with_lone_cjk(term: str) -> bool:
-    core = "".join(ch for ch in term if ch.isalnum())
-    return bool(core) and bool(_CJK_CHAR.fullmatch(core[-1])) and not (len(core) > 1 and _CJK_CHAR.fullmatch(core[-2]))
+    """The term's last token is a single CJK character (党, 入党的 党, 2022年): matched as a prefix."""
+    end = len(term)
+    while end and not term[end - 1].isalnum():
+        end -= 1
+    runs = list(_CJK_RUN.finditer(term, 0, end))
+    return bool(runs) and runs[-1].end() == end and len(runs[-1].group()) == 1
 
 
 def to_match(query: str) -> str:

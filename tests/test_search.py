@@ -128,6 +128,9 @@ def test_to_match_quotes_every_term_as_a_phrase() -> None:
     assert search.to_match("党员 garden") == '"党员" "garden"'
     assert search.to_match('"community garden"') == '"community garden"'
     assert search.to_match("党") == '"党"*'
+    assert search.to_match("2022年") == '"2022 年"*'  # a lone last character is a prefix: 年 finds 年度
+    assert search.to_match("党。") == '"党 。"*'
+    assert search.to_match("年a") == '"年 a"'
     assert search.to_match('a"b') == '"a" "b"'  # an unbalanced quote closes at the end, as in datasette
     assert search.to_match("NEAR(x y) OR NOT") == '"NEAR(x" "y)" "OR" "NOT"'
     assert search.to_match("😀 !!! ") == '""'
