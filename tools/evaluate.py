@@ -33,7 +33,7 @@ def _score_module() -> Any:
 
 
 SCORE = _score_module()
-METRICS = ("page_f1", "split_f1", "count_acc", "title_acc", "essay_title_acc", "date_acc", "crumbs_acc")
+METRICS = ("page_f1", "split_f1", "count_acc", "title_acc", "essay_title_acc", "date_acc", "crumbs_acc", "summary_acc")
 
 
 def ours(text: str, path: Path) -> dict[str, Any]:
@@ -54,6 +54,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "essay_title_acc": acc("essay_titles_ok"),
         "date_acc": acc("date_ok"),
         "crumbs_acc": acc("crumbs_ok"),
+        "summary_acc": acc("summary_ok"),
         "leaks": sum(len(r["leaks"]) for r in rows),
     }
 
@@ -71,6 +72,8 @@ def run(folder: Path, extractor: Callable[[str, Path], dict[str, Any]], verbose:
             pred = {"essays": [], "error": f"{type(exc).__name__}"}
         forms[str(pred.get("split_form") or "")] += 1
         row = {"case": page.name, **SCORE.score_case(gold, pred)}
+        if "summary" in gold:  # not scored by score.py; the lead sentence is not essay text
+            row["summary_ok"] = SCORE.squash(str(pred.get("summary") or "")) == SCORE.squash(gold["summary"] or "")
         rows.append(row)
         if verbose:
             flags = " ".join(k.replace("_ok", "") for k, v in row.items() if k.endswith("_ok") and v is False)
