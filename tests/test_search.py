@@ -339,3 +339,32 @@ def test_thousand_searches_during_a_2000_essay_import(tmp_path: Path) -> None:
     assert len(search.search(db, "先锋模范", limit=10_000)) == 2000
     party = counts[0::5]  # searches for 党员: the count only grows as the import commits page after page
     assert party == sorted(party) and party[0] >= 5 and party[-1] <= 2000
+
+
+# --- every writer keeps the index in step: import, reprocess, crawl -------------------------------
+
+
+def index_matches_essays(path: Path) -> None:
+    """Every essay is indexed under its rowid, and nothing else is: each one is found by its own title."""
+    db = store.open_db(path)
+    assert db.execute("select count(*) from essays_fts_pending").fetchone()[0] == 0
+    assert db.execute("select count(*) from essays_fts").fetchone()[0] == db.execute("select count(*) from essays").fetchone()[0]
+    for rowid, title in db.execute("select rowid, title from essays").fetchall():
+        rowids = [r[0] for r in db.execute("select rowid from essays_fts where essays_fts match ?", [search.to_match(title)])]
+        assert rowid in rowids, title
+    db.conn.close()
+
+
+def test_import_reprocess_and_crawl_keep_the_index_in_step(tmp_path: Path) -> None:
+    db = tmp_path / "e.db"
+    assert cli("import", str(SEED), str(PAGES), "--db", str(db))[0] == 0
+    index_matches_essays(db)
+    code, _, err = cli("reprocess", "--db", str(db))
+    assert code == 0, err
+    index_matches_essays(db)
+    code, out, _ = cli("search", "先锋模范", "--json", "--db", str(db))
+    assert len(json.loads(out)) == 3
+    demo = tmp_path / "demo.db"
+    code, _, err = cli("demo", "--db", str(demo))
+    assert code == 0, err
+    index_matches_essays(demo)
