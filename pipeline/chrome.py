@@ -2,8 +2,29 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from .models import Block, Removed
 from .rules import Rule, rules
+
+
+_BACKREF = re.compile(r"\\\d|\(\?P=")
+
+
+@cache
+def _any_rule() -> re.Pattern[str]:
+    """The chrome patterns in one alternation: a text no part of it matches needs no rule run.
+
+    Patterns with backreferences cannot join an alternation (their group numbers would shift);
+    they are run on every text (`_always`)."""
+    joinable = [r.pattern.pattern for r in rules("chrome") if not _BACKREF.search(r.pattern.pattern)]
+    return re.compile("|".join(f"(?:{p})" for p in joinable), re.I)
+
+
+@cache
+def _always() -> tuple[Rule, ...]:
+    return tuple(r for r in rules("chrome") if _BACKREF.search(r.pattern.pattern))
 
 
 def _tidy(text: str) -> str:
@@ -27,9 +48,9 @@ def apply_rule(rule: Rule, text: str) -> tuple[str, str]:
 
 
 def clean_text(text: str, skip: frozenset[str] = frozenset()) -> tuple[str, list[Removed]]:
-    """Run every chrome rule over one block's text."""
+    """Run every chrome rule over one block's text (only the backreference ones when none can match)."""
     removed: list[Removed] = []
-    for rule in rules("chrome"):
+    for rule in rules("chrome") if _any_rule().search(text) else _always():
         if rule.name in skip or not text:
             continue
         text, gone = apply_rule(rule, text)

@@ -31,3 +31,17 @@ def test_split_rule_examples(rule: Rule) -> None:
     for example in rule.keep:
         found = match_marker(example, "工作总结")
         assert found is None or found[0] != rule.name, (example, found)
+
+
+def test_prefilter_never_changes_what_rules_do() -> None:
+    from pipeline.chrome import clean_text
+
+    def reference(text: str) -> str:
+        for rule in CHROME:
+            if text:
+                text, _ = apply_rule(rule, text)
+        return text
+
+    samples = [x for r in CHROME for x in (*r.match, *r.keep)] + ["[caption id=\"1\"]A photo[/caption]", "普通的一段正文。"]
+    for text in samples:
+        assert clean_text(text)[0] == reference(text), text
