@@ -8,7 +8,6 @@ from functools import cache
 from .models import Block, Removed
 from .rules import Rule, rules
 
-
 _BACKREF = re.compile(r"\\\d|\(\?P=")
 
 
