@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from lxml import etree, html
 
@@ -46,8 +46,14 @@ def _hint_ignore() -> re.Pattern[str]:
 
 def chrome_hinted(el: html.HtmlElement) -> bool:
     """True when a class/id token names chrome (and none names content)."""
+    return _chrome_hint(hint(el))
+
+
+@lru_cache(maxsize=4096)
+def _chrome_hint(value: str) -> bool:
+    """The verdict for one class/id string (pages repeat the same few, so verdicts are cached)."""
     pattern, good, ignore = drop_hint(), content_words(), _hint_ignore()
-    for token in hint(el).split():
+    for token in value.split():
         if pattern.search(token) and not good.search(token) and not ignore.match(token):
             return True
     return False
@@ -55,8 +61,13 @@ def chrome_hinted(el: html.HtmlElement) -> bool:
 
 def hidden_by_class(el: html.HtmlElement) -> bool:
     """True when a class token hides the element (hidden, d-none, a folded 'read more' part)."""
+    return _hidden_tokens(el.get("class") or "")
+
+
+@lru_cache(maxsize=4096)
+def _hidden_tokens(value: str) -> bool:
     pattern = _hidden_class()
-    return any(pattern.search(token) for token in (el.get("class") or "").split())
+    return any(pattern.search(token) for token in value.split())
 
 
 def parse(text: str) -> html.HtmlElement:
