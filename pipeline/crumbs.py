@@ -62,6 +62,11 @@ def _items(el: html.HtmlElement) -> list[tuple[str, str | None]]:
     return [(t, h) for t, h in items if t]
 
 
+def _hinted(el: html.HtmlElement) -> bool:
+    pattern = _cfg()["hint_re"]
+    return any(pattern.search(v) for v in (el.get("class"), el.get("id"), el.get("aria-label")) if v)
+
+
 def _looks_like_trail(el: html.HtmlElement, text: str) -> tuple[int, bool]:
     """(rank, ok): rank 0 labelled, 1 hinted, 2 shaped like a trail."""
     cfg = _cfg()
@@ -70,7 +75,7 @@ def _looks_like_trail(el: html.HtmlElement, text: str) -> tuple[int, bool]:
     anchors = list(el.iter("a"))
     if not anchors:
         return 3, False
-    hinted = any(cfg["hint_re"].search(el.get(a) or "") for a in ("class", "id", "aria-label"))
+    hinted = _hinted(el)
     between = "".join(t for t in _gaps(el))
     has_sep = bool(between.strip()) and bool(cfg["between_re"].match(between))
     if hinted and (has_sep or el.tag in ("ol", "ul", "nav")):
@@ -115,11 +120,36 @@ def trail(el: html.HtmlElement, title: str, url: str = "") -> list[str]:
     return out
 
 
+_CONTAINERS = ("div", "p", "span", "nav", "ol", "ul", "section", "td", "header", "li")
+
+
+def _candidates(root: html.HtmlElement) -> list[html.HtmlElement]:
+    """Elements that may hold a trail, found by cheap checks before any text is gathered: a label
+    in their own text (or in a child of theirs that holds no link), a class/id hint, or two links
+    among their children."""
+    cfg = _cfg()
+    out: list[html.HtmlElement] = []
+    seen: set[html.HtmlElement] = set()
+    for el in root.iter(*_CONTAINERS):
+        own = (el.text or "").strip()
+        target: html.HtmlElement | None = None
+        if own and cfg["label_re"].match(own):
+            target = el if el.find(".//a") is not None else el.getparent()
+        elif (el.get("class") or el.get("id") or el.get("aria-label")) and _hinted(el):
+            target = el
+        elif sum(1 for c in el if c.tag == "a" or (c.tag in ("span", "li", "b", "strong", "em") and c.find("a") is not None)) >= 2:
+            target = el
+        if target is not None and target not in seen:
+            seen.add(target)
+            out.append(target)
+    return out
+
+
 def breadcrumb_of(root: html.HtmlElement, title: str, url: str = "", ld: list[dict[str, Any]] | None = None) -> list[str]:
     """The page's category path, from the best trail on the page, else JSON-LD BreadcrumbList."""
     cfg = _cfg()
     best: tuple[int, int, list[str]] | None = None
-    for order, el in enumerate(root.iter("div", "p", "span", "nav", "ol", "ul", "section", "td", "header", "li")):
+    for order, el in enumerate(_candidates(root)):
         text = clean_line(el.text_content())
         if not text or len(text) > cfg["max_text"]:
             continue
