@@ -7,7 +7,7 @@ queries of 2 to 7 characters, English words and phrases, common and rare, and th
 table page's JSON (with its facets) for a few of them.
 
 Prints one JSON line: {"essays": 100000, "median_ms": ..., "p95_ms": ..., "db_mb": ..., ...}.
-    python tools/bench_search.py [N_ESSAYS]
+    python tools/bench_search.py [N_ESSAYS] [--keep]   (--keep leaves output/bench-search.db in place)
 """
 
 from __future__ import annotations
@@ -122,7 +122,8 @@ def time_datasette(path: Path, queries: list[str], rounds: int = 3) -> float:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    numbers = [a for a in sys.argv[1:] if a.isdigit()]
+    n = int(numbers[0]) if numbers else 100_000
     path = ROOT / "output" / "bench-search.db"
     path.parent.mkdir(parents=True, exist_ok=True)
     build_s = build(path, n)
@@ -139,6 +140,9 @@ def main() -> None:
         pass
     result["target_median_ms"] = 50
     conn.close()
+    if "--keep" not in sys.argv:  # 400 MB: kept only on request, for a look in `pipeline serve`
+        for leftover in path.parent.glob(path.name + "*"):
+            leftover.unlink()
     print(json.dumps(result, ensure_ascii=False))
 
 
