@@ -124,3 +124,9 @@ def test_extract_keeps_title_and_drops_repeated_h1() -> None:
     page = extract(f"<html><head><title>一篇文章_栏目_站名</title></head><body><h1>一篇文章</h1><p>{P1}</p></body></html>")
     assert page.title == "一篇文章"
     assert [b.text for b in page.blocks] == [P1]
+
+
+def test_responsive_hide_classes_keep_their_text() -> None:
+    page = f"""<html><body><div class="article"><p class="mobile-hide">{P1}</p><p class="hidden-xs">{P2}</p>
+    <p>{P3}</p><span class="sr-only">Image caption</span></div></body></html>"""
+    assert texts(page) == [f"{P1}\n{P2}\n{P3}"]
