@@ -26,6 +26,12 @@ def _tags(key: str) -> frozenset[str]:
 
 
 @cache
+def _param(key: str) -> float:
+    value: float = load("html")["scoring"][key]
+    return value
+
+
+@cache
 def _hint_re(key: str) -> re.Pattern[str]:
     return re.compile(load("html")[key], re.I)
 
@@ -121,22 +127,23 @@ def _prose(node: html.HtmlElement, weights: dict[html.HtmlElement, float]) -> fl
     return sum(weights.get(el, 0.0) for el in node.iter(*_SCORED))
 
 
-def _widen(best: html.HtmlElement, weights: dict[html.HtmlElement, float], levels: int = 3) -> html.HtmlElement:
-    """Climb from the best candidate to an ancestor (up to `levels` up, short of <body>) that holds
-    far more text of the same kind, spread over three or more of its children, with few links: the
+def _widen(best: html.HtmlElement, weights: dict[html.HtmlElement, float]) -> html.HtmlElement:
+    """Climb from the best candidate to an ancestor (a few levels up, short of <body>) that holds
+    far more text of the same kind, spread over two or more of its children, with few links: the
     table or list whose cells each hold one part of the page (layout tables, one essay per cell)."""
+    ratio, share, min_parts = _param("widen_ratio"), _param("widen_part_share"), _param("widen_min_parts")
     node, prose = best, _prose(best, weights)
     while True:
         climbed = False
         anc = node.getparent()
-        for _ in range(levels):
+        for _ in range(int(_param("widen_levels"))):
             if anc is None or anc.tag in ("body", "html"):
                 break
             more = _prose(anc, weights)
-            if more >= prose * 1.8:
-                parts = sum(1 for child in anc if _prose(child, weights) >= prose * 0.3)
+            if more >= prose * ratio:
+                parts = sum(1 for child in anc if _prose(child, weights) >= prose * share)
                 text = len("".join(anc.itertext()))
-                if parts >= 2 and text and _link_len(anc) / text < 0.3:
+                if parts >= min_parts and text and _link_len(anc) / text < _param("widen_link_density"):
                     node, prose, climbed = anc, more, True
                 break
             anc = anc.getparent()
@@ -157,7 +164,8 @@ def content_nodes(root: html.HtmlElement) -> list[html.HtmlElement]:
     parent = best.getparent()
     if parent is None or best.tag in ("body", "html"):
         return [best]
-    threshold = max(10.0, best_score * 0.2)
+    threshold = max(10.0, best_score * _param("sibling_share"))
+    max_density = _param("sibling_link_density")
     out = []
     for sib in parent:
         if sib is best:
@@ -172,11 +180,19 @@ def content_nodes(root: html.HtmlElement) -> list[html.HtmlElement]:
         text = "".join(sib.itertext()).strip()
         size = _weighted_len(text)
         density = _link_len(sib) / len(text) if text else 1.0
-        if scored and size >= 200 and density < 0.25:
+        if scored and size >= _param("sibling_min_len") and density < max_density:
             out.append(sib)  # a second block of prose beside the article body
-        elif sib.tag == "p" and ((size >= 80 and density < 0.25) or (0 < size < 80 and density == 0 and _SENTENCE_END.search(text))):
+        elif sib.tag == "p" and _is_lead(text, size, density):
             out.append(sib)  # a lead paragraph outside the body container
     return out
+
+
+def _is_lead(text: str, size: int, density: float) -> bool:
+    if size >= _param("lead_min_len"):
+        return density < _param("sibling_link_density")
+    return 0 < size and density == 0 and _SENTENCE_END.search(text) is not None
+
+
 def _is_link_list(el: html.HtmlElement) -> bool:
     text = "".join(el.itertext()).strip()
     if not text:
@@ -186,7 +202,7 @@ def _is_link_list(el: html.HtmlElement) -> bool:
 
 class _Walker:
     """Turns a subtree into ordered blocks, flushing inline text at block boundaries and <br>;
-    `links[i]` is how many characters of block i are link text."""
+    `links[i]` is how many letters of block i are link text."""
 
     def __init__(self) -> None:
         self.blocks: list[Block] = []
@@ -298,7 +314,7 @@ def main_blocks(node: html.HtmlElement | list[html.HtmlElement], trim: bool = Tr
     scores = [_block_score(b, n) for b, n in zip(blocks, walker.links, strict=True)]
     start, end = core(scores)
     keep = [start <= i < end for i in range(len(blocks))]
-    for i, j in _link_runs(scores[start:end]):
+    for i, j in _link_runs(scores[start:end], int(_param("link_run_min"))):
         for k in range(start + i, start + j):
             keep[k] = False
     kept = [b for b, k in zip(blocks, keep, strict=True) if k]

@@ -132,7 +132,9 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> None:
         # Hints are weak evidence: an element holding half of the page's text is never chrome, and
         # a part hidden by its class is dropped unless it holds nearly all of it (a page shown by script).
         total = len(text_of(root))
-        for el, share in [(el, 0.8) for el in folded] + [(el, 0.5) for el in hinted]:
+        scoring = load("html")["scoring"]
+        shares = [(el, scoring["hidden_keep_share"]) for el in folded] + [(el, scoring["hint_keep_share"]) for el in hinted]
+        for el, share in shares:
             if el.getparent() is not None and len(text_of(el)) < total * share:
                 remove(el)
 
