@@ -54,7 +54,10 @@ def _chrome_hint(value: str) -> bool:
     """The verdict for one class/id string (pages repeat the same few, so verdicts are cached)."""
     pattern, good, ignore = drop_hint(), content_words(), _hint_ignore()
     for token in value.split():
-        if pattern.search(token) and not good.search(token) and not ignore.match(token):
+        m = pattern.search(token)
+        # A content word beside the chrome word saves the token (article-tools, post-comments-count
+        # stay weak), one inside it does not ("relatedposts" is no post).
+        if m and not good.search(f"{token[: m.start()]} {token[m.end():]}") and not ignore.match(token):
             return True
     return False
 
