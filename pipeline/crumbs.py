@@ -27,6 +27,20 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
 
 
+def from_text(line: str, title: str = "") -> list[str]:
+    """The crumbs of a plain-text trail ("当前位置:首页 > 演讲致辞 > 演讲稿 >")."""
+    cfg = _cfg()
+    out = []
+    for part in cfg["separators_re"].split(cfg["label_re"].sub("", line, count=1)):
+        part = clean_line(part)
+        if not part or part.lower() in cfg["home_set"] or part in cfg["current_set"]:
+            continue
+        if title and _squash(part) == _squash(title):
+            continue
+        out.append(part)
+    return out
+
+
 def _is_home_href(href: str, url: str) -> bool:
     if href in ("", "/", "./", "#", "index.html", "index.htm", "index.php", "/index.html", "/index.htm", "/index.php"):
         return True

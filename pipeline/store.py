@@ -99,12 +99,6 @@ def finish_run(db: sqlite_utils.Database, run_id: int, stats: RunStats, status: 
         })
 
 
-def essay_id(page_url: str, position: int) -> str:
-    from .models import Essay
-
-    return Essay(page_url=page_url, position=position, title="", text="", text_sha1="").id
-
-
 def save_result(
     db: sqlite_utils.Database, result: Result, run_id: int, fetch_info: dict[str, Any] | None = None,
     raw: tuple[bytes, str] | None = None, near_threshold: float = dedupe.DEFAULT_THRESHOLD,

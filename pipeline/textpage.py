@@ -6,8 +6,9 @@ import re
 
 from .chrome import clean_blocks
 from .clean import clean_line
+from .crumbs import from_text as crumbs_from_text
 from .errors import ExtractError
-from .metadata import crumbs_from_text, find_date
+from .metadata import find_date
 from .models import Block, Page, Removed
 from .rules import rules
 

@@ -37,3 +37,18 @@ def test_menu_is_not_a_trail() -> None:
 def test_jsonld_breadcrumb() -> None:
     ld = [{"@type": "BreadcrumbList", "itemListElement": [{"name": "Home"}, {"name": "Reports"}, {"item": {"name": "Rural"}}]}]
     assert breadcrumb_of(parse("<html><body><p>x</p></body></html>"), "t", "", ld) == ["Reports", "Rural"]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("当前位置:首页 > 演讲致辞 > 演讲稿 >", ["演讲致辞", "演讲稿"]),
+        ("位置: 首页 > 演讲稿 > 感恩演讲稿", ["演讲稿", "感恩演讲稿"]),
+        ("您现在的位置：首页 » 工作总结 » 正文", ["工作总结"]),
+        ("首页 -> 教学资源 -> 教学反思", ["教学资源", "教学反思"]),
+    ],
+)
+def test_text_trails(line: str, expected: list[str]) -> None:
+    from pipeline.crumbs import from_text
+
+    assert from_text(line) == expected
