@@ -176,6 +176,8 @@ def split_blocks(blocks: list[Block], title: str) -> Split:
     ):
         if attempt is not None and _substantial(attempt):
             attempt.sections = [s for s in attempt.sections if s.paragraphs]
+            if len(attempt.sections) == 1:
+                attempt.form = "single"  # one essay under a heading (often the title repeated at the top)
             return attempt
     lead = 0
     while lead < len(blocks) and blocks[lead].kind == "lead":
