@@ -117,7 +117,9 @@ def extract_cmd(source: str, as_json: bool, explain: bool) -> None:
 @db_option
 @click.option("--max-pages", type=click.IntRange(1), default=None,
               help="Fetch at most N URLs in this run; the rest stay in the frontier for the next run.")
-def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None) -> None:
+@click.option("--workers", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Extract and store in N extra processes (large crawls on several cores); 0: in the crawl's process.")
+def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None, workers: int) -> None:
     """Crawl sites described by TOML configs: discover, fetch, extract, store; incremental and resumable.
 
     \b
@@ -133,7 +135,7 @@ def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None) -> None:
 
     try:
         sites = load_sites(configs)
-        report = crawl(sites, db, max_pages, on_progress=_progress_printer())
+        report = crawl(sites, db, max_pages, on_progress=_progress_printer(), workers=workers)
     except PipelineError as exc:
         fail(exc)
     _end_progress()

@@ -12,10 +12,10 @@ import asyncio
 import hashlib
 import random
 import time
-import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from concurrent.futures import BrokenExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -30,11 +30,11 @@ from .encoding import decode
 from .errors import ExtractError
 from .extract import extract
 from .frontier import Row
-from .jobs import join_parts, process
 from .lock import DbLock
-from .models import Result, RunStats
+from .models import RunStats
 from .polite import Pacer, Robots, backoff
 from .settings import SiteConfig, host_of
+from .workers import PageJob, Workers
 
 
 @dataclass
@@ -95,8 +95,10 @@ class Crawler:
     """One run over one or more sites; all SQLite writes happen on the event loop's thread."""
 
     def __init__(self, db: sqlite_utils.Database, sites: list[SiteConfig], run_id: int, max_fetches: int | None = None,
-                 on_progress: Progress | None = None, transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 on_progress: Progress | None = None, transport: httpx.AsyncBaseTransport | None = None,
+                 workers: Workers | None = None) -> None:
         self.db, self.sites, self.run_id = db, sites, run_id
+        self.workers = workers or Workers(db, "", 0)
         self.max_fetches, self.on_progress, self.transport = max_fetches, on_progress, transport
         self.report = CrawlReport(stats=RunStats(kind="crawl"), run_id=run_id)
         self.rng = random.Random()
@@ -156,7 +158,7 @@ class Crawler:
         while (row := await self._claim(site)) is not None:
             try:
                 await self._handle(site, row)
-            except (ExtractError, ValueError, OSError, UnicodeError, RecursionError) as exc:
+            except (ExtractError, ValueError, OSError, UnicodeError, RecursionError, BrokenExecutor) as exc:
                 self._fail(site, row, f"internal error: {type(exc).__name__}: {exc}"[:300])
             finally:
                 self.inflight.discard(row.url)
@@ -271,43 +273,34 @@ class Crawler:
             self.report.stats.pages_unchanged += 1
             frontier.finish(self.db, row, "done", self.run_id, keep_validators=True)
             return
-        text, codec = decode(resp.body, resp.content_type)
-        result = process(text, row.url, codec)
-        result, raws = await self._parts(site, row, result, resp)
         info = {"status": resp.status, "final_url": resp.final_url, "etag": resp.headers.get("etag"),
                 "last_modified": resp.headers.get("last-modified"), "content_sha1": sha1}
-        frontier.begin_save(self.db, row)
-        added, updated = store.save_result(self.db, result, self.run_id, info, (resp.body, resp.content_type))
-        for url, body, ctype, codec in raws:
-            _save_raw(self.db, url, body, ctype, codec)
-        if raws:
-            frontier.mark_parts(self.db, site.name, [r[0] for r in raws], row.depth, self.run_id)
+        job = PageJob(row.url, resp.body, resp.content_type, self.run_id, info, site=site.name, depth=row.depth)
+        done = await self.workers.run(job)  # writes the page and closes its frontier row
+        if not done.saved:  # a multi-page article: fetch its later pages, then process the whole
+            parts, note = await self._parts(site, row, resp, done.next_pages)
+            done = await self.workers.run(replace(job, parts=tuple(parts), note=note))
         stats = self.report.stats
-        stats.essays_added += added
-        stats.essays_updated += updated
-        if result.page.error:
+        stats.essays_added += done.added
+        stats.essays_updated += done.updated
+        if done.error:
             stats.pages_failed += 1
-            stats.failures.append(f"{row.url}: {result.page.error}")
-            frontier.finish(self.db, row, "failed", self.run_id, result.page.error, keep_validators=True)
+            stats.failures.append(f"{row.url}: {done.error}")
         else:
             stats.pages_fetched += 1
-            frontier.finish(self.db, row, "done", self.run_id, keep_validators=True)
 
-    async def _parts(self, site: SiteConfig, row: Row, result: Result,
-                     resp: Response) -> tuple[Result, list[tuple[str, bytes, str, str]]]:
-        """Fetch and join the later pages of a multi-page article; a transient failure retries the whole."""
+    async def _parts(self, site: SiteConfig, row: Row, resp: Response,
+                     next_pages: tuple[str, ...]) -> tuple[list[tuple[str, bytes, str]], str]:
+        """Fetch the later pages of a multi-page article; a transient failure retries the whole article."""
         seen = {row.url, resp.final_url}
-        parts: list[Result] = []
-        raws: list[tuple[str, bytes, str, str]] = []
-        next_urls = list(result.page.next_pages)
-        note = ""
-        while next_urls and not result.page.error:
+        parts: list[tuple[str, bytes, str]] = []
+        next_urls = list(next_pages)
+        while next_urls:
             nxt = next_urls[0]
             if nxt in seen or host_of(nxt) not in site.allowed_hosts:
                 break
             if len(parts) + 1 >= site.fetch.max_parts:
-                note = f"stopped after {site.fetch.max_parts} parts"
-                break
+                return parts, f"stopped after {site.fetch.max_parts} parts"
             seen.add(nxt)
             ok, reason = await self._robots_ok(site, nxt)
             try:
@@ -319,25 +312,10 @@ class Crawler:
             except Retry:
                 raise
             except (Failed, ExtractError) as exc:
-                note = f"part {nxt} failed: {exc}"
-                break
-            parts.append(Result(page=page, essays=()))
-            raws.append((nxt, part.body, part.content_type, codec))
+                return parts, f"part {nxt} failed: {exc}"
+            parts.append((nxt, part.body, part.content_type))
             next_urls = [u for u in page.next_pages if u not in seen]
-        if parts:
-            result = join_parts(result, parts)
-        if note:
-            from dataclasses import replace
-
-            result = replace(result, incomplete=(result.incomplete + "; " if result.incomplete else "") + note)
-        return result, raws
-
-
-def _save_raw(db: sqlite_utils.Database, url: str, body: bytes, content_type: str, encoding: str) -> None:
-    """Keep the raw response of a later part of a multi-page article, for `pipeline reprocess`."""
-    with db.conn:
-        db.table("raw").upsert({"url": url, "fetched_at": store.now(), "content_type": content_type, "encoding": encoding,
-                                "body": zlib.compress(body, 6)}, pk="url")
+        return parts, ""
 
 
 def _close_stale_runs(db: sqlite_utils.Database) -> None:
@@ -356,19 +334,24 @@ def open_for_run(db_path: str | Path) -> sqlite_utils.Database:
 
 
 def crawl(sites: list[SiteConfig], db_path: str | Path, max_fetches: int | None = None, on_progress: Progress | None = None,
-          transport: httpx.AsyncBaseTransport | None = None) -> CrawlReport:
-    """Crawl the sites into the database; raises LockHeld when another run holds it."""
+          transport: httpx.AsyncBaseTransport | None = None, workers: int = 0) -> CrawlReport:
+    """Crawl the sites into the database; raises LockHeld when another run holds it.
+
+    `workers` > 0 extracts and stores in that many extra processes (for large crawls on several cores).
+    """
     started = time.perf_counter()
     with DbLock(db_path):
         db = open_for_run(db_path)
         config = {"sites": [s.describe() for s in sites], "max_pages": max_fetches}
         run_id = store.start_run(db, "crawl", config)
-        crawler = Crawler(db, sites, run_id, max_fetches, on_progress, transport)
+        pool = Workers(db, db_path, workers)
+        crawler = Crawler(db, sites, run_id, max_fetches, on_progress, transport, pool)
         status = "interrupted"
         try:
             report = asyncio.run(crawler.run())
             status = report.status
         finally:
+            pool.close()
             crawler.report.stats.seconds = store.elapsed(started)
             store.finish_run(db, run_id, crawler.report.stats, status)
             db.conn.close()

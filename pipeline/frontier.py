@@ -118,11 +118,17 @@ def finish(db: sqlite_utils.Database, row: Row, state: str, run_id: int, error: 
     return added
 
 
-def begin_save(db: sqlite_utils.Database, row: Row) -> None:
+def begin_save(db: sqlite_utils.Database, url: str) -> None:
     """Flag a row before its page is written: the store's writes may span several transactions, and a
     kill among them must not leave a half-written page that a later 304 would call unchanged."""
     with db.conn:
-        db.execute("update frontier set saving = 1 where url = ?", [row.url])
+        db.execute("update frontier set saving = 1 where url = ?", [url])
+
+
+def close(db: sqlite_utils.Database, url: str, state: str, run_id: int, error: str | None = None) -> None:
+    """Close a row whose page was written (clears the saving flag)."""
+    with db.conn:
+        db.execute("update frontier set state = ?, error = ?, updated_run = ?, saving = 0 where url = ?", [state, error, run_id, url])
 
 
 def retry_later(db: sqlite_utils.Database, row: Row, attempts: int, next_after: float, error: str) -> None:

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlite_utils
 
 from pipeline.demoserver import SiteServer, generated_site
@@ -28,12 +29,14 @@ def content(db: Path) -> tuple[list[Any], list[Any]]:
     return pages, essays
 
 
-def run(site: Path, db: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([EXE, "crawl", str(site), "--db", str(db)], capture_output=True, text=True, timeout=timeout)
+def run(site: Path, db: Path, workers: int = 0, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([EXE, "crawl", str(site), "--db", str(db), "--workers", str(workers)], capture_output=True, text=True,
+                          timeout=timeout)
 
 
-def test_kill_9_and_resume_equals_clean_crawl(tmp_path: Path) -> None:
-    rng = random.Random(6)
+@pytest.mark.parametrize("workers", [0, 1])
+def test_kill_9_and_resume_equals_clean_crawl(tmp_path: Path, workers: int) -> None:
+    rng = random.Random(6 + workers)
     with SiteServer(generated_site(PAGES)) as server:
         site = write_site(tmp_path / "site.toml", [server.base + "/"], [r"/a/\d+\.html$"], [r"/$", r"/list/\d+\.html$"],
                           concurrency=2, delay=0.004)
@@ -43,7 +46,8 @@ def test_kill_9_and_resume_equals_clean_crawl(tmp_path: Path) -> None:
         db = tmp_path / "killed.db"
         kills = 0
         for _ in range(30):  # bounded: stop after 6 kills that landed mid-crawl
-            proc = subprocess.Popen([EXE, "crawl", str(site), "--db", str(db)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            proc = subprocess.Popen([EXE, "crawl", str(site), "--db", str(db), "--workers", str(workers)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             time.sleep(rng.uniform(0.3, 1.2))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
@@ -55,7 +59,7 @@ def test_kill_9_and_resume_equals_clean_crawl(tmp_path: Path) -> None:
             if kills >= 6:
                 break
         assert kills >= 6
-        final = run(site, db)
+        final = run(site, db, workers)  # a killed run's worker processes have gone: the lock is free
         assert final.returncode == 0, final.stderr
     clean_pages, clean_essays = content(clean)
     assert len(clean_pages) == PAGES and len(clean_essays) == PAGES

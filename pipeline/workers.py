@@ -1,0 +1,142 @@
+"""The CPU side of a crawl: decode, `process`, join parts, store, close the frontier row; in the crawl's
+process or in a pool.
+
+Fetching is I/O and stays on the crawl's event loop; extraction and the SQLite writes of essays are
+CPU. With `workers=N` they run in N spawned processes, each with its own connection (WAL lets
+readers and one writer at a time share the file), so a crawl uses more than one core. A worker
+whose parent dies (kill -9) exits by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from . import frontier, store
+from .encoding import decode
+from .errors import ExtractError
+from .extract import extract
+from .jobs import join_parts, process
+from .models import Result
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """One fetched article. `parts` None: its later pages are not fetched yet (ask for them)."""
+
+    url: str
+    body: bytes
+    content_type: str
+    run_id: int
+    info: dict[str, Any] = field(default_factory=dict)
+    parts: tuple[tuple[str, bytes, str], ...] | None = None
+    note: str = ""
+    site: str = ""
+    depth: int = 0
+
+
+@dataclass(frozen=True)
+class PageDone:
+    saved: bool
+    next_pages: tuple[str, ...] = ()
+    added: int = 0
+    updated: int = 0
+    error: str = ""
+
+
+def save_raw(db: sqlite_utils.Database, url: str, body: bytes, content_type: str, encoding: str) -> None:
+    """Keep the raw response of a later part of a multi-page article, for `pipeline reprocess`."""
+    with db.conn:
+        db.table("raw").upsert({"url": url, "fetched_at": store.now(), "content_type": content_type, "encoding": encoding,
+                                "body": zlib.compress(body, 6)}, pk="url")
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def work(db: sqlite_utils.Database, job: PageJob, write_lock: Any = None) -> PageDone:
+    """Process and store one article; without `parts`, a multi-page article only reports its next pages."""
+    text, codec = decode(job.body, job.content_type)
+    result = process(text, job.url, codec)
+    if job.parts is None and result.page.next_pages and not result.page.error:
+        return PageDone(saved=False, next_pages=result.page.next_pages)
+    parts: list[Result] = []
+    kept: list[tuple[str, bytes, str, str]] = []
+    for url, body, ctype in job.parts or ():
+        part_text, part_codec = decode(body, ctype)
+        try:
+            parts.append(Result(page=extract(part_text, url, part_codec), essays=()))
+        except ExtractError:
+            break
+        kept.append((url, body, ctype, part_codec))
+    if parts and not result.page.error:
+        result = join_parts(result, parts)
+    if job.note:
+        result = replace(result, incomplete=(result.incomplete + "; " if result.incomplete else "") + job.note)
+    with write_lock or _NoLock():  # workers take turns at writing: no SQLite busy-wait sleeps
+        frontier.begin_save(db, job.url)
+        added, updated = store.save_result(db, result, job.run_id, job.info, (job.body, job.content_type))
+        for url, body, ctype, part_codec in kept:
+            save_raw(db, url, body, ctype, part_codec)
+        if kept:
+            frontier.mark_parts(db, job.site, [k[0] for k in kept], job.depth, job.run_id)
+        frontier.close(db, job.url, "failed" if result.page.error else "done", job.run_id, result.page.error or None)
+    return PageDone(saved=True, added=added, updated=updated, error=result.page.error)
+
+
+_DB: sqlite_utils.Database | None = None
+_LOCK: Any = None
+
+
+def _init(db_path: str, parent: int, lock: Any) -> None:
+    global _DB, _LOCK
+    _LOCK = lock
+    _DB = store.open_db(db_path)
+    _DB.execute("PRAGMA synchronous = NORMAL")
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _pool_work(job: PageJob) -> PageDone:
+    assert _DB is not None
+    return work(_DB, job, _LOCK)
+
+
+class Workers:
+    """`await workers.run(job)`: in this process (n=0) or in a pool of n spawned processes."""
+
+    def __init__(self, db: sqlite_utils.Database, db_path: str | Path, n: int = 0) -> None:
+        self.db = db
+        self.pool = None
+        if n > 0:
+            ctx = get_context("spawn")
+            self.pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init, initargs=(str(db_path), os.getpid(), ctx.Lock()))
+
+    async def run(self, job: PageJob) -> PageDone:
+        if self.pool is None:
+            return work(self.db, job)
+        return await asyncio.get_running_loop().run_in_executor(self.pool, _pool_work, job)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
