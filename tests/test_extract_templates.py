@@ -1,4 +1,5 @@
-"""Whole pages in two common templates (a WordPress post, a Chinese local-news page) through the pipeline."""
+"""Whole pages in common templates (a WordPress post, Chinese local-news and portal pages, an English
+news article) through the pipeline."""
 
 from __future__ import annotations
 
@@ -61,6 +62,50 @@ ZH_NEWS = """<html><head><meta charset="utf-8"><title>我市启动春季植树�
 """
 
 
+PORTAL = """<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"><title>多地出台新政支持新能源汽车消费|新能源|汽车_新浪财经_新浪网</title>
+<meta name="description" content="近日，多地出台新政支持新能源汽车消费。"><meta property="article:published_time" content="2024-04-08T09:12:00+08:00"></head>
+<body><div class="top-nav"><a href="/">新浪首页</a><a href="/news">新闻</a><a href="/finance">财经</a></div>
+<div class="main-content w1240"><h1 class="main-title">多地出台新政支持新能源汽车消费</h1>
+<div class="top-bar-wrap"><div class="date-source"><span class="date">2024年04月08日 09:12</span><a class="source" href="#">经济日报</a></div>
+<div class="share-wrap"><a>微博</a><a>微信</a></div></div>
+<div class="article-content clearfix"><div class="article-content-left">
+<div class="article" id="artibody">
+<p>　　原标题：多地出台新政支持新能源汽车消费</p>
+<p>　　近日，多个省市相继出台政策，通过发放消费券、补贴充电设施建设等方式，支持新能源汽车消费。</p>
+<p>　　业内人士表示，随着配套设施不断完善，新能源汽车渗透率有望进一步提升。</p>
+<div class="appendQr_wrap"><div class="appendQr_normal_txt">扫码下载新浪财经APP</div></div>
+<p>　　专家建议，下一步应加快完善充电网络，推动车网互动，提升消费者的使用体验。</p>
+<p class="show_author">责任编辑：王五</p>
+</div>
+<div class="article-bottom clearfix"><div class="keywords">文章关键词：<a>新能源汽车</a></div></div>
+<div class="blk-related"><h3>相关阅读</h3><ul><li><a href="/x1">新能源汽车下乡活动启动</a></li><li><a href="/x2">充电桩建设提速</a></li><li><a href="/x3">车企一季度销量公布</a></li></ul></div>
+<div id="comment_box"><h3>我要评论</h3><p>网友：说得好，新能源车确实越来越方便了，充电也快。</p></div>
+</div><div class="article-content-right"><div class="hot-list"><h3>财经热榜</h3><ol><li><a>热榜一</a></li><li><a>热榜二</a></li></ol></div></div></div></div>
+<div class="footer">Copyright © 1996-2024 SINA Corporation</div></body></html>
+"""
+
+EN_NEWS = """<!doctype html><html lang="en"><head><title>City council approves new cycling lanes | The Daily Example</title>
+<script type="application/ld+json">{"@context":"https://schema.org","@type":"NewsArticle","headline":"City council approves new cycling lanes","datePublished":"2024-06-03T14:20:00Z","author":{"@type":"Person","name":"Sam Lee"}}</script></head>
+<body><header class="site-header"><a class="logo" href="/">The Daily Example</a><nav><a href="/news">News</a><a href="/sport">Sport</a></nav></header>
+<main><article class="article">
+<div class="article-header"><span class="kicker">Local</span><h1>City council approves new cycling lanes</h1>
+<p class="standfirst">Twelve kilometres of protected lanes will be built over the next two years.</p>
+<div class="byline">By <a href="/authors/sam-lee">Sam Lee</a> | June 3, 2024</div></div>
+<div class="article-body">
+<p>The city council voted on Monday to approve a plan for twelve kilometres of protected cycling lanes, the largest expansion in the city's history.</p>
+<p>The lanes will connect the university district with the city centre and the main railway station.</p>
+<aside class="most-read"><h2>Most read</h2><ol><li><a href="/1">Storm warning issued for the weekend</a></li><li><a href="/2">New bakery opens on High Street</a></li><li><a href="/3">Local team wins cup final</a></li></ol></aside>
+<p>"This is a turning point for how people move around our city," the mayor said after the vote.</p>
+<div class="newsletter-signup"><p>Get the morning briefing in your inbox every day. Sign up now, it is free and only takes a minute.</p><form><input type="email"></form></div>
+<p>Construction is expected to begin in the autumn, with the first section opening next spring.</p>
+</div>
+<div class="author-bio"><p>Sam Lee is the Daily Example's transport correspondent. He has covered city politics for ten years and lives in the north of the city.</p></div>
+<div class="tags"><a>Cycling</a><a>Council</a></div>
+</article></main>
+<footer class="site-footer"><p>&copy; 2024 The Daily Example. All rights reserved.</p></footer></body></html>
+"""
+
+
 def test_wordpress_post() -> None:
     result = process(WORDPRESS, "http://example.org/2023/05/02/tomatoes/")
     page = result.page
@@ -83,4 +128,27 @@ def test_chinese_local_news_page() -> None:
         "3月12日上午，我市在城东公园启动春季义务植树活动，市直机关干部职工、志愿者等500余人参加。",
         "活动现场，大家挥锹铲土、扶苗培土、提水浇灌，分工协作，干劲十足。",
         "据了解，今年我市计划完成植树造林1.2万亩，新增城市绿地50公顷。",
+    ])]
+
+
+def test_chinese_portal_article() -> None:
+    result = process(PORTAL, "https://finance.example.cn/2024-04-08/doc-1.shtml")
+    assert (result.page.title, result.page.published) == ("多地出台新政支持新能源汽车消费", "2024-04-08")
+    assert [e.text for e in result.essays] == ["\n".join([
+        "原标题：多地出台新政支持新能源汽车消费",
+        "近日，多个省市相继出台政策，通过发放消费券、补贴充电设施建设等方式，支持新能源汽车消费。",
+        "业内人士表示，随着配套设施不断完善，新能源汽车渗透率有望进一步提升。",
+        "专家建议，下一步应加快完善充电网络，推动车网互动，提升消费者的使用体验。",
+    ])]
+
+
+def test_english_news_article() -> None:
+    result = process(EN_NEWS, "https://example.com/news/cycling-lanes")
+    assert (result.page.title, result.page.published) == ("City council approves new cycling lanes", "2024-06-03")
+    assert [e.text for e in result.essays] == ["\n".join([
+        "The city council voted on Monday to approve a plan for twelve kilometres of protected cycling lanes, the largest "
+        "expansion in the city's history.",
+        "The lanes will connect the university district with the city centre and the main railway station.",
+        '"This is a turning point for how people move around our city," the mayor said after the vote.',
+        "Construction is expected to begin in the autumn, with the first section opening next spring.",
     ])]
