@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import random
 import sys
 import threading
 from collections.abc import Callable
@@ -45,8 +46,12 @@ def folder_site(root: Path) -> Resolver:
 
 
 def _sentence(i: int, j: int) -> str:
-    words = [_WORDS[(i * 7 + j * 5 + k * 3) % len(_WORDS)] for k in range(6)]
-    return f"第{i}篇的第{j}段：{words[0]}和{words[1]}让我明白了{words[2]}的意义，{words[3]}需要{words[4]}，也离不开{words[5]}（编号{i * 100 + j}）。"
+    """A sentence unique to article i, paragraph j: real words around pseudo-random characters, so that
+    articles do not look like near-duplicates of each other."""
+    rng = random.Random(i * 1000 + j)
+    filler = "".join(chr(0x4E00 + rng.randrange(0x5000)) for _ in range(24))
+    words = [_WORDS[(i * 7 + j * 5 + k * 3) % len(_WORDS)] for k in range(3)]
+    return f"第{i}篇的第{j}段：{words[0]}和{words[1]}让我明白了{words[2]}的意义，{filler[:12]}，{filler[12:]}（编号{i * 100 + j}）。"
 
 
 def article_html(i: int) -> str:
