@@ -182,3 +182,17 @@ def test_bad_config_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     assert code == 2
     assert err.strip() == f"error: {bad}: article.allow: bad regex '(unclosed': missing ), unterminated subpattern at position 0"
     assert not db.exists()
+
+
+def test_not_a_terminal_prints_only_the_summary(server: Server, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    exe = str(Path(sys.executable).with_name("pipeline"))
+    db = tmp_path / "e.db"
+    proc = subprocess.run([exe, "crawl", str(basic_site(server, tmp_path)), "--db", str(db)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("crawled 4 pages (0 unchanged, 0 skipped, 0 failed), 3 essays added")
