@@ -11,19 +11,51 @@ from .rules import Rule, rules
 _BACKREF = re.compile(r"\\\d|\(\?P=")
 
 
+def _branches(pattern: str) -> list[str]:
+    """A pattern split at its top-level alternations."""
+    out, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "]":
+                i += 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    return [*out, pattern[start:]]
+
+
+def _anchored(rule: Rule) -> bool:
+    """A pattern that can only match at the start of a text (alone, re tries it there once)."""
+    return all(branch.startswith("^") for branch in _branches(rule.pattern.pattern))
+
+
 @cache
 def _any_rule() -> re.Pattern[str]:
-    """The chrome patterns in one alternation: a text no part of it matches needs no rule run.
+    """The unanchored chrome patterns in one alternation: a text no part of it matches needs none
+    of them run.
 
-    Patterns with backreferences cannot join an alternation (their group numbers would shift);
-    they are run on every text (`_always`)."""
-    joinable = [r.pattern.pattern for r in rules("chrome") if not _BACKREF.search(r.pattern.pattern)]
+    Patterns anchored at the start are left out (alone, re tries them at one position; inside an
+    alternation, at every one) and always run, like patterns with backreferences, which cannot
+    join an alternation (their group numbers would shift)."""
+    joinable = [r.pattern.pattern for r in rules("chrome") if not _BACKREF.search(r.pattern.pattern) and not _anchored(r)]
     return re.compile("|".join(f"(?:{p})" for p in joinable), re.I)
 
 
 @cache
 def _always() -> tuple[Rule, ...]:
-    return tuple(r for r in rules("chrome") if _BACKREF.search(r.pattern.pattern))
+    return tuple(r for r in rules("chrome") if _BACKREF.search(r.pattern.pattern) or _anchored(r))
 
 
 def _tidy(text: str) -> str:

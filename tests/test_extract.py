@@ -130,3 +130,10 @@ def test_responsive_hide_classes_keep_their_text() -> None:
     page = f"""<html><body><div class="article"><p class="mobile-hide">{P1}</p><p class="hidden-xs">{P2}</p>
     <p>{P3}</p><span class="sr-only">Image caption</span></div></body></html>"""
     assert texts(page) == [f"{P1}\n{P2}\n{P3}"]
+
+
+def test_chrome_prefilter_leaves_out_start_anchored_rules() -> None:
+    from pipeline.chrome import _branches
+
+    assert _branches(r"^a(b|c)|^d[|]e|x\|y") == ["^a(b|c)", "^d[|]e", r"x\|y"]
+    assert _branches(r"[]|]z|^q") == ["[]|]z", "^q"]
