@@ -7,6 +7,7 @@ import sqlite3
 import time
 import zlib
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -99,18 +100,46 @@ def finish_run(db: sqlite_utils.Database, run_id: int, stats: RunStats, status: 
         })
 
 
+@cache
+def _upsert_sql(table: str, columns: tuple[str, ...], pk: str) -> str:
+    cols = ", ".join(f"[{c}]" for c in columns)
+    sets = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != pk)
+    return f"INSERT INTO [{table}] ({cols}) VALUES ({', '.join('?' * len(columns))}) ON CONFLICT([{pk}]) DO UPDATE SET {sets}"
+
+
+def _upsert(conn: sqlite3.Connection, table: str, row: dict[str, Any], pk: str) -> None:
+    columns = tuple(row)
+    conn.execute(_upsert_sql(table, columns, pk), [row[c] for c in columns])
+
+
 def save_result(
     db: sqlite_utils.Database, result: Result, run_id: int, fetch_info: dict[str, Any] | None = None,
     raw: tuple[bytes, str] | None = None, near_threshold: float = dedupe.DEFAULT_THRESHOLD,
 ) -> tuple[int, int]:
     """Store a page and its essays in one transaction; returns (essays added, essays updated).
 
-    Re-saving a page replaces its essays: the same essays keep their ids, extra old ones go.
+    Re-saving a page replaces its essays: the same essays keep their ids, extra old ones go, and
+    rows that did not change are not written again (so the search index has nothing to redo).
+    A database error rolls the whole page back and raises StoreError.
     """
     page = result.page
     info = fetch_info or {}
+    conn = db.conn
+    try:
+        return _save(db, conn, result, run_id, info, raw, near_threshold)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot store {page.url}: {exc}") from None
+
+
+def _save(
+    db: sqlite_utils.Database, conn: sqlite3.Connection, result: Result, run_id: int, info: dict[str, Any],
+    raw: tuple[bytes, str] | None, near_threshold: float,
+) -> tuple[int, int]:
+    from . import search
+
+    page = result.page
     added = updated = 0
-    with db.conn:
+    with conn:  # plain SQL only inside: sqlite-utils' table methods would commit part-way
         row = {
             "url": page.url, "final_url": info.get("final_url", page.url), "site": page.site,
             "status": info.get("status"), "fetched_at": info.get("fetched_at", now()), "etag": info.get("etag"),
@@ -123,33 +152,35 @@ def save_result(
             "parts": json.dumps(list(page.parts)) if page.parts else None, "error": page.error or None,
             "run_id": run_id,
         }
-        db.table("pages").upsert(row, pk="url")
+        _upsert(conn, "pages", row, "url")
         if raw is not None:
-            db.table("raw").upsert({"url": page.url, "fetched_at": row["fetched_at"], "content_type": raw[1],
-                              "encoding": page.encoding, "body": zlib.compress(raw[0], 6)}, pk="url")
-        old = {r["id"]: r["text_sha1"] for r in db.query("select id, text_sha1 from essays where page_url = ?", [page.url])}
-        keep = set()
+            _upsert(conn, "raw", {"url": page.url, "fetched_at": row["fetched_at"], "content_type": raw[1],
+                                  "encoding": page.encoding, "body": zlib.compress(raw[0], 6)}, "url")
+        cursor = conn.execute("select * from essays where page_url = ?", [page.url])
+        names = [d[0] for d in cursor.description]
+        old = {r[names.index("id")]: dict(zip(names, r, strict=True)) for r in cursor.fetchall()}
         for essay in result.essays:
-            keep.add(essay.id)
-            if essay.id not in old:
+            prev = old.get(essay.id)
+            if prev is None:
                 added += 1
-            elif old[essay.id] != essay.text_sha1:
+            elif prev["text_sha1"] != essay.text_sha1:
                 updated += 1
-            dup = duplicate_of(db, essay.id, essay.text, essay.text_sha1, page.url, near_threshold)
-            db.table("essays").upsert({
+            same_text = prev is not None and prev["text_sha1"] == essay.text_sha1
+            dup = duplicate_of(db, essay.id, essay.text, essay.text_sha1, page.url, near_threshold, same_text)
+            new = {
                 "id": essay.id, "page_url": page.url, "position": essay.position, "title": essay.title,
                 "text": essay.text, "chars": essay.chars, "text_sha1": essay.text_sha1,
                 "duplicate_of": dup, "site": page.site, "category": page.category,
                 "published": page.published or None, "script": essay.script,
-            }, pk="id")
-        gone = [i for i in old if i not in keep]
+            }
+            if prev is None or any(prev.get(k) != v for k, v in new.items()):
+                _upsert(conn, "essays", new, "id")
+        gone = [i for i in old if i not in {e.id for e in result.essays}]
         if gone:
             marks = ",".join("?" * len(gone))
-            db.execute(f"delete from essays where id in ({marks})", gone)
-            db.execute(f"delete from essay_sigs where essay_id in ({marks})", gone)
-            db.execute(f"delete from essay_lsh where essay_id in ({marks})", gone)
-        from . import search
-
+            conn.execute(f"delete from essays where id in ({marks})", gone)
+            conn.execute(f"delete from essay_sigs where essay_id in ({marks})", gone)
+            conn.execute(f"delete from essay_lsh where essay_id in ({marks})", gone)
         search.sync(db)  # index this page's new and changed essays (queued by triggers) in the same transaction
     return added, updated
 
@@ -174,13 +205,16 @@ def elapsed(started: float) -> float:
     return round(time.perf_counter() - started, 2)
 
 
-def duplicate_of(db: sqlite_utils.Database, essay_id: str, text: str, sha1: str, page_url: str, threshold: float) -> str | None:
+def duplicate_of(
+    db: sqlite_utils.Database, essay_id: str, text: str, sha1: str, page_url: str, threshold: float, unchanged: bool = False,
+) -> str | None:
     """The first stored essay of another page that this one copies (exactly, or nearly), indexing this one.
 
     Exact copies are found by `text_sha1`; near copies by MinHash LSH (see `dedupe`), checked
     against `threshold`. The essay's own signature and band keys are (re)written here.
     """
-    sig = dedupe.signature(text)
+    stored = db.execute("select sig from essay_sigs where essay_id = ?", [essay_id]).fetchone() if unchanged else None
+    sig = dedupe.from_blob(stored[0]) if stored else dedupe.signature(text)
     keys = dedupe.band_keys(sig)
     own = db.execute("select rowid from essays where id = ?", [essay_id]).fetchone()
     own_rowid = own[0] if own else None
@@ -200,9 +234,10 @@ def duplicate_of(db: sqlite_utils.Database, essay_id: str, text: str, sha1: str,
             if dedupe.similarity(sig, dedupe.from_blob(blob)) >= threshold:
                 found = (other_id, rowid)
                 break
-    db.execute("delete from essay_lsh where essay_id = ?", [essay_id])
-    db.execute("insert or replace into essay_sigs (essay_id, sig) values (?, ?)", [essay_id, dedupe.to_blob(sig)])
-    db.conn.executemany("insert into essay_lsh (bkey, essay_id) values (?, ?)", [(k, essay_id) for k in keys])
+    if stored is None:
+        db.execute("delete from essay_lsh where essay_id = ?", [essay_id])
+        db.execute("insert or replace into essay_sigs (essay_id, sig) values (?, ?)", [essay_id, dedupe.to_blob(sig)])
+        db.conn.executemany("insert into essay_lsh (bkey, essay_id) values (?, ?)", [(k, essay_id) for k in keys])
     if found is None or (own_rowid is not None and own_rowid < found[1]):
         return None
     return found[0]
