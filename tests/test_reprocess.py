@@ -37,12 +37,12 @@ def test_reprocess_is_idempotent_and_offline(tmp_path: Path) -> None:
     db = tmp_path / "e.db"
     crawl_demo(db)  # the server is gone after this: reprocess cannot use the network
     before = snapshot(db)
-    assert len(before) == 58
+    assert len(before) == 62
     pages_before = [tuple(r.values()) for r in sqlite_utils.Database(db).query(
         "select url, status, etag, last_modified, content_sha1, parts, essay_count from pages order by url")]
     code, err = run("reprocess", "--db", str(db))
     assert code == 0, err
-    assert err.strip().startswith("reprocessed 36 pages, 0 essays added, 0 updated, 0 failed in ")
+    assert err.strip().startswith("reprocessed 38 pages, 0 essays added, 0 updated, 0 failed in ")
     assert snapshot(db) == before
     d = sqlite_utils.Database(db)
     assert [tuple(r.values()) for r in d.query(
