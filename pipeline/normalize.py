@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .chrome import clean_text
 from .clean import clean_line, join_paragraphs, script
 from .dedupe import text_sha1
 from .metadata import count_claim
@@ -10,27 +9,17 @@ from .models import Essay, Page, Removed, Result
 from .split import split_blocks
 
 
-def _clean_paragraphs(paragraphs: tuple[str, ...]) -> tuple[list[str], list[Removed]]:
-    kept: list[str] = []
-    removed: list[Removed] = []
-    for p in paragraphs:
-        text, gone = clean_text(p)
-        removed.extend(gone)
-        if text:
-            kept.append(text)
-    return kept, removed
-
-
 def normalize(page: Page) -> Result:
-    """Split a page into clean essays; a page with no essay text gives no essay and a reason."""
+    """Split a page into clean essays; a page with no essay text gives no essay and a reason.
+
+    The page's blocks are chrome-free already (the front ends ran the chrome rules on every block,
+    see `chrome.clean_blocks`); here they are only split, cleaned of whitespace and hashed."""
     _, claimed = count_claim(page.title)
     split = split_blocks(list(page.blocks), page.title)
     removed: list[Removed] = []
     essays: list[Essay] = []
     for section in split.sections:
-        paragraphs, gone = _clean_paragraphs(section.paragraphs)
-        removed.extend(gone)
-        text = join_paragraphs(paragraphs)
+        text = join_paragraphs(list(section.paragraphs))
         if not text:
             continue
         essays.append(
@@ -44,9 +33,7 @@ def normalize(page: Page) -> Result:
             )
         )
     summary = page.summary
-    preface_paragraphs, gone = _clean_paragraphs(tuple(split.preface))
-    removed.extend(gone)
-    preface = join_paragraphs(preface_paragraphs)
+    preface = join_paragraphs(split.preface)
     if preface:
         summary = preface
     incomplete = ""

@@ -83,14 +83,19 @@ def test_count_claim_checked_and_paywall_incomplete() -> None:
 
 
 def test_page_without_text_gives_no_essay_and_a_reason() -> None:
-    result = normalize(Page(url="u", title="t", blocks=(para("下一篇：没有了"),)))
+    from pipeline.chrome import clean_blocks
+
+    blocks, _ = clean_blocks([para("下一篇：没有了")])
+    result = normalize(Page(url="u", title="t", blocks=tuple(blocks)))
     assert result.essays == ()
     assert result.page.error == "no essay text on the page"
 
 
 def test_single_essay_stays_one_and_preface_is_summary() -> None:
-    blocks = (para("先锋模范作用是党员先进性的体现。下面是优文网为大家整理的发挥党员作用，供大家参考选择。"), para("发挥党员作用"), para(P))
-    result = normalize(Page(url="u", title="发挥党员作用", blocks=blocks))
+    from pipeline.chrome import clean_blocks
+
+    blocks, _ = clean_blocks([para("先锋模范作用是党员先进性的体现。下面是优文网为大家整理的发挥党员作用，供大家参考选择。"), para("发挥党员作用"), para(P)])
+    result = normalize(Page(url="u", title="发挥党员作用", blocks=tuple(blocks)))
     assert [(e.position, e.title, e.text) for e in result.essays] == [(1, "发挥党员作用", P)]
     assert result.page.summary == "先锋模范作用是党员先进性的体现。"
 
