@@ -104,10 +104,10 @@ def extract_cmd(source: str, as_json: bool, explain: bool) -> None:
         sys.exit(1)
     data = to_json(result)
     if explain:
-        data["removed"] = [{"rule": r.rule, "text": r.text} for r in (*result.page.removed, *result.removed)]
+        data["removed"] = [{"rule": r.rule, "text": r.text} for r in result.page.removed]
     click.echo(json.dumps(data, ensure_ascii=False, indent=1))
     if explain:
-        for r in (*result.page.removed, *result.removed):
+        for r in result.page.removed:
             click.echo(f"removed [{r.rule}] {r.text[:120]}", err=True)
     sys.exit(1 if result.page.error else 0)
 

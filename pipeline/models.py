@@ -93,7 +93,6 @@ class Result:
     essays: tuple[Essay, ...]
     expected_count: int | None = None
     incomplete: str = ""
-    removed: tuple[Removed, ...] = ()
     split_form: str = ""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .clean import clean_line, join_paragraphs, script
 from .dedupe import text_sha1
 from .metadata import count_claim
-from .models import Essay, Page, Removed, Result
+from .models import Essay, Page, Result
 from .split import split_blocks
 
 
@@ -16,7 +16,6 @@ def normalize(page: Page) -> Result:
     see `chrome.clean_blocks`); here they are only split, cleaned of whitespace and hashed."""
     _, claimed = count_claim(page.title)
     split = split_blocks(list(page.blocks), page.title)
-    removed: list[Removed] = []
     essays: list[Essay] = []
     for section in split.sections:
         text = join_paragraphs(list(section.paragraphs))
@@ -38,7 +37,7 @@ def normalize(page: Page) -> Result:
         summary = preface
     incomplete = ""
     if claimed is not None and len(essays) < claimed:
-        paywall = next((r.text for r in (*page.removed, *removed) if r.rule == "paywall"), "")
+        paywall = next((r.text for r in page.removed if r.rule == "paywall"), "")
         incomplete = f"title claims {claimed} essays, the page shows {len(essays)}" + (f" ({paywall})" if paywall else "")
     page_out = Page(**{**page.__dict__, "summary": summary})
     error = "" if essays else "no essay text on the page"
@@ -49,6 +48,5 @@ def normalize(page: Page) -> Result:
         essays=tuple(essays),
         expected_count=claimed,
         incomplete=incomplete,
-        removed=tuple(removed),
         split_form=split.form,
     )
