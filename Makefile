@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint types pytest eval bench clean
+.PHONY: demo test lint types pytest browser eval bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,7 +15,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/pipeline demo
 
-test: $(STAMP) lint types pytest
+test: $(STAMP) lint types browser pytest
+
+browser:
+	bash tools/install-browser.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline tests tools
