@@ -1,4 +1,4 @@
-"""Page metadata from HTML: title, published date, breadcrumb, site, summary, author, source."""
+"""Page metadata from HTML: title, published date, site, summary, author, source (breadcrumbs: `crumbs`)."""
 
 from __future__ import annotations
 
@@ -167,65 +167,6 @@ def published_of(root: html.HtmlElement, metas: dict[str, str], ld: list[dict[st
         if iso := labelled_date(text):
             return iso
     return find_date(head_text)
-
-
-def crumbs_from_text(text: str, title: str = "") -> list[str]:
-    """Split a breadcrumb line into crumbs, without the label, home, the page's title or 正文."""
-    cfg = load("html")
-    text = re.sub(cfg["crumb_label"], "", text, flags=re.I)
-    parts = [clean_line(p) for p in re.split(cfg["crumb_separators"], text)]
-    home = {h.lower() for h in cfg["crumb_home"]}
-    current = set(cfg["crumb_current"])
-    squashed_title = _squash(title)
-    out = []
-    for p in parts:
-        if not p or p.lower() in home or p in current:
-            continue
-        if squashed_title and (_squash(p) == squashed_title or (len(p) > 8 and _squash(p) in squashed_title)):
-            continue
-        out.append(p)
-    return out
-
-
-def breadcrumb_of(root: html.HtmlElement, title: str, ld: list[dict[str, Any]]) -> list[str]:
-    """The category path of the page, from a trail on the page or JSON-LD BreadcrumbList."""
-    cfg = load("html")
-    hint_re = re.compile(cfg["crumb_hint"], re.I)
-    label_re = re.compile(cfg["crumb_label"], re.I)
-    sep_re = re.compile(cfg["crumb_separators"])
-    candidates: list[html.HtmlElement] = []
-    for el in root.iter("div", "p", "span", "nav", "ol", "ul", "section", "td", "li", "header"):
-        h = f"{el.get('class') or ''} {el.get('id') or ''} {el.get('aria-label') or ''}"
-        text = clean_line(el.text_content())
-        if not text or len(text) > 200:
-            continue
-        if label_re.match(text) or (hint_re.search(h) and (len(el.findall(".//a")) >= 1)):
-            candidates.append(el)
-    for el in candidates:
-        text = _crumb_text(el)
-        if not (label_re.match(text) or sep_re.search(text) or el.tag in ("ol", "ul", "nav")):
-            continue
-        crumbs = crumbs_from_text(text, title)
-        if crumbs and len(crumbs) <= 8:
-            return crumbs
-    for d in ld:
-        if d.get("@type") == "BreadcrumbList" and isinstance(d.get("itemListElement"), list):
-            names = []
-            for item in d["itemListElement"]:
-                if isinstance(item, dict):
-                    name = item.get("name") or (item.get("item") or {}).get("name") if isinstance(item.get("item"), dict) else item.get("name")
-                    if isinstance(name, str):
-                        names.append(name)
-            crumbs = crumbs_from_text(" > ".join(names), title)
-            if crumbs:
-                return crumbs
-    return []
-
-
-def _crumb_text(el: html.HtmlElement) -> str:
-    if el.tag in ("ol", "ul"):
-        return " > ".join(clean_line(li.text_content()) for li in el.iter("li"))
-    return clean_line(el.text_content())
 
 
 def site_of(url: str, metas: dict[str, str]) -> str:
