@@ -138,11 +138,16 @@ def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None, workers:
         report = crawl(sites, db, max_pages, on_progress=_progress_printer(), workers=workers)
     except PipelineError as exc:
         fail(exc)
+    _report(report, db)
+    sys.exit(1 if report.stats.pages_failed else 0)
+
+
+def _report(report: Any, db: str) -> None:
+    """After a crawl: end the progress line, name the first failures, print the summary line."""
     _end_progress()
     for line in report.stats.failures[:20]:
         click.echo(f"failed: {line}", err=True)
     click.echo(report.summary(db), err=True)
-    sys.exit(1 if report.stats.pages_failed else 0)
 
 
 def _progress_printer() -> Any:
@@ -211,10 +216,7 @@ def demo_cmd(db: str, port: int) -> None:
             report = crawl([site.with_base(server.base)], db, on_progress=_progress_printer())
     except PipelineError as exc:
         fail(exc)
-    _end_progress()
-    for line in report.stats.failures[:20]:
-        click.echo(f"failed: {line}", err=True)
-    click.echo(report.summary(db), err=True)
+    _report(report, db)
     click.echo(f"browse it: datasette {db}   (or: pipeline serve --db {db})", err=True)
 
 
