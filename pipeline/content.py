@@ -10,7 +10,7 @@ from lxml import html
 from .clean import clean_line
 from .dom import hint
 from .models import Block, Removed
-from .rules import load
+from .rules import load, regex, tagset
 
 _PUNCT = re.compile(r"[，。；：！？、,.;:!?]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -21,24 +21,14 @@ _SCORED = frozenset({"p", "td", "pre", "blockquote", "div", "section", "article"
 
 
 @cache
-def _tags(key: str) -> frozenset[str]:
-    return frozenset(load("html")[key])
-
-
-@cache
 def _param(key: str) -> float:
     value: float = load("html")["scoring"][key]
     return value
 
 
-@cache
-def _hint_re(key: str) -> re.Pattern[str]:
-    return re.compile(load("html")[key], re.I)
-
-
 def _own_text(el: html.HtmlElement) -> str:
     """Text directly in an element and its inline children (not in nested blocks)."""
-    blocks = _tags("block_tags")
+    blocks = tagset("html", "block_tags")
     parts = [el.text or ""]
     for child in el:
         if isinstance(child.tag, str) and child.tag not in blocks:
@@ -56,9 +46,9 @@ def _class_weight(el: html.HtmlElement) -> float:
     if not value:
         return 0.0
     weight = 0.0
-    if _hint_re("positive_hint").search(value):
+    if regex("html", "positive_hint").search(value):
         weight += 25
-    if _hint_re("negative_hint").search(value):
+    if regex("html", "negative_hint").search(value):
         weight -= 25
     return weight
 
@@ -171,7 +161,7 @@ def content_nodes(root: html.HtmlElement) -> list[html.HtmlElement]:
         if sib is best:
             out.append(sib)
             continue
-        if not isinstance(sib.tag, str) or sib.tag in _tags("heading_tags"):
+        if not isinstance(sib.tag, str) or sib.tag in tagset("html", "heading_tags"):
             continue
         raw = scores.get(sib, 0.0)
         scored = raw >= threshold and _class_weight(sib) >= 0 and _final(sib, raw) >= threshold
@@ -210,9 +200,9 @@ class _Walker:
         self.buf: list[str] = []
         self.bold: list[str] = []
         self.linked: list[str] = []
-        self.blocks_set = _tags("block_tags")
-        self.headings = _tags("heading_tags")
-        self.bolds = _tags("bold_tags")
+        self.blocks_set = tagset("html", "block_tags")
+        self.headings = tagset("html", "heading_tags")
+        self.bolds = tagset("html", "bold_tags")
 
     def flush(self) -> None:
         text = clean_line("".join(self.buf))

@@ -8,40 +8,10 @@ from functools import cache, lru_cache
 from lxml import etree, html
 
 from .errors import ExtractError
-from .rules import load
+from .rules import load, regex, tagset
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
-
-
-@cache
-def drop_tags() -> frozenset[str]:
-    return frozenset(load("html")["drop_tags"])
-
-
-@cache
-def drop_hint() -> re.Pattern[str]:
-    return re.compile(load("html")["drop_hint"], re.I)
-
-
-@cache
-def content_words() -> re.Pattern[str]:
-    return re.compile(load("html")["content_words"], re.I)
-
-
-@cache
-def _soft_drop_tags() -> frozenset[str]:
-    return frozenset(load("html")["soft_drop_tags"])
-
-
-@cache
-def _hidden_class() -> re.Pattern[str]:
-    return re.compile(load("html")["hidden_class"], re.I)
-
-
-@cache
-def _hint_ignore() -> re.Pattern[str]:
-    return re.compile(load("html")["hint_ignore"], re.I)
 
 
 def chrome_hinted(el: html.HtmlElement) -> bool:
@@ -52,7 +22,7 @@ def chrome_hinted(el: html.HtmlElement) -> bool:
 @lru_cache(maxsize=4096)
 def _chrome_hint(value: str) -> bool:
     """The verdict for one class/id string (pages repeat the same few, so verdicts are cached)."""
-    pattern, good, ignore = drop_hint(), content_words(), _hint_ignore()
+    pattern, good, ignore = regex("html", "drop_hint"), regex("html", "content_words"), regex("html", "hint_ignore")
     for token in value.split():
         m = pattern.search(token)
         # A content word beside the chrome word saves the token (article-tools, post-comments-count
@@ -69,7 +39,7 @@ def hidden_by_class(el: html.HtmlElement) -> bool:
 
 @lru_cache(maxsize=4096)
 def _hidden_tokens(value: str) -> bool:
-    pattern = _hidden_class()
+    pattern = regex("html", "hidden_class")
     return any(pattern.search(token) for token in value.split())
 
 
@@ -111,7 +81,7 @@ def is_hidden(el: html.HtmlElement) -> bool:
 
 def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> None:
     """Remove scripts, forms, hidden nodes and (optionally) elements hinted as chrome, in place."""
-    tags, soft = drop_tags(), _soft_drop_tags()
+    tags, soft = tagset("html", "drop_tags"), tagset("html", "soft_drop_tags")
     doomed = []
     hinted = []
     folded = []

@@ -5,27 +5,15 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
-from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import html
 
 from .clean import clean_line
-from .rules import load
+from .rules import load, regex, regexes
 
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
-
-
-@cache
-def _re(key: str) -> re.Pattern[str]:
-    return re.compile(load(key.split(".")[0])[key.split(".")[1]], re.I)
-
-
-@cache
-def _res(key: str) -> tuple[re.Pattern[str], ...]:
-    name, field = key.split(".")
-    return tuple(re.compile(p, re.I) for p in load(name)[field])
 
 
 def _iso(y: int, m: int, d: int, hh: str | None = None, mm: str | None = None) -> str:
@@ -43,20 +31,20 @@ def _iso(y: int, m: int, d: int, hh: str | None = None, mm: str | None = None) -
 def _first_date(text: str, with_time: bool = False) -> tuple[int, str] | None:
     """(offset, ISO date) of the first plausible date in a text."""
     best: tuple[int, str] | None = None
-    for pattern in _res("metadata.date_patterns"):
+    for pattern in regexes("metadata", "date_patterns"):
         m = pattern.search(text)
         if m and (best is None or m.start() < best[0]):
             iso = _iso(int(m["y"]), int(m["m"]), int(m["d"]), m["H"] if with_time else None, m["M"] if with_time else None)
             if iso:
                 best = (m.start(), iso)
-    for pattern in _res("metadata.date_patterns_year_last"):
+    for pattern in regexes("metadata", "date_patterns_year_last"):
         m = pattern.search(text)
         if m and (best is None or m.start() < best[0]):
             a, b, y = int(m["a"]), int(m["b"]), int(m["y"])
             iso = _iso(y, b, a) or _iso(y, a, b)
             if iso:
                 best = (m.start(), iso)
-    for pattern in _res("metadata.date_patterns_en"):
+    for pattern in regexes("metadata", "date_patterns_en"):
         m = pattern.search(text)
         if m and (best is None or m.start() < best[0]):
             iso = _iso(int(m["y"]), _MONTHS[m["mon"].lower()[:3]], int(m["d"]))
@@ -73,7 +61,7 @@ def find_date(text: str, with_time: bool = False) -> str:
 
 def labelled_date(text: str) -> str:
     """The first date that directly follows a label such as 发布时间： or 发表于 (ISO 8601, or '')."""
-    for m in _re("metadata.date_labels").finditer(text):
+    for m in regex("metadata", "date_labels").finditer(text):
         found = _first_date(text[m.end() : m.end() + 40])
         if found and found[0] <= 3:
             return found[1]
@@ -179,8 +167,8 @@ def summary_of(metas: dict[str, str]) -> str:
 
 
 def author_source(text: str) -> tuple[str, str]:
-    a = _re("metadata.author_pattern").search(text)
-    s = _re("metadata.source_pattern").search(text)
+    a = regex("metadata", "author_pattern").search(text)
+    s = regex("metadata", "source_pattern").search(text)
     return (a["v"] if a else "", s["v"] if s else "")
 
 
@@ -190,7 +178,7 @@ def metas_and_ld(root: html.HtmlElement) -> tuple[dict[str, str], list[dict[str,
 
 def count_claim(title: str) -> tuple[str, int | None]:
     """Split a title's count claim off: '感恩父母演讲稿（通用3篇）' -> ('感恩父母演讲稿', 3)."""
-    m = _re("metadata.count_claim").search(title)
+    m = regex("metadata", "count_claim").search(title)
     if not m:
         return title, None
     return title[: m.start()].strip(), cn_number(m["n"])

@@ -65,5 +65,17 @@ def words(name: str, key: str) -> tuple[str, ...]:
 
 @cache
 def regex(name: str, key: str) -> re.Pattern[str]:
-    """A single compiled pattern stored under `key` in `rules/NAME.toml`."""
+    """A single compiled pattern stored under `key` in `rules/NAME.toml` (case-insensitive)."""
     return re.compile(load(name)[key], re.I)
+
+
+@cache
+def regexes(name: str, key: str) -> tuple[re.Pattern[str], ...]:
+    """A list of compiled patterns stored under `key` in `rules/NAME.toml` (case-insensitive)."""
+    return tuple(re.compile(p, re.I) for p in load(name)[key])
+
+
+@cache
+def tagset(name: str, key: str) -> frozenset[str]:
+    """A set of names (tags, words) stored under `key` in `rules/NAME.toml`."""
+    return frozenset(load(name)[key])
