@@ -45,17 +45,21 @@ def main() -> None:
 @click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for each URL.")
 @click.option("--near-dup-threshold", default=DEFAULT_NEAR_THRESHOLD, show_default=True, type=click.FloatRange(0.0, 1.0),
               help="Estimated Jaccard similarity (5-character shingles) at which an essay counts as a copy of one stored earlier.")
-def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_threshold: float) -> None:
+@click.option("--profile", "profile_path", type=click.Path(dir_okay=False),
+              help="A site profile (TOML with a [profile] table of CSS selectors) to pin extraction for these pages.")
+def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_threshold: float, profile_path: str | None) -> None:
     """Import pages: HTML files, text dumps, folders (recursive) and http(s) URLs.
 
     \b
     Examples:
       pipeline import fixtures/seed/
       pipeline import page.html dump.txt https://example.org/essay.html --db my.db
+      pipeline import saved-pages/ --profile fixtures/sites/profile-example.toml
 
     Exit status: 0 all imported, 1 some pages failed (see pages.error), 2 usage error.
     """
     from .importer import import_sources
+    from .settings import load_profile
 
     show = sys.stderr.isatty()
 
@@ -66,7 +70,9 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
             click.echo(f"ok: {ref}", err=True)
 
     try:
-        stats = import_sources(list(sources), db, on_page=progress, timeout=timeout, near_threshold=near_dup_threshold)
+        profile = load_profile(profile_path) if profile_path else None
+        stats = import_sources(list(sources), db, on_page=progress, timeout=timeout, near_threshold=near_dup_threshold,
+                               profile=profile)
     except PipelineError as exc:
         fail(exc)
     click.echo(
@@ -81,7 +87,9 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
 @click.argument("source")
 @click.option("--json", "as_json", is_flag=True, help="Print the page and its essays as JSON (the default).")
 @click.option("--explain", is_flag=True, help="Also print what was removed and by which rule.")
-def extract_cmd(source: str, as_json: bool, explain: bool) -> None:
+@click.option("--profile", "profile_path", type=click.Path(dir_okay=False),
+              help="A site profile (TOML with a [profile] table of CSS selectors) to pin extraction.")
+def extract_cmd(source: str, as_json: bool, explain: bool, profile_path: str | None) -> None:
     """Print the records of one page (file or URL) without storing them.
 
     \b
@@ -92,13 +100,15 @@ def extract_cmd(source: str, as_json: bool, explain: bool) -> None:
     from .fetch import make_client
     from .importer import Source, expand, iter_results
     from .jobs import to_json
+    from .settings import load_profile
 
     try:
         sources: list[Source] = expand([source])
+        profile = load_profile(profile_path) if profile_path else None
     except PipelineError as exc:
         fail(exc)
     with make_client() as client:
-        _, result, _, _, _, error = next(iter_results(sources[:1], client))
+        _, result, _, _, _, error = next(iter_results(sources[:1], client, profile))
     if result is None:
         click.echo(f"error: {source}: {error}", err=True)
         sys.exit(1)

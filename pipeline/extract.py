@@ -6,6 +6,7 @@ import re
 from html import unescape
 from urllib.parse import urljoin, urlsplit
 
+from cssselect import ExpressionError, SelectorError
 from lxml import html
 
 from . import content, dom, metadata
@@ -13,7 +14,7 @@ from . import crumbs as breadcrumbs
 from .chrome import clean_blocks
 from .clean import clean_line
 from .errors import ExtractError
-from .models import Block, Page
+from .models import Block, Page, Profile
 from .rules import load
 from .textpage import extract_text
 
@@ -35,11 +36,12 @@ def _without_surrogates(text: str) -> str:
     return text
 
 
-def extract(text: str, url: str = "", encoding: str = "") -> Page:
-    """Any page text to a `Page`; raises ExtractError when nothing can be made of it."""
+def extract(text: str, url: str = "", encoding: str = "", profile: Profile | None = None) -> Page:
+    """Any page text to a `Page`; raises ExtractError when nothing can be made of it. A site
+    profile (CSS selectors) pins what the generic HTML path would otherwise find by itself."""
     text = _without_surrogates(text)
     if looks_like_html(text):
-        return extract_html(text, url, encoding)
+        return extract_html(text, url, encoding, profile)
     return extract_text(text, url, encoding)
 
 
@@ -104,10 +106,11 @@ def _flat_page(text: str, url: str, encoding: str, title: str) -> Page:
                 encoding=encoding)
 
 
-def extract_html(text: str, url: str = "", encoding: str = "") -> Page:
-    """An HTML page to a `Page`: metadata from the whole tree, blocks from the main content."""
+def extract_html(text: str, url: str = "", encoding: str = "", profile: Profile | None = None) -> Page:
+    """An HTML page to a `Page`: metadata from the whole tree, blocks from the main content
+    (or from the element a site profile pins)."""
     try:
-        return _extract_tree(text, url, encoding)
+        return _extract_tree(text, url, encoding, profile)
     except ExtractError as exc:
         if str(exc) != "no main content found":
             raise
@@ -120,17 +123,38 @@ def extract_html(text: str, url: str = "", encoding: str = "") -> Page:
         return _flat_page(text, url, encoding, title)
 
 
-def _extract_tree(text: str, url: str, encoding: str) -> Page:
+def _select(root: html.HtmlElement, selector: str) -> list[html.HtmlElement]:
+    try:
+        found: list[html.HtmlElement] = root.cssselect(selector)
+    except (SelectorError, ExpressionError):
+        raise ExtractError(f"bad selector in site profile: {selector!r}") from None
+    return found
+
+
+def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = None) -> Page:
     root = dom.parse(text)
+    pinned: html.HtmlElement | None = None
+    if profile is not None:
+        for selector in profile.drop:
+            for el in _select(root, selector):
+                dom.remove(el)
+        found = _select(root, profile.content) if profile.content else []
+        pinned = found[0] if found else None
     metas, ld = metadata.metas_and_ld(root)
     title = metadata.title_of(root, metas, ld)
+    if profile is not None and profile.title:
+        heading = _select(root, profile.title)
+        title = clean_line(heading[0].text_content()) if heading else title
     crumbs = breadcrumbs.breadcrumb_of(root, title, url, ld)
     links, next_pages = _links(root, url)
     dom.strip_chrome(root)
     page_text, head = _page_text(root, title)
     published = metadata.published_of(root, metas, ld, head, page_text)
     author, source = metadata.author_source(head)
-    blocks, trimmed = content.main_blocks(content.content_nodes(root))
+    if pinned is not None:  # the profile's element, trusted as it is (scripts and hidden nodes went above)
+        blocks, trimmed = content.main_blocks(pinned, trim=False)
+    else:
+        blocks, trimmed = content.main_blocks(content.content_nodes(root))
     if blocks and title and blocks[0].kind == "heading" and metadata.cut_title(blocks[0].text) and _same(blocks[0].text, title):
         blocks = blocks[1:]
     blocks, removed = clean_blocks(blocks)

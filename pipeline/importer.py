@@ -17,7 +17,7 @@ from .errors import ConfigError, ExtractError, FetchError
 from .extract import extract
 from .fetch import fetch, make_client
 from .jobs import join_parts, process
-from .models import Result, RunStats
+from .models import Profile, Result, RunStats
 
 PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml", ".txt", ".text", ".php", ".asp", ".aspx", ".jsp")
 MAX_PARTS = 20
@@ -75,10 +75,12 @@ def _fetch_info(fetched_status: int, final_url: str, headers: dict[str, str], bo
     }
 
 
-def process_url(url: str, client: httpx.Client, max_parts: int = MAX_PARTS) -> tuple[Result, dict[str, object], bytes, str]:
+def process_url(
+    url: str, client: httpx.Client, max_parts: int = MAX_PARTS, profile: Profile | None = None,
+) -> tuple[Result, dict[str, object], bytes, str]:
     """Fetch a URL (and the further parts of a multi-page article) and process it."""
     fetched = fetch(url, client)
-    result = process(fetched.text, url, fetched.encoding)
+    result = process(fetched.text, url, fetched.encoding, profile)
     info = _fetch_info(fetched.status, fetched.final_url, fetched.headers, fetched.content)
     parts: list[Result] = []
     seen = {url, fetched.final_url}
@@ -98,7 +100,7 @@ def process_url(url: str, client: httpx.Client, max_parts: int = MAX_PARTS) -> t
             stop_reason = f"part {nxt} failed: {exc}"
             break
         try:
-            part_page = extract(part_fetched.text, nxt, part_fetched.encoding)
+            part_page = extract(part_fetched.text, nxt, part_fetched.encoding, profile)
         except ExtractError as exc:
             stop_reason = f"part {nxt} failed: {exc}"
             break
@@ -111,15 +113,17 @@ def process_url(url: str, client: httpx.Client, max_parts: int = MAX_PARTS) -> t
     return result, info, fetched.content, fetched.headers.get("content-type", "")
 
 
-def iter_results(sources: list[Source], client: httpx.Client) -> Iterator[tuple[Source, Result | None, dict[str, object], bytes, str, str]]:
+def iter_results(
+    sources: list[Source], client: httpx.Client, profile: Profile | None = None,
+) -> Iterator[tuple[Source, Result | None, dict[str, object], bytes, str, str]]:
     """(source, result or None, fetch info, raw bytes, content type, error) for each source."""
     for source in sources:
         try:
             if source.is_url:
-                result, info, raw, ctype = process_url(source.url, client)
+                result, info, raw, ctype = process_url(source.url, client, profile=profile)
             else:
                 raw, text, codec = read_file(Path(source.ref))
-                result = process(text, source.url, codec)
+                result = process(text, source.url, codec, profile)
                 info, ctype = _fetch_info(0, source.url, {}, raw), ""
                 info["status"] = None
         except (FetchError, ExtractError, OSError) as exc:
@@ -131,6 +135,7 @@ def iter_results(sources: list[Source], client: httpx.Client) -> Iterator[tuple[
 def import_sources(
     refs: list[str], db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
     transport: httpx.BaseTransport | None = None, timeout: float = 20.0, near_threshold: float = DEFAULT_THRESHOLD,
+    profile: Profile | None = None,
 ) -> RunStats:
     """Import pages into the database; each page in its own transaction. Never raises for one bad page."""
     started = time.perf_counter()
@@ -139,7 +144,7 @@ def import_sources(
     stats = RunStats(kind="import")
     run_id = store.start_run(db, "import", {"sources": refs})
     with make_client(timeout=timeout, transport=transport) as client:
-        for source, result, info, raw, ctype, error in iter_results(sources, client):
+        for source, result, info, raw, ctype, error in iter_results(sources, client, profile):
             if result is None or error:
                 stats.pages_failed += 1
                 stats.failures.append(f"{source.ref}: {error}")

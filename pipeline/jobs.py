@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from .errors import ExtractError
 from .extract import extract
-from .models import Page, Result
+from .models import Page, Profile, Result
 from .normalize import normalize
 
 
-def process(text: str, url: str = "", encoding: str = "") -> Result:
+def process(text: str, url: str = "", encoding: str = "", profile: Profile | None = None) -> Result:
     """Extract and normalize one page. Never raises: failures come back in `page.error`."""
     try:
-        page = extract(text, url, encoding)
+        page = extract(text, url, encoding, profile)
     except ExtractError as exc:
         return Result(page=Page(url=url, encoding=encoding, error=str(exc)), essays=())
     except (RecursionError, ValueError, MemoryError) as exc:  # pathological input

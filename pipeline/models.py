@@ -21,6 +21,15 @@ class Fetched:
 
 
 @dataclass(frozen=True)
+class Profile:
+    """A site profile: CSS selectors that pin extraction for one site (the generic path needs none)."""
+
+    content: str = ""  # the element that holds the main content (first match)
+    drop: tuple[str, ...] = ()  # elements removed before anything else is read
+    title: str = ""  # the element that holds the page's title (first match)
+
+
+@dataclass(frozen=True)
 class Block:
     """One unit of main content: a heading or a paragraph."""
 

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .models import Profile
 
 DEFAULT_USER_AGENT = "essay-pipeline/0.1 (+https://github.com/; polite crawler)"
 
@@ -24,7 +25,9 @@ HELP: dict[tuple[str, str], str] = {
     ("", "allowed_hosts"): "Hosts (host or host:port) the crawl may fetch and be redirected to; default: the start URLs' hosts.",
     ("", "max_depth"): "Links followed from a start URL, at most (default 10).",
     ("", "max_pages"): "URLs the frontier holds for this site, at most (default 10000).",
-    ("", "profile"): "Optional site profile name for extraction (default none).",
+    ("profile", "content"): "Site profile: CSS selector of the element that holds the main content (default: found by scores).",
+    ("profile", "drop"): "Site profile: CSS selectors of elements removed before extraction (default none).",
+    ("profile", "title"): "Site profile: CSS selector of the element that holds the page title (default: found from the page).",
     ("listing", "allow"): "Regexes (searched in the full URL) of listing pages: fetched for links, not stored.",
     ("listing", "deny"): "Regexes of URLs that are never listing pages.",
     ("article", "allow"): "Regexes of article pages: fetched, extracted and stored.",
@@ -81,7 +84,7 @@ class SiteConfig:
     allowed_hosts: frozenset[str] = frozenset()
     max_depth: int = 10
     max_pages: int = 10_000
-    profile: str = ""
+    profile: Profile | None = None
     fetch: FetchSettings = field(default_factory=FetchSettings)
     source: str = ""
 
@@ -129,6 +132,28 @@ def _typed(where: str, key: str, value: Any, kind: type, minimum: float | None =
     return value
 
 
+def _profile(where: str, data: Any) -> Profile:
+    """The [profile] table: CSS selectors, each checked here so a typo is a config error."""
+    from cssselect import GenericTranslator, SelectorError
+
+    if not isinstance(data, dict):
+        raise _bad(where, "[profile] must be a table")
+    _unknown(where, "profile", data)
+    drop = data.get("drop", [])
+    if isinstance(drop, str):
+        drop = [drop]
+    fields = {"content": data.get("content", ""), "title": data.get("title", "")}
+    if not isinstance(drop, list) or not all(isinstance(d, str) for d in drop) or not all(isinstance(v, str) for v in fields.values()):
+        raise _bad(where, "profile.content and profile.title must be CSS selectors, profile.drop a list of them")
+    for selector in [*fields.values(), *drop]:
+        if selector:
+            try:
+                GenericTranslator().css_to_xpath(selector)
+            except SelectorError as exc:
+                raise _bad(where, f"profile: bad CSS selector {selector!r}: {exc}") from None
+    return Profile(content=fields["content"], drop=tuple(drop), title=fields["title"])
+
+
 def _patterns(where: str, section: str, data: Any) -> Patterns:
     if not isinstance(data, dict):
         raise _bad(where, f"[{section}] must be a table")
@@ -151,7 +176,7 @@ def _patterns(where: str, section: str, data: Any) -> Patterns:
 
 
 def _unknown(where: str, section: str, data: dict[str, Any]) -> None:
-    known = {k for s, k in HELP if s == section} | ({"listing", "article", "fetch"} if section == "" else set())
+    known = {k for s, k in HELP if s == section} | ({"listing", "article", "fetch", "profile"} if section == "" else set())
     extra = sorted(set(data) - known)
     if extra:
         prefix = f"{section}." if section else ""
@@ -198,9 +223,7 @@ def parse_site(data: dict[str, Any], where: str = "<config>") -> SiteConfig:
     article = _patterns(where, "article", data.get("article", {}))
     if not article.allow:
         raise _bad(where, "article.allow needs at least one regex")
-    profile = data.get("profile", "")
-    if not isinstance(profile, str):
-        raise _bad(where, "profile must be a string")
+    profile = _profile(where, data["profile"]) if "profile" in data else None
     return SiteConfig(
         name=name, start_urls=tuple(starts), listing=listing, article=article,
         allowed_hosts=frozenset(h.lower() for h in hosts),
@@ -210,18 +233,28 @@ def parse_site(data: dict[str, Any], where: str = "<config>") -> SiteConfig:
     )
 
 
-def load_site(path: str | Path) -> SiteConfig:
-    """Read and validate one site config file."""
-    path = Path(path)
+def _read_toml(path: Path, what: str) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"no such site config: {path}") from None
+        raise ConfigError(f"no such {what}: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read site config {path}: {exc}") from None
+        raise ConfigError(f"cannot read {what} {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_site(data, str(path))
+
+
+def load_site(path: str | Path) -> SiteConfig:
+    """Read and validate one site config file."""
+    return parse_site(_read_toml(Path(path), "site config"), str(path))
+
+
+def load_profile(path: str | Path) -> Profile:
+    """A site profile on its own: a TOML file with a [profile] table (or a site config that has one)."""
+    data = _read_toml(Path(path), "site profile")
+    if "profile" not in data:
+        raise ConfigError(f"{path}: no [profile] table")
+    return _profile(str(path), data["profile"])
 
 
 def load_sites(paths: list[str] | tuple[str, ...]) -> list[SiteConfig]:

@@ -27,7 +27,7 @@ from .encoding import decode
 from .errors import ExtractError
 from .extract import extract
 from .jobs import join_parts, process
-from .models import Result
+from .models import Profile, Result
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class PageJob:
     note: str = ""
     site: str = ""
     depth: int = 0
+    profile: Profile | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class _NoLock:
 def work(db: sqlite_utils.Database, job: PageJob, write_lock: Any = None) -> PageDone:
     """Process and store one article; without `parts`, a multi-page article only reports its next pages."""
     text, codec = decode(job.body, job.content_type)
-    result = process(text, job.url, codec)
+    result = process(text, job.url, codec, job.profile)
     if job.parts is None and result.page.next_pages and not result.page.error:
         return PageDone(saved=False, next_pages=result.page.next_pages)
     parts: list[Result] = []
@@ -80,7 +81,7 @@ def work(db: sqlite_utils.Database, job: PageJob, write_lock: Any = None) -> Pag
     for url, body, ctype in job.parts or ():
         part_text, part_codec = decode(body, ctype)
         try:
-            parts.append(Result(page=extract(part_text, url, part_codec), essays=()))
+            parts.append(Result(page=extract(part_text, url, part_codec, job.profile), essays=()))
         except ExtractError:
             break
         kept.append((url, body, ctype, part_codec))
