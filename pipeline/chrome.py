@@ -90,7 +90,7 @@ def clean_text(text: str, skip: frozenset[str] = frozenset()) -> tuple[str, list
     return text, removed
 
 
-INTRO_RULES = frozenset({"seo_intro", "seo_intro_hant"})
+INTRO_RULES = frozenset({"seo_intro", "seo_intro_hant", "seo_xiaobian", "seo_for_you"})
 LEAD_WINDOW = 3  # a paragraph among the first blocks that announced the page ("下面是…整理的…") is its lead
 
 
