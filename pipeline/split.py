@@ -56,7 +56,7 @@ def squash(text: str) -> str:
 
 def resembles(text: str, title: str) -> bool:
     """True when a heading's text is, or nearly is, the page title (not merely a word of it)."""
-    a, b = squash(text), squash(title)
+    a, b = squash(count_claim(text)[0] or text), squash(count_claim(title)[0] or title)
     if not a or not b:
         return False
     if a == b:

@@ -34,6 +34,7 @@ def shape(blocks: list[Block], title: str) -> tuple[str, list[tuple[str, int]]]:
         (["工作总结（一）", "工作总结（二）"], "工作总结", "title_paren_n", ["工作总结", "工作总结"]),
         (["工作总结1", "工作总结2"], "工作总结", "title_number", ["工作总结", "工作总结"]),
         (["工作总结", "工作总结"], "工作总结", "repeated_title", ["工作总结", "工作总结"]),
+        (["感恩父母演讲稿（通用3篇）篇一", "感恩父母演讲稿（通用3篇）篇二"], "感恩父母演讲稿（通用3篇）", "title_pian", ["感恩父母演讲稿"] * 2),
     ],
 )
 def test_heading_forms(headings: list[str], title: str, form: str, titles: list[str]) -> None:
