@@ -227,7 +227,7 @@ def demo_cmd(db: str, port: int) -> None:
     except PipelineError as exc:
         fail(exc)
     _report(report, db)
-    click.echo(f"browse it: datasette {db}   (or: pipeline serve --db {db})", err=True)
+    click.echo(f"browse it: .venv/bin/pipeline serve --db {db}   (datasette with facets and Chinese search)", err=True)
 
 
 @main.command("search")
