@@ -45,3 +45,12 @@ def test_prefilter_never_changes_what_rules_do() -> None:
     samples = [x for r in CHROME for x in (*r.match, *r.keep)] + ["[caption id=\"1\"]A photo[/caption]", "普通的一段正文。"]
     for text in samples:
         assert clean_text(text)[0] == reference(text), text
+
+
+@pytest.mark.parametrize("rule", CHROME, ids=lambda r: r.name)
+def test_no_rule_starts_with_an_unbounded_run(rule: Rule) -> None:
+    # `[^。]*X` or `.*X` at the start of a searched pattern retries the run from every position:
+    # quadratic on a long line without X (a 7-million-character page took minutes)
+    import re
+
+    assert not re.match(r"^\(?(\?:)?(\[[^\]]*\]|\.)[*+]", rule.pattern.pattern), rule.pattern.pattern
