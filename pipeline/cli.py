@@ -35,7 +35,10 @@ def main() -> None:
       pipeline import fixtures/seed/                      # files and folders
       pipeline import https://example.org/a/1.html        # URLs
       pipeline extract page.html --json                   # print records, store nothing
-      pipeline demo                                       # bundled demo, no internet
+      pipeline crawl fixtures/sites/example.toml          # a scheduled crawl run (cron)
+      pipeline serve                                      # datasette on output/essays.db
+      pipeline search 先锋模范                             # full-text search, Chinese too
+      pipeline demo                                       # bundled demo site, no internet
     """
 
 
