@@ -276,7 +276,7 @@ class Crawler:
         info = {"status": resp.status, "final_url": resp.final_url, "etag": resp.headers.get("etag"),
                 "last_modified": resp.headers.get("last-modified"), "content_sha1": sha1}
         job = PageJob(row.url, resp.body, resp.content_type, self.run_id, info, site=site.name, depth=row.depth,
-                      profile=site.profile)
+                      profile=site.profile, near_threshold=site.near_dup_threshold)
         done = await self.workers.run(job)  # writes the page and closes its frontier row
         if not done.saved:  # a multi-page article: fetch its later pages, then process the whole
             parts, note = await self._parts(site, row, resp, done.next_pages)

@@ -25,6 +25,7 @@ HELP: dict[tuple[str, str], str] = {
     ("", "allowed_hosts"): "Hosts (host or host:port) the crawl may fetch and be redirected to; default: the start URLs' hosts.",
     ("", "max_depth"): "Links followed from a start URL, at most (default 10).",
     ("", "max_pages"): "URLs the frontier holds for this site, at most (default 10000).",
+    ("", "near_dup_threshold"): "Estimated Jaccard similarity at which an essay counts as a copy of one stored earlier (default 0.7).",
     ("profile", "content"): "Site profile: CSS selector of the element that holds the main content (default: found by scores).",
     ("profile", "drop"): "Site profile: CSS selectors of elements removed before extraction (default none).",
     ("profile", "title"): "Site profile: CSS selector of the element that holds the page title (default: found from the page).",
@@ -84,6 +85,7 @@ class SiteConfig:
     allowed_hosts: frozenset[str] = frozenset()
     max_depth: int = 10
     max_pages: int = 10_000
+    near_dup_threshold: float = 0.7
     profile: Profile | None = None
     fetch: FetchSettings = field(default_factory=FetchSettings)
     source: str = ""
@@ -120,6 +122,13 @@ def _path_of(url: str) -> str:
 
 def _bad(where: str, message: str) -> ConfigError:
     return ConfigError(f"{where}: {message}")
+
+
+def _unit(where: str, key: str, value: Any) -> float:
+    number: float = _typed(where, key, value, float, 0.0)
+    if number > 1:
+        raise _bad(where, f"{key} must be <= 1, not {number}")
+    return number
 
 
 def _typed(where: str, key: str, value: Any, kind: type, minimum: float | None = None) -> Any:
@@ -229,6 +238,7 @@ def parse_site(data: dict[str, Any], where: str = "<config>") -> SiteConfig:
         allowed_hosts=frozenset(h.lower() for h in hosts),
         max_depth=_typed(where, "max_depth", data.get("max_depth", 10), int, 0),
         max_pages=_typed(where, "max_pages", data.get("max_pages", 10_000), int, 1),
+        near_dup_threshold=_unit(where, "near_dup_threshold", data.get("near_dup_threshold", 0.7)),
         profile=profile, fetch=_fetch(where, data.get("fetch", {})), source=where,
     )
 

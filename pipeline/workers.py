@@ -44,6 +44,7 @@ class PageJob:
     site: str = ""
     depth: int = 0
     profile: Profile | None = None
+    near_threshold: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def work(db: sqlite_utils.Database, job: PageJob, write_lock: Any = None) -> Pag
         result = replace(result, incomplete=(result.incomplete + "; " if result.incomplete else "") + job.note)
     with write_lock or _NoLock():  # workers take turns at writing: no SQLite busy-wait sleeps
         frontier.begin_save(db, job.url)
-        added, updated = store.save_result(db, result, job.run_id, job.info, (job.body, job.content_type))
+        added, updated = store.save_result(db, result, job.run_id, job.info, (job.body, job.content_type), job.near_threshold)
         for url, body, ctype, part_codec in kept:
             save_raw(db, url, body, ctype, part_codec)
         if kept:

@@ -10,7 +10,7 @@ import sqlite_utils
 from pipeline.dedupe import DEFAULT_THRESHOLD, band_keys, signature, similarity, text_sha1
 from pipeline.importer import import_sources
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, Server
 
 FANWEN = FIXTURES / "corpus" / "fanwen"
 D01 = FANWEN / "d01-repeated-title.html"
@@ -92,3 +92,25 @@ def test_threshold_option_on_the_command_line(tmp_path: Path) -> None:
     assert rows(db)[-1] == ("d15", 1, "d01#2")
     bad = runner.invoke(main, ["import", str(D15), "--db", str(db), "--near-dup-threshold", "2"])
     assert bad.exit_code == 2
+
+
+def test_crawl_takes_the_threshold_of_its_site_config(server: Server, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    from .conftest import write_site
+
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    server.routes.set("/d/list.html", body=b"<html><body><a href='a.html'>a</a> <a href='b.html'>b</a></body></html>", headers=html)
+    server.routes.set("/d/a.html", body=D01.read_bytes(), headers=html)
+    server.routes.set("/d/b.html", body=D15.read_bytes(), headers=html)
+    dups = {}
+    for threshold in (0.7, 0.99):
+        config = write_site(tmp_path / f"s{threshold}.toml", [server.url("d/list.html")], [r"/d/[ab]\.html$"], [r"/d/list\.html$"],
+                            top={"near_dup_threshold": threshold})
+        db = tmp_path / f"c{threshold}.db"
+        result = CliRunner().invoke(main, ["crawl", str(config), "--db", str(db)])
+        assert result.exit_code == 0, result.stderr
+        dups[threshold] = rows(db)[-1]
+    assert dups == {0.7: ("b.h", 1, "a.h#2"), 0.99: ("b.h", 1, None)}
