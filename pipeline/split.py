@@ -102,12 +102,14 @@ def _in_sequence(ordinals: list[int]) -> bool:
     return bool(ordinals) and ordinals == list(range(ordinals[0], ordinals[0] + len(ordinals))) and ordinals[0] == 1
 
 
-def _cut(blocks: list[Block], heads: list[tuple[int, str]], form: str) -> Split:
+def _cut(blocks: list[Block], heads: list[tuple[int, str]], form: str, lines: list[int] | None = None) -> Split:
+    """Sections from heading positions; `lines[k]` is how many lines heading k takes (default 1)."""
     out = Split(form=form)
     out.preface = [b.text for b in blocks[: heads[0][0]]]
     for k, (index, title) in enumerate(heads):
         end = heads[k + 1][0] if k + 1 < len(heads) else len(blocks)
-        out.sections.append(Section(title, tuple(b.text for b in blocks[index + 1 : end])))
+        start = index + (lines[k] if lines else 1)
+        out.sections.append(Section(title, tuple(b.text for b in blocks[start:end])))
     return out
 
 
@@ -129,7 +131,25 @@ def _ordinal_split(blocks: list[Block], core: str) -> Split | None:
     if best is None:
         return None
     form, hits = best
-    return _cut(blocks, [(i, own or core) for i, _, own in hits], form)
+    heads, lines = [], []
+    for i, _, own in hits:
+        sub = _subtitle_after(blocks, i) if not own else ""  # a subtitle line under a bare marker
+        heads.append((i, sub or own or core))
+        lines.append(2 if sub else 1)
+    return _cut(blocks, heads, form, lines)
+
+
+def _subtitle_after(blocks: list[Block], i: int) -> str:
+    """The essay's own subtitle when a bare marker (范文1, 篇一) stands on its own line and a short
+    bold or heading line follows it; '' otherwise (a salutation or a first sentence is no subtitle)."""
+    if i + 1 >= len(blocks):
+        return ""
+    nxt = blocks[i + 1]
+    styled = nxt.kind == "heading" or (nxt.kind == "paragraph" and nxt.bold)
+    text = nxt.text.strip()
+    if not styled or not _heading_like(nxt) or len(text) > 30 or _outline().match(text) or text.endswith(("：", ":")):
+        return ""
+    return "" if match_marker(text, text) else text
 
 
 def _repeated_title_split(blocks: list[Block], title: str, core: str) -> Split | None:

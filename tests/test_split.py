@@ -109,3 +109,13 @@ def test_lead_paragraph_of_a_single_essay_is_the_summary() -> None:
     result = normalize(Page(url="u", title="教师培训心得", blocks=tuple(blocks)))
     assert result.page.summary == "教师培训是提升素养的途径。"
     assert [e.text for e in result.essays] == [P + "\n" + P]
+
+
+def test_subtitle_on_the_line_under_a_bare_marker() -> None:
+    blocks = []
+    for n, sub in (("一", "我的理想"), ("二", "理想的力量")):
+        blocks += [Block("paragraph", f"范文{n}", bold=True), Block("paragraph", sub, bold=True), para(P), para(P)]
+    assert shape(blocks, "理想作文范文") == ("fanwen_n", [("我的理想", 2), ("理想的力量", 2)])
+    # a plain first line (or a salutation) under the marker stays essay text
+    plain = [para("范文一"), para("尊敬的各位领导："), para(P), para("范文二"), para("大家好"), para(P)]
+    assert shape(plain, "演讲稿范文") == ("fanwen_n", [("演讲稿范文", 2), ("演讲稿范文", 2)])
