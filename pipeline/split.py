@@ -133,7 +133,8 @@ def _ordinal_split(blocks: list[Block], core: str) -> Split | None:
     form, hits = best
     heads, lines = [], []
     for i, _, own in hits:
-        sub = _subtitle_after(blocks, i) if not own else ""  # a subtitle line under a bare marker
+        bare = not own and not resembles(blocks[i].text, core) and squash(core) not in squash(blocks[i].text)
+        sub = _subtitle_after(blocks, i) if bare else ""  # a subtitle line under a bare marker (范文一 alone)
         heads.append((i, sub or own or core))
         lines.append(2 if sub else 1)
     return _cut(blocks, heads, form, lines)

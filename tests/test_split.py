@@ -117,5 +117,10 @@ def test_subtitle_on_the_line_under_a_bare_marker() -> None:
         blocks += [Block("paragraph", f"范文{n}", bold=True), Block("paragraph", sub, bold=True), para(P), para(P)]
     assert shape(blocks, "理想作文范文") == ("fanwen_n", [("我的理想", 2), ("理想的力量", 2)])
     # a plain first line (or a salutation) under the marker stays essay text
+    # a marker with the title on its line keeps the title; the bold line under it is a section of the essay
+    titled = []
+    for n in "一二":
+        titled += [para(f"【篇{n}】工作总结"), Block("paragraph", "一年来的工作回顾", bold=True), para(P)]
+    assert shape(titled, "工作总结") == ("bracket_pian", [("工作总结", 2), ("工作总结", 2)])
     plain = [para("范文一"), para("尊敬的各位领导："), para(P), para("范文二"), para("大家好"), para(P)]
     assert shape(plain, "演讲稿范文") == ("fanwen_n", [("演讲稿范文", 2), ("演讲稿范文", 2)])
