@@ -39,13 +39,14 @@ class ExpressionFacet(Facet):  # type: ignore[misc]
 
     type = "expression"
     where = "1"  # which rows have a value, {col} being the column
+    expr = "{col}"  # the value counted, {col} being the column
 
     def expression(self, col: str) -> str:
-        raise NotImplementedError
+        return self.expr.format(col=col)
 
     def selection(self, column: str, value: str) -> tuple[str, str]:
         """The query-string argument that keeps the rows of this value."""
-        raise NotImplementedError
+        return f"{column}__exact", value
 
     async def suggest(self) -> list[dict[str, Any]]:
         return []
@@ -86,9 +87,7 @@ class ExpressionFacet(Facet):  # type: ignore[misc]
 class YearFacet(ExpressionFacet):
     type = "year"
     where = "{col} glob '[0-9][0-9][0-9][0-9]*'"
-
-    def expression(self, col: str) -> str:
-        return f"substr({col}, 1, 4)"
+    expr = "substr({col}, 1, 4)"
 
     def selection(self, column: str, value: str) -> tuple[str, str]:
         return f"{column}__startswith", value
@@ -97,16 +96,12 @@ class YearFacet(ExpressionFacet):
 class MonthFacet(YearFacet):
     type = "month"
     where = "{col} glob '[0-9][0-9][0-9][0-9]-[0-9][0-9]*'"
-
-    def expression(self, col: str) -> str:
-        return f"substr({col}, 1, 7)"
+    expr = "substr({col}, 1, 7)"
 
 
 class DuplicateFacet(ExpressionFacet):
     type = "duplicate"
-
-    def expression(self, col: str) -> str:
-        return f"case when {col} is null then 'original' else 'duplicate' end"
+    expr = "case when {col} is null then 'original' else 'duplicate' end"
 
     def selection(self, column: str, value: str) -> tuple[str, str]:
         return (f"{column}__notnull" if value == "duplicate" else f"{column}__isnull"), "1"
