@@ -17,9 +17,8 @@ from urllib.parse import urljoin
 import httpx
 
 from .errors import FetchError
-from .fetch import USER_AGENT
+from .fetch import TEXT_TYPES, USER_AGENT, request_headers
 
-TEXT_TYPES = ("text/html", "text/plain", "application/xhtml+xml")
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -64,7 +63,7 @@ def make_async_client(timeout: float = 20.0, user_agent: str = USER_AGENT, trans
     """The crawl's one shared client; redirects are followed by `fetch` itself, host by host."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout), follow_redirects=False, transport=transport,
-        headers={"User-Agent": user_agent, "Accept": "text/html,text/plain;q=0.9,*/*;q=0.1"},
+        headers=request_headers(user_agent),
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
     )
 

@@ -15,11 +15,16 @@ MAX_BYTES = 10 * 1024 * 1024
 TEXT_TYPES = ("text/html", "text/plain", "application/xhtml+xml")
 
 
+def request_headers(user_agent: str = USER_AGENT) -> dict[str, str]:
+    """The headers every request of the pipeline sends (import and crawl alike)."""
+    return {"User-Agent": user_agent, "Accept": "text/html,text/plain;q=0.9,*/*;q=0.1"}
+
+
 def make_client(timeout: float = 20.0, transport: httpx.BaseTransport | None = None, user_agent: str = USER_AGENT) -> httpx.Client:
     """The shared synchronous client (the network sits behind `transport`, as in httpx)."""
     return httpx.Client(
         timeout=httpx.Timeout(timeout), follow_redirects=True, max_redirects=10,
-        headers={"User-Agent": user_agent, "Accept": "text/html,text/plain;q=0.9,*/*;q=0.1"}, transport=transport,
+        headers=request_headers(user_agent), transport=transport,
     )
 
 
