@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,11 +21,6 @@ from .models import Result, RunStats
 KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1")
 
 
-def _raw(db: sqlite_utils.Database, url: str) -> tuple[bytes, str] | None:
-    row = db.execute("select body, content_type from raw where url = ?", [url]).fetchone()
-    return (zlib.decompress(row[0]), row[1] or "") if row else None
-
-
 def _part_urls(db: sqlite_utils.Database) -> set[str]:
     """Later pages of multi-page articles: re-processed with their first page, never alone."""
     out: set[str] = set()
@@ -37,7 +31,7 @@ def _part_urls(db: sqlite_utils.Database) -> set[str]:
 
 def reprocess_page(db: sqlite_utils.Database, url: str) -> Result:
     """The stored page (and its stored parts) through `process` again."""
-    raw = _raw(db, url)
+    raw = store.raw_body(db, url)
     assert raw is not None
     text, codec = decode(*raw)
     result = process(text, url, codec)
@@ -45,7 +39,7 @@ def reprocess_page(db: sqlite_utils.Database, url: str) -> Result:
     part_urls = json.loads(row[0])[1:] if row and row[0] else []
     parts: list[Result] = []
     for part_url in part_urls:
-        part_raw = _raw(db, part_url)
+        part_raw = store.raw_body(db, part_url)
         if part_raw is None:
             break
         part_text, part_codec = decode(*part_raw)

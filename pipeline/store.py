@@ -154,8 +154,7 @@ def _save(
         }
         _upsert(conn, "pages", row, "url")
         if raw is not None:
-            _upsert(conn, "raw", {"url": page.url, "fetched_at": row["fetched_at"], "content_type": raw[1],
-                                  "encoding": page.encoding, "body": zlib.compress(raw[0], 6)}, "url")
+            _put_raw(conn, page.url, raw[0], raw[1], page.encoding, row["fetched_at"])
         cursor = conn.execute("select * from essays where page_url = ?", [page.url])
         names = [d[0] for d in cursor.description]
         old = {r[names.index("id")]: dict(zip(names, r, strict=True)) for r in cursor.fetchall()}
@@ -195,10 +194,21 @@ def record_failure(db: sqlite_utils.Database, url: str, error: str, run_id: int,
                                 "essay_count": 0})
 
 
-def raw_pages(db: sqlite_utils.Database) -> Any:
-    """Stored raw responses: (url, body bytes, content type)."""
-    for row in db.query("select url, content_type, body from raw order by url"):
-        yield row["url"], zlib.decompress(row["body"]), row["content_type"] or ""
+def _put_raw(conn: sqlite3.Connection, url: str, body: bytes, content_type: str, encoding: str, fetched_at: str) -> None:
+    _upsert(conn, "raw", {"url": url, "fetched_at": fetched_at, "content_type": content_type, "encoding": encoding,
+                          "body": zlib.compress(body, 6)}, "url")
+
+
+def save_raw(db: sqlite_utils.Database, url: str, body: bytes, content_type: str, encoding: str) -> None:
+    """Keep a raw response on its own (a later part of a multi-page article), for `pipeline reprocess`."""
+    with db.conn:
+        _put_raw(db.conn, url, body, content_type, encoding, now())
+
+
+def raw_body(db: sqlite_utils.Database, url: str) -> tuple[bytes, str] | None:
+    """A stored raw response: (body bytes, content type), or None."""
+    row = db.execute("select body, content_type from raw where url = ?", [url]).fetchone()
+    return (zlib.decompress(row[0]), row[1] or "") if row else None
 
 
 def elapsed(started: float) -> float:

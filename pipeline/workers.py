@@ -13,7 +13,6 @@ import asyncio
 import os
 import threading
 import time
-import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
@@ -56,13 +55,6 @@ class PageDone:
     error: str = ""
 
 
-def save_raw(db: sqlite_utils.Database, url: str, body: bytes, content_type: str, encoding: str) -> None:
-    """Keep the raw response of a later part of a multi-page article, for `pipeline reprocess`."""
-    with db.conn:
-        db.table("raw").upsert({"url": url, "fetched_at": store.now(), "content_type": content_type, "encoding": encoding,
-                                "body": zlib.compress(body, 6)}, pk="url")
-
-
 class _NoLock:
     def __enter__(self) -> None:
         return None
@@ -94,7 +86,7 @@ def work(db: sqlite_utils.Database, job: PageJob, write_lock: Any = None) -> Pag
         frontier.begin_save(db, job.url)
         added, updated = store.save_result(db, result, job.run_id, job.info, (job.body, job.content_type), job.near_threshold)
         for url, body, ctype, part_codec in kept:
-            save_raw(db, url, body, ctype, part_codec)
+            store.save_raw(db, url, body, ctype, part_codec)
         if kept:
             frontier.mark_parts(db, job.site, [k[0] for k in kept], job.depth, job.run_id)
         frontier.close(db, job.url, "failed" if result.page.error else "done", job.run_id, result.page.error or None)
