@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 import click
 
-from .errors import ConfigError, PipelineError
+from pipeline.errors import ConfigError, PipelineError
 
 DEFAULT_DB = "output/essays.db"
 DEFAULT_NEAR_THRESHOLD = 0.7  # the same as pipeline.dedupe.DEFAULT_THRESHOLD (not imported: it pulls numpy into --help)
@@ -61,8 +61,8 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
 
     Exit status: 0 all imported, 1 some pages failed (see pages.error), 2 usage error.
     """
-    from .importer import import_sources
-    from .settings import load_profile
+    from pipeline.crawl.settings import load_profile
+    from pipeline.jobs.importer import import_sources
 
     show = sys.stderr.isatty()
 
@@ -100,10 +100,10 @@ def extract_cmd(source: str, as_json: bool, explain: bool, profile_path: str | N
       pipeline extract fixtures/seed/000_a2624caf89aaf6c8.txt --json
       pipeline extract page.html --explain
     """
-    from .fetch import make_client
-    from .importer import Source, expand, iter_results
-    from .jobs import to_json
-    from .settings import load_profile
+    from pipeline.crawl.settings import load_profile
+    from pipeline.fetch.sync_client import make_client
+    from pipeline.jobs.importer import Source, expand, iter_results
+    from pipeline.jobs.process import to_json
 
     try:
         sources: list[Source] = expand([source])
@@ -143,8 +143,8 @@ def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None, workers:
     A killed run resumes where it stopped. Exit status: 0 all done, 1 some pages failed
     (see pages.error and frontier.error), 2 bad config, 3 another run holds the database's lock.
     """
-    from .crawl import crawl
-    from .settings import load_sites
+    from pipeline.crawl.settings import load_sites
+    from pipeline.jobs.crawl_run import crawl
 
     try:
         sites = load_sites(configs)
@@ -196,7 +196,7 @@ def reprocess_cmd(db: str) -> None:
     Example:
       pipeline reprocess --db output/essays.db
     """
-    from .reprocess import reprocess
+    from pipeline.jobs.reprocess import reprocess
 
     try:
         stats = reprocess(db)
@@ -217,9 +217,9 @@ def demo_cmd(db: str, port: int) -> None:
 
     Run it again and the crawl is incremental: every page answers 304 and nothing is rewritten.
     """
-    from .crawl import crawl
-    from .demoserver import folder_site, serve
-    from .settings import load_site
+    from pipeline.crawl.settings import load_site
+    from pipeline.jobs.crawl_run import crawl
+    from pipeline.jobs.demo_site import folder_site, serve
 
     root = Path(__file__).resolve().parent.parent / "fixtures"
     try:
@@ -249,7 +249,7 @@ def search_cmd(query: str, db: str, as_json: bool, limit: int) -> None:
       pipeline search 先锋模范 --json --limit 5
       pipeline search "community garden" --db my.db
     """
-    from .search import run_search
+    from pipeline.store.queries import run_search
 
     try:
         hits, notes = run_search(db, query, limit)
@@ -280,7 +280,7 @@ def serve_cmd(db: str, host: str, port: int, open_browser: bool) -> None:
       pipeline serve                      # http://127.0.0.1:8001/essays/essays
       pipeline serve --db my.db --port 8002 --open
     """
-    from .serve import serve
+    from pipeline.serve.launcher import serve
 
     try:
         serve(db, host=host, port=port, open_browser=open_browser, say=lambda msg: click.echo(msg, err=True))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.clean import clean_line, join_paragraphs, script
+from pipeline.text.clean import clean_line, join_paragraphs, script
 
 
 def test_invisible_and_indent_removed_punctuation_kept() -> None:

@@ -11,7 +11,7 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.lock import DbLock
+from pipeline.store.lock import DbLock
 
 from .conftest import FIXTURES, Server, write_site
 

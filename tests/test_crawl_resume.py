@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlite_utils
 
-from pipeline.demoserver import SiteServer, generated_site
+from pipeline.jobs.demo_site import SiteServer, generated_site
 
 from .conftest import write_site
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.crumbs import breadcrumb_of
-from pipeline.dom import parse
+from pipeline.extract.breadcrumbs import breadcrumb_of
+from pipeline.extract.dom import parse
 
 CASES = [
     ('<div class="place">当前位置:<a href="/">首页</a> &gt; <a href="/a/">演讲致辞</a> &gt; <a href="/a/b/">演讲稿</a> &gt;</div>',
@@ -49,6 +49,6 @@ def test_jsonld_breadcrumb() -> None:
     ],
 )
 def test_text_trails(line: str, expected: list[str]) -> None:
-    from pipeline.crumbs import from_text
+    from pipeline.extract.breadcrumbs import from_text
 
     assert from_text(line) == expected

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from pipeline.dedupe import DEFAULT_THRESHOLD, band_keys, signature, similarity, text_sha1
-from pipeline.importer import import_sources
+from pipeline.jobs.importer import import_sources
+from pipeline.normalize.signatures import DEFAULT_THRESHOLD, band_keys, signature, similarity, text_sha1
 
 from .conftest import FIXTURES, Server
 

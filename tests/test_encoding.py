@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.encoding import canonical, decode, detect, header_charset, meta_charset
-from pipeline.fetch import fetch, make_client
-from pipeline.importer import import_sources
+from pipeline.fetch.sync_client import fetch, make_client
+from pipeline.jobs.importer import import_sources
+from pipeline.text.encoding import canonical, decode, detect, header_charset, meta_charset
 
 from .conftest import Server
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline import content, dom
-from pipeline.extract import extract, looks_like_html
-from pipeline.jobs import process
+from pipeline.extract import content, dom, extract, looks_like_html
+from pipeline.jobs.process import process
 
 P1 = "第一段正文讲的是一件事情，写得足够长，足够让抽取器认出它是正文。"
 P2 = "第二段正文接着讲这件事情的经过，同样写得足够长，而且有标点符号。"
@@ -133,7 +132,7 @@ def test_responsive_hide_classes_keep_their_text() -> None:
 
 
 def test_chrome_prefilter_leaves_out_start_anchored_rules() -> None:
-    from pipeline.chrome import _branches
+    from pipeline.extract.chrome import _branches
 
     assert _branches(r"^a(b|c)|^d[|]e|x\|y") == ["^a(b|c)", "^d[|]e", r"x\|y"]
     assert _branches(r"[]|]z|^q") == ["[]|]z", "^q"]

@@ -3,7 +3,7 @@ news article) through the pipeline."""
 
 from __future__ import annotations
 
-from pipeline.jobs import process
+from pipeline.jobs.process import process
 
 WORDPRESS = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>How to grow tomatoes on a balcony &#8211; Green Thumb Blog</title>
 <meta property="og:title" content="How to grow tomatoes on a balcony"><meta property="article:published_time" content="2023-05-02T08:00:00+00:00"></head>

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.extract import extract
-from pipeline.metadata import find_date, labelled_date
+from pipeline.extract.metadata import find_date, labelled_date
 
 BODY = "<p>正文的第一段，写得足够长，足够让抽取器认出它是正文，而且有很多标点。</p>"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from pipeline.importer import import_sources
+from pipeline.jobs.importer import import_sources
 
 from .conftest import FIXTURES, Server, gold
 

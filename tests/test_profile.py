@@ -9,8 +9,8 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from pipeline.cli import main
+from pipeline.crawl.settings import load_profile, parse_site
 from pipeline.errors import ConfigError
-from pipeline.settings import load_profile, parse_site
 
 from .conftest import FIXTURES, Server, write_site
 

@@ -8,8 +8,8 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.demoserver import SiteServer, folder_site
-from pipeline.settings import load_site
+from pipeline.crawl.settings import load_site
+from pipeline.jobs.demo_site import SiteServer, folder_site
 
 from .conftest import FIXTURES
 
@@ -25,7 +25,7 @@ def snapshot(db: Path) -> list[tuple[object, ...]]:
 
 
 def crawl_demo(db: Path) -> None:
-    from pipeline.crawl import crawl
+    from pipeline.jobs.crawl_run import crawl
 
     site = load_site(FIXTURES / "sites" / "demo.toml")
     with SiteServer(folder_site(FIXTURES / "demo-site")) as server:

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.encoding import decode
 from pipeline.errors import ExtractError
 from pipeline.extract import extract
-from pipeline.jobs import process
+from pipeline.jobs.process import process
 from pipeline.models import Page, Result
+from pipeline.text.encoding import decode
 
 ARTICLE = "<p>" + "这是正文的一段话，写得足够长，让抽取器认出它是正文。" * 3 + "</p>"
 

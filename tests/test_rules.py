@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.chrome import apply_rule
+from pipeline.extract.chrome import apply_rule
+from pipeline.normalize.split import match_marker
 from pipeline.rules import Rule, rules
-from pipeline.split import match_marker
 
 CHROME = rules("chrome")
 
@@ -34,7 +34,7 @@ def test_split_rule_examples(rule: Rule) -> None:
 
 
 def test_prefilter_never_changes_what_rules_do() -> None:
-    from pipeline.chrome import clean_text
+    from pipeline.extract.chrome import clean_text
 
     def reference(text: str) -> str:
         for rule in CHROME:

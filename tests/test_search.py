@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline import search, store
+from pipeline import store
 from pipeline.cli import main
-from pipeline.importer import import_sources
+from pipeline.jobs.importer import import_sources
 from pipeline.models import Essay, Page, Result, RunStats
+from pipeline.store import search_index as search
 
 from .conftest import FIXTURES, gold
 

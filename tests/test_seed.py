@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.encoding import decode
-from pipeline.jobs import process, to_json
+from pipeline.jobs.process import process, to_json
+from pipeline.text.encoding import decode
 
 from .conftest import FIXTURES, gold
 

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from pipeline import serve, store
+from pipeline import store
 from pipeline.cli import main
+from pipeline.serve import launcher as serve
 
 from .test_search import LABELLED, gold_results, key
 

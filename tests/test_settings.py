@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.crawl.settings import HELP, load_site, load_sites, parse_site
 from pipeline.errors import ConfigError
-from pipeline.settings import HELP, load_site, load_sites, parse_site
 
 from .conftest import FIXTURES, ROOT
 

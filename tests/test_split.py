@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.models import Block, Page
 from pipeline.normalize import normalize
-from pipeline.split import split_blocks
+from pipeline.normalize.split import split_blocks
 
 P = "这是一段足够长的正文，用来组成一篇完整的文章，里面有很多句子。我们认真学习，努力工作，取得了很好的成绩。" * 3
 
@@ -84,7 +84,7 @@ def test_count_claim_checked_and_paywall_incomplete() -> None:
 
 
 def test_page_without_text_gives_no_essay_and_a_reason() -> None:
-    from pipeline.chrome import clean_blocks
+    from pipeline.extract.chrome import clean_blocks
 
     blocks, _ = clean_blocks([para("下一篇：没有了")])
     result = normalize(Page(url="u", title="t", blocks=tuple(blocks)))
@@ -93,7 +93,7 @@ def test_page_without_text_gives_no_essay_and_a_reason() -> None:
 
 
 def test_single_essay_stays_one_and_preface_is_summary() -> None:
-    from pipeline.chrome import clean_blocks
+    from pipeline.extract.chrome import clean_blocks
 
     blocks, _ = clean_blocks([para("先锋模范作用是党员先进性的体现。下面是优文网为大家整理的发挥党员作用，供大家参考选择。"), para("发挥党员作用"), para(P)])
     result = normalize(Page(url="u", title="发挥党员作用", blocks=tuple(blocks)))
@@ -102,7 +102,7 @@ def test_single_essay_stays_one_and_preface_is_summary() -> None:
 
 
 def test_lead_paragraph_of_a_single_essay_is_the_summary() -> None:
-    from pipeline.chrome import clean_blocks
+    from pipeline.extract.chrome import clean_blocks
 
     blocks, removed = clean_blocks([para("教师培训是提升素养的途径。以下是小编整理的教师培训心得，欢迎阅读。"), para(P), para(P)])
     assert [b.kind for b in blocks] == ["lead", "paragraph", "paragraph"]

@@ -8,10 +8,10 @@ import pytest
 import sqlite_utils
 
 from pipeline import store
-from pipeline.encoding import decode
 from pipeline.errors import StoreError
-from pipeline.jobs import process
+from pipeline.jobs.process import process
 from pipeline.models import RunStats
+from pipeline.text.encoding import decode
 
 from .conftest import FIXTURES
 

@@ -42,7 +42,7 @@ def log(msg: str) -> None:
 
 
 def serve(pages: int) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.demoserver", "--generated", str(pages), "--port", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.jobs.demo_site", "--generated", str(pages), "--port", "0"],
                             stdout=subprocess.PIPE, text=True, cwd=ROOT)
     assert proc.stdout is not None
     return proc, proc.stdout.readline().strip()

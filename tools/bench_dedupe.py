@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.dedupe import DEFAULT_THRESHOLD, band_keys, signature, similarity  # noqa: E402
+from pipeline.normalize.signatures import DEFAULT_THRESHOLD, band_keys, signature, similarity  # noqa: E402
 
 N = 100_000
 

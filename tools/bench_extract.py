@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.encoding import decode  # noqa: E402
-from pipeline.jobs import process  # noqa: E402
+from pipeline.jobs.process import process  # noqa: E402
+from pipeline.text.encoding import decode  # noqa: E402
 
 
 def pages() -> list[str]:

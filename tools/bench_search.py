@@ -26,7 +26,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline import search, serve, store  # noqa: E402
+from pipeline import store  # noqa: E402
+from pipeline.serve import launcher as serve  # noqa: E402
+from pipeline.store import search_index as search  # noqa: E402
 
 QUERIES = [
     "党员", "先锋模范", "乡村振兴", "工作总结", "心得体会", "教学反思", "红楼梦", "青春", "述职", "人居环境",

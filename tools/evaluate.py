@@ -20,8 +20,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.encoding import decode  # noqa: E402
-from pipeline.jobs import process, to_json  # noqa: E402
+from pipeline.jobs.process import process, to_json  # noqa: E402
+from pipeline.text.encoding import decode  # noqa: E402
 
 
 def _score_module() -> Any:

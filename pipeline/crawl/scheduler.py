@@ -1,7 +1,7 @@
 """The async crawl loop: frontier -> fetch -> process -> store, under a lock, as one `runs` row.
 
 Listing pages are read for links (kept in the frontier only); article pages go through the same
-`jobs.process` as an import and are stored with `store.save_result`. Re-runs are incremental:
+page processor the crawl-run job hands in (extract, normalize, store). Re-runs are incremental:
 articles are fetched with the validators of their `pages` row, so an unchanged page costs a 304
 (or, without validators, a body with the same hash) and no write.
 """
@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, Protocol
 from urllib.parse import urljoin
 
 import httpx
@@ -24,17 +25,16 @@ import sqlite_utils
 from lxml import etree
 from lxml import html as lxml_html
 
-from . import frontier, store
-from .afetch import Failed, Response, Retry, Skip, fetch, make_async_client
-from .encoding import decode
-from .errors import ExtractError
-from .extract import extract
-from .frontier import Row
-from .lock import DbLock
-from .models import RunStats
-from .polite import Pacer, Robots, backoff
-from .settings import SiteConfig, host_of
-from .workers import PageJob, Workers
+from pipeline import store
+from pipeline.crawl import frontier
+from pipeline.crawl.frontier import Row
+from pipeline.crawl.settings import SiteConfig, host_of
+from pipeline.errors import ExtractError
+from pipeline.extract import extract
+from pipeline.fetch.async_client import Failed, Response, Retry, Skip, fetch, make_async_client
+from pipeline.fetch.polite import Pacer, Robots, backoff
+from pipeline.models import Profile, RunStats
+from pipeline.text.encoding import decode
 
 
 @dataclass
@@ -64,6 +64,42 @@ class CrawlReport:
 
 
 Progress = Callable[[CrawlReport], None]
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """One fetched article. `parts` None: its later pages are not fetched yet (ask for them)."""
+
+    url: str
+    body: bytes
+    content_type: str
+    run_id: int
+    info: dict[str, Any] = field(default_factory=dict)
+    parts: tuple[tuple[str, bytes, str], ...] | None = None
+    note: str = ""
+    site: str = ""
+    depth: int = 0
+    profile: Profile | None = None
+    near_threshold: float = 0.7
+
+
+@dataclass(frozen=True)
+class PageDone:
+    saved: bool
+    next_pages: tuple[str, ...] = ()
+    added: int = 0
+    updated: int = 0
+    error: str = ""
+
+
+class PageProcessor(Protocol):
+    """What the crawl hands each fetched article to (the crawl-run job supplies it): it extracts,
+    normalizes and stores the page and closes its frontier row, or asks for the later parts."""
+
+    async def run(self, job: PageJob) -> PageDone: ...
+
+    def close(self) -> None: ...
+
 
 
 def discover(text: str, base_url: str, site: SiteConfig) -> list[tuple[str, str]]:
@@ -96,9 +132,11 @@ class Crawler:
 
     def __init__(self, db: sqlite_utils.Database, sites: list[SiteConfig], run_id: int, max_fetches: int | None = None,
                  on_progress: Progress | None = None, transport: httpx.AsyncBaseTransport | None = None,
-                 workers: Workers | None = None) -> None:
+                 workers: PageProcessor | None = None) -> None:
+        if workers is None:
+            raise ValueError("a crawl needs a page processor")
         self.db, self.sites, self.run_id = db, sites, run_id
-        self.workers = workers or Workers(db, "", 0)
+        self.workers = workers
         self.max_fetches, self.on_progress, self.transport = max_fetches, on_progress, transport
         self.report = CrawlReport(stats=RunStats(kind="crawl"), run_id=run_id)
         self.rng = random.Random()
@@ -317,43 +355,3 @@ class Crawler:
             parts.append((nxt, part.body, part.content_type))
             next_urls = [u for u in page.next_pages if u not in seen]
         return parts, ""
-
-
-def _close_stale_runs(db: sqlite_utils.Database) -> None:
-    """Runs left 'running' by a killed crawl or reprocess (we hold the lock, so none is alive)."""
-    with db.conn:
-        db.execute("update runs set status = 'interrupted', finished = ? where status = 'running' and kind in ('crawl', 'reprocess')",
-                   [store.now()])
-
-
-def open_for_run(db_path: str | Path) -> sqlite_utils.Database:
-    db = store.open_db(db_path)
-    db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a kill -9 never loses a commit
-    frontier.ensure(db)
-    _close_stale_runs(db)
-    return db
-
-
-def crawl(sites: list[SiteConfig], db_path: str | Path, max_fetches: int | None = None, on_progress: Progress | None = None,
-          transport: httpx.AsyncBaseTransport | None = None, workers: int = 0) -> CrawlReport:
-    """Crawl the sites into the database; raises LockHeld when another run holds it.
-
-    `workers` > 0 extracts and stores in that many extra processes (for large crawls on several cores).
-    """
-    started = time.perf_counter()
-    with DbLock(db_path):
-        db = open_for_run(db_path)
-        config = {"sites": [s.describe() for s in sites], "max_pages": max_fetches}
-        run_id = store.start_run(db, "crawl", config)
-        pool = Workers(db, db_path, workers)
-        crawler = Crawler(db, sites, run_id, max_fetches, on_progress, transport, pool)
-        status = "interrupted"
-        try:
-            report = asyncio.run(crawler.run())
-            status = report.status
-        finally:
-            pool.close()
-            crawler.report.stats.seconds = store.elapsed(started)
-            store.finish_run(db, run_id, crawler.report.stats, status)
-            db.conn.close()
-    return report

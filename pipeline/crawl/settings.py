@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
-from .models import Profile
+from pipeline.errors import ConfigError
+from pipeline.models import Profile
 
 DEFAULT_USER_AGENT = "essay-pipeline/0.1 (+https://github.com/; polite crawler)"
 

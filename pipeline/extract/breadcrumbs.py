@@ -9,8 +9,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html
 
-from .clean import clean_line
-from .rules import load
+from pipeline.rules import load
+from pipeline.text.clean import clean_line
 
 
 @cache

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from .models import Block, Removed
-from .rules import Rule, rules
+from pipeline.models import Block, Removed
+from pipeline.rules import Rule, rules
 
 _BACKREF = re.compile(r"\\\d|\(\?P=")
 

@@ -7,10 +7,10 @@ from functools import cache
 
 from lxml import html
 
-from .clean import clean_line
-from .dom import hint
-from .models import Block, Removed
-from .rules import load, regex, tagset
+from pipeline.extract.dom import hint
+from pipeline.models import Block, Removed
+from pipeline.rules import load, regex, tagset
+from pipeline.text.clean import clean_line
 
 _PUNCT = re.compile(r"[，。；：！？、,.;:!?]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -7,8 +7,8 @@ from functools import cache, lru_cache
 
 from lxml import etree, html
 
-from .errors import ExtractError
-from .rules import load, regex, tagset
+from pipeline.errors import ExtractError
+from pipeline.rules import load, regex, tagset
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)

@@ -1,4 +1,4 @@
-"""Front ends to a `Page`: HTML through lxml, text dumps through `textpage`."""
+"""The HTML front end: a page's HTML (lxml) -> `Page`; content choice, metadata, breadcrumbs and chrome rules applied."""
 
 from __future__ import annotations
 
@@ -9,40 +9,12 @@ from urllib.parse import urljoin, urlsplit
 from cssselect import ExpressionError, SelectorError
 from lxml import html
 
-from . import content, dom, metadata
-from . import crumbs as breadcrumbs
-from .chrome import clean_blocks
-from .clean import clean_line
-from .errors import ExtractError
-from .models import Block, Page, Profile
-from .rules import load
-from .textpage import extract_text
-
-_HTML_SNIFF = re.compile(
-    r"<\s*/?\s*(html|head|body|div|p|table|meta|title|article|section|span|br|h[1-6]|script|style|font|center|ul|li|img)\b"
-    r"|<!doctype\s+html", re.I)
-
-
-def looks_like_html(text: str) -> bool:
-    return bool(_HTML_SNIFF.search(text[:4096]))
-
-
-def _without_surrogates(text: str) -> str:
-    """Lone surrogates (never produced by decoding bytes, but possible in a str) become U+FFFD."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return text
-
-
-def extract(text: str, url: str = "", encoding: str = "", profile: Profile | None = None) -> Page:
-    """Any page text to a `Page`; raises ExtractError when nothing can be made of it. A site
-    profile (CSS selectors) pins what the generic HTML path would otherwise find by itself."""
-    text = _without_surrogates(text)
-    if looks_like_html(text):
-        return extract_html(text, url, encoding, profile)
-    return extract_text(text, url, encoding)
+from pipeline.errors import ExtractError
+from pipeline.extract import breadcrumbs, content, dom, metadata
+from pipeline.extract.chrome import clean_blocks
+from pipeline.models import Block, Page, Profile
+from pipeline.rules import load
+from pipeline.text.clean import clean_line
 
 
 def _links(root: html.HtmlElement, url: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -188,4 +160,3 @@ def _same_site(link: str, url: str) -> bool:
     return urlsplit(link).netloc == urlsplit(url).netloc
 
 
-__all__ = ["Block", "extract", "extract_html", "extract_text", "looks_like_html"]

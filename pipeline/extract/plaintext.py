@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from .chrome import clean_blocks
-from .clean import clean_line
-from .crumbs import from_text as crumbs_from_text
-from .errors import ExtractError
-from .metadata import find_date
-from .models import Block, Page, Removed
-from .rules import rules
+from pipeline.errors import ExtractError
+from pipeline.extract.breadcrumbs import from_text as crumbs_from_text
+from pipeline.extract.chrome import clean_blocks
+from pipeline.extract.metadata import find_date
+from pipeline.models import Block, Page, Removed
+from pipeline.rules import rules
+from pipeline.text.clean import clean_line
 
 _DOMAIN = re.compile(r"((?:[a-z0-9-]+\.)+[a-z]{2,})", re.I)
 _SENTENCE_END = re.compile(r"[。！？!?；;，,]$")

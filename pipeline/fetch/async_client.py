@@ -16,8 +16,8 @@ from urllib.parse import urljoin
 
 import httpx
 
-from .errors import FetchError
-from .fetch import TEXT_TYPES, USER_AGENT, request_headers
+from pipeline.errors import FetchError
+from pipeline.fetch.sync_client import TEXT_TYPES, USER_AGENT, request_headers
 
 REDIRECTS = (301, 302, 303, 307, 308)
 

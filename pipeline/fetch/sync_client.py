@@ -6,9 +6,9 @@ import time
 
 import httpx
 
-from .encoding import decode
-from .errors import FetchError
-from .models import Fetched
+from pipeline.errors import FetchError
+from pipeline.models import Fetched
+from pipeline.text.encoding import decode
 
 USER_AGENT = "essay-pipeline/0.1 (+https://github.com/; polite crawler)"
 MAX_BYTES = 10 * 1024 * 1024

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import httpx
 
-from . import store
-from .dedupe import DEFAULT_THRESHOLD
-from .encoding import decode
-from .errors import ConfigError, ExtractError, FetchError
-from .extract import extract
-from .fetch import fetch, make_client
-from .jobs import join_parts, process
-from .models import Profile, Result, RunStats
+from pipeline import store
+from pipeline.errors import ConfigError, ExtractError, FetchError
+from pipeline.extract import extract
+from pipeline.fetch.sync_client import fetch, make_client
+from pipeline.jobs.process import join_parts, process
+from pipeline.models import Profile, Result, RunStats
+from pipeline.normalize.signatures import DEFAULT_THRESHOLD
+from pipeline.text.encoding import decode
 
 PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml", ".txt", ".text", ".php", ".asp", ".aspx", ".jsp")
 MAX_PARTS = 20

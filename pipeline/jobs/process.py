@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .errors import ExtractError
-from .extract import extract
-from .models import Page, Profile, Result
-from .normalize import normalize
+from pipeline.errors import ExtractError
+from pipeline.extract import extract
+from pipeline.models import Page, Profile, Result
+from pipeline.normalize import normalize
 
 
 def process(text: str, url: str = "", encoding: str = "", profile: Profile | None = None) -> Result:

@@ -10,13 +10,13 @@ from typing import Any
 
 import sqlite_utils
 
-from . import store
-from .encoding import decode
-from .errors import ExtractError
-from .extract import extract
-from .jobs import join_parts, process
-from .lock import DbLock
-from .models import Result, RunStats
+from pipeline import store
+from pipeline.errors import ExtractError
+from pipeline.extract import extract
+from pipeline.jobs.process import join_parts, process
+from pipeline.models import Result, RunStats
+from pipeline.store.lock import DbLock
+from pipeline.text.encoding import decode
 
 KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1")
 
@@ -54,11 +54,11 @@ def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = 
     """Re-run extraction on every raw page; pages keep their fetch facts (status, validators, hash)."""
     started = time.perf_counter()
     if not Path(db_path).exists():
-        from .errors import ConfigError
+        from pipeline.errors import ConfigError
 
         raise ConfigError(f"no such database: {db_path}")
     with DbLock(db_path):
-        from .crawl import open_for_run
+        from pipeline.jobs.crawl_run import open_for_run
 
         db = open_for_run(db_path)
         stats = RunStats(kind="reprocess")

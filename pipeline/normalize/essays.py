@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from .clean import clean_line, join_paragraphs, script
-from .dedupe import text_sha1
-from .metadata import count_claim
-from .models import Essay, Page, Result
-from .split import split_blocks
+from pipeline.models import Essay, Page, Result
+from pipeline.normalize.signatures import text_sha1
+from pipeline.normalize.split import split_blocks
+from pipeline.text.clean import clean_line, join_paragraphs, script
+from pipeline.text.counts import count_claim
 
 
 def normalize(page: Page) -> Result:

@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from .metadata import cn_number, count_claim
-from .models import Block
-from .rules import Rule, load, rules
+from pipeline.models import Block
+from pipeline.rules import Rule, load, rules
+from pipeline.text.counts import cn_number, count_claim
 
 _END_PUNCT = re.compile(r"[。！？!?；;，,]$")
 _CJK = re.compile(r"[\u3400-\u9fff]")

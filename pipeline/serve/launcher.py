@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from pipeline.errors import ConfigError
 
 TITLE = "Essays"
 DESCRIPTION = (
@@ -186,7 +186,8 @@ def metadata(db_path: str | Path) -> dict[str, Any]:
 
 def prepare(db_path: str | Path) -> Path:
     """Check the database exists, bring its schema and search index up to date; returns its path."""
-    from . import search, store
+    from pipeline import store
+    from pipeline.store import search_index as search
 
     path = Path(db_path)
     if not path.is_file():
@@ -203,7 +204,7 @@ def register_plugin() -> None:
     """Register pipeline.datasette_plugin with datasette's plugin manager (once per process)."""
     from datasette.plugins import pm
 
-    from . import datasette_plugin
+    from pipeline.serve import plugin as datasette_plugin
 
     if not pm.is_registered(datasette_plugin):
         pm.register(datasette_plugin, name="essay_pipeline")

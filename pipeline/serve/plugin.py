@@ -22,7 +22,7 @@ from datasette.database import QueryInterrupted
 from datasette.facets import Facet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
-from .search import to_match
+from pipeline.store.search_index import to_match
 
 BUSY_TIMEOUT_MS = 30_000
 

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from .errors import LockHeld, StoreError
+from pipeline.errors import LockHeld, StoreError
 
 
 class DbLock:

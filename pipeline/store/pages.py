@@ -1,103 +1,20 @@
-"""SQLite storage with sqlite-utils: schema, idempotent upserts, runs."""
+"""Page writes: a page and its essays in one transaction (idempotent upserts), failures, raw responses, duplicate marks."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import time
 import zlib
-from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from . import dedupe
-from .errors import StoreError
-from .models import Result, RunStats
-
-PAGES = {
-    "url": str, "final_url": str, "site": str, "status": int, "fetched_at": str, "etag": str,
-    "last_modified": str, "content_sha1": str, "encoding": str, "title": str, "published": str,
-    "breadcrumb": str, "category": str, "summary": str, "author": str, "source": str, "essay_count": int,
-    "expected_count": int, "incomplete": str, "split_form": str, "parts": str, "error": str, "run_id": int,
-}
-ESSAYS = {
-    "id": str, "page_url": str, "position": int, "title": str, "text": str, "chars": int, "text_sha1": str,
-    "duplicate_of": str, "site": str, "category": str, "published": str, "script": str,
-}
-RUNS = {
-    "id": int, "kind": str, "started": str, "finished": str, "config": str, "pages_fetched": int,
-    "pages_unchanged": int, "pages_failed": int, "essays_added": int, "essays_updated": int, "status": str,
-}
-RAW = {"url": str, "fetched_at": str, "content_type": str, "encoding": str, "body": bytes}
-SIGS = {"essay_id": str, "sig": bytes}
-LSH = {"bkey": int, "essay_id": str}
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def open_db(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating when needed) the database, in WAL mode, with the project's schema."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 30000")
-        db = sqlite_utils.Database(conn)
-        db.enable_wal()
-        ensure_schema(db)
-    except (OSError, sqlite3.Error) as exc:
-        raise StoreError(f"cannot open database {path}: {exc}") from None
-    return db
-
-
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create the tables and indexes that are missing; add columns that are missing."""
-    tables: list[tuple[str, dict[str, Any], str, dict[str, Any]]] = [
-        ("runs", RUNS, "id", {}),
-        ("pages", PAGES, "url", {}),
-        ("essays", ESSAYS, "id", {"foreign_keys": [("page_url", "pages", "url")]}),
-        ("raw", RAW, "url", {}),
-        ("essay_sigs", SIGS, "essay_id", {}),
-    ]
-    for name, columns, pk, extra in tables:
-        table = db.table(name)
-        if not table.exists():
-            table.create(columns, pk=pk, **extra)
-        else:
-            missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
-            for column, col_type in missing.items():
-                table.add_column(column, col_type)
-    db.table("essays").create_index(["page_url", "position"], if_not_exists=True)
-    db.table("essays").create_index(["text_sha1"], if_not_exists=True)
-    db.table("essays").create_index(["site"], if_not_exists=True)
-    db.table("pages").create_index(["run_id"], if_not_exists=True)
-    from . import search
-
-    search.ensure_fts(db)  # essays_fts: the Chinese-aware full-text index, kept in sync by triggers + search.sync
-    if not db.table("essay_lsh").exists():
-        db.table("essay_lsh").create(LSH)
-    db.table("essay_lsh").create_index(["bkey"], if_not_exists=True)
-    db.table("essay_lsh").create_index(["essay_id"], if_not_exists=True)
-
-
-def start_run(db: sqlite_utils.Database, kind: str, config: dict[str, Any]) -> int:
-    row = {"kind": kind, "started": now(), "config": json.dumps(config, ensure_ascii=False), "status": "running"}
-    with db.conn:
-        return int(db.table("runs").insert(row).last_pk or 0)
-
-
-def finish_run(db: sqlite_utils.Database, run_id: int, stats: RunStats, status: str) -> None:
-    with db.conn:
-        db.table("runs").update(run_id, {
-            "finished": now(), "pages_fetched": stats.pages_fetched, "pages_unchanged": stats.pages_unchanged,
-            "pages_failed": stats.pages_failed, "essays_added": stats.essays_added,
-            "essays_updated": stats.essays_updated, "status": status,
-        })
+from pipeline.errors import StoreError
+from pipeline.models import Result
+from pipeline.normalize import signatures as dedupe
+from pipeline.store import search_index as search
+from pipeline.store.database import now
 
 
 @cache
@@ -135,8 +52,6 @@ def _save(
     db: sqlite_utils.Database, conn: sqlite3.Connection, result: Result, run_id: int, info: dict[str, Any],
     raw: tuple[bytes, str] | None, near_threshold: float,
 ) -> tuple[int, int]:
-    from . import search
-
     page = result.page
     added = updated = 0
     with conn:  # plain SQL only inside: sqlite-utils' table methods would commit part-way
@@ -209,10 +124,6 @@ def raw_body(db: sqlite_utils.Database, url: str) -> tuple[bytes, str] | None:
     """A stored raw response: (body bytes, content type), or None."""
     row = db.execute("select body, content_type from raw where url = ?", [url]).fetchone()
     return (zlib.decompress(row[0]), row[1] or "") if row else None
-
-
-def elapsed(started: float) -> float:
-    return round(time.perf_counter() - started, 2)
 
 
 def duplicate_of(

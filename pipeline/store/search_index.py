@@ -48,12 +48,11 @@ import re
 import sqlite3
 import unicodedata
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from .errors import ConfigError, StoreError
+from pipeline.errors import ConfigError, StoreError
 
 VERSION = 2  # bump when index_text changes: the index is rebuilt on the next open
 FTS = "essays_fts"
@@ -129,7 +128,7 @@ def _printable(text: str) -> str:
     return "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
 
 
-def _searchable(term: str) -> bool:
+def searchable(term: str) -> bool:
     return any(ch.isalnum() for ch in term)
 
 
@@ -152,7 +151,7 @@ def to_match(query: str) -> str:
     query = _printable(unicodedata.normalize("NFKC", str(query or ""))[:MAX_QUERY_CHARS])
     phrases = []
     for term in split_terms(query):
-        if not _searchable(term):
+        if not searchable(term):
             continue
         phrase = '"' + index_text(term).strip().replace('"', '""') + '"'
         if _ends_with_lone_cjk(term):
@@ -306,26 +305,3 @@ def search(db: sqlite_utils.Database | sqlite3.Connection, query: str, limit: in
             published=r[6] or "", duplicate_of=r[7] or "", snippet=_snippet(r[8] or "", terms))
         for r in rows
     ]
-
-
-def run_search(db_path: str | Path, query: str, limit: int = 20) -> tuple[list[Hit], list[str]]:
-    """Open the database, index whatever is queued and search; returns (hits, notes for the user).
-
-    Raises ConfigError for a missing database, QueryError for a query with nothing to search.
-    """
-    from . import store
-
-    path = Path(db_path)
-    if not path.is_file():
-        raise ConfigError(f"no database at {path}: import something first (pipeline import PATH --db {path})")
-    notes = []
-    if len(query) > MAX_QUERY_CHARS:
-        notes.append(f"the query is {len(query)} characters long; only its first {MAX_QUERY_CHARS} are searched")
-    if len([t for t in split_terms(query[:MAX_QUERY_CHARS]) if _searchable(t)]) > MAX_TERMS:
-        notes.append(f"only the first {MAX_TERMS} words of the query are searched")
-    db = store.open_db(path)
-    try:
-        catch_up(db)
-        return search(db, query, limit), notes
-    finally:
-        db.conn.close()

@@ -14,45 +14,24 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import httpx
 import sqlite_utils
 
-from . import frontier, store
-from .encoding import decode
-from .errors import ExtractError
-from .extract import extract
-from .jobs import join_parts, process
-from .models import Profile, Result
-
-
-@dataclass(frozen=True)
-class PageJob:
-    """One fetched article. `parts` None: its later pages are not fetched yet (ask for them)."""
-
-    url: str
-    body: bytes
-    content_type: str
-    run_id: int
-    info: dict[str, Any] = field(default_factory=dict)
-    parts: tuple[tuple[str, bytes, str], ...] | None = None
-    note: str = ""
-    site: str = ""
-    depth: int = 0
-    profile: Profile | None = None
-    near_threshold: float = 0.7
-
-
-@dataclass(frozen=True)
-class PageDone:
-    saved: bool
-    next_pages: tuple[str, ...] = ()
-    added: int = 0
-    updated: int = 0
-    error: str = ""
+from pipeline import store
+from pipeline.crawl import frontier
+from pipeline.crawl.scheduler import Crawler, CrawlReport, PageDone, PageJob, Progress
+from pipeline.crawl.settings import SiteConfig
+from pipeline.errors import ExtractError
+from pipeline.extract import extract
+from pipeline.jobs.process import join_parts, process
+from pipeline.models import Result
+from pipeline.store.lock import DbLock
+from pipeline.text.encoding import decode
 
 
 class _NoLock:
@@ -134,3 +113,43 @@ class Workers:
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _close_stale_runs(db: sqlite_utils.Database) -> None:
+    """Runs left 'running' by a killed crawl or reprocess (we hold the lock, so none is alive)."""
+    with db.conn:
+        db.execute("update runs set status = 'interrupted', finished = ? where status = 'running' and kind in ('crawl', 'reprocess')",
+                   [store.now()])
+
+
+def open_for_run(db_path: str | Path) -> sqlite_utils.Database:
+    db = store.open_db(db_path)
+    db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a kill -9 never loses a commit
+    frontier.ensure(db)
+    _close_stale_runs(db)
+    return db
+
+
+def crawl(sites: list[SiteConfig], db_path: str | Path, max_fetches: int | None = None, on_progress: Progress | None = None,
+          transport: httpx.AsyncBaseTransport | None = None, workers: int = 0) -> CrawlReport:
+    """Crawl the sites into the database; raises LockHeld when another run holds it.
+
+    `workers` > 0 extracts and stores in that many extra processes (for large crawls on several cores).
+    """
+    started = time.perf_counter()
+    with DbLock(db_path):
+        db = open_for_run(db_path)
+        config = {"sites": [s.describe() for s in sites], "max_pages": max_fetches}
+        run_id = store.start_run(db, "crawl", config)
+        pool = Workers(db, db_path, workers)
+        crawler = Crawler(db, sites, run_id, max_fetches, on_progress, transport, pool)
+        status = "interrupted"
+        try:
+            report = asyncio.run(crawler.run())
+            status = report.status
+        finally:
+            pool.close()
+            crawler.report.stats.seconds = store.elapsed(started)
+            store.finish_run(db, run_id, crawler.report.stats, status)
+            db.conn.close()
+    return report

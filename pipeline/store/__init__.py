@@ -1,0 +1,18 @@
+"""Storage (layer 3): records -> SQLite, and back.
+
+Takes `Result`s (a page and its essays), run counters and raw responses and writes them to one
+SQLite file with sqlite-utils, in WAL mode, one transaction per page, idempotently: `database`
+opens the file and keeps the schema, `pages` writes pages, essays, failures, raw responses and
+duplicate marks (MinHash signatures from `pipeline.normalize.signatures`), `runs` the run rows,
+`search_index` the Chinese-aware full-text index, `queries` the read side for the CLI, `lock` the
+one-writer lock on the database. Returns row counts, stored bodies and search hits.
+"""
+
+from pipeline.store.database import ESSAYS, PAGES, RAW, RUNS, elapsed, ensure_schema, now, open_db
+from pipeline.store.pages import duplicate_of, raw_body, record_failure, save_raw, save_result
+from pipeline.store.runs import finish_run, start_run
+
+__all__ = [
+    "ESSAYS", "PAGES", "RAW", "RUNS", "duplicate_of", "elapsed", "ensure_schema", "finish_run", "now", "open_db", "raw_body", "record_failure", "save_raw",
+    "save_result", "start_run",
+]
