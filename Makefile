@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint types pytest browser eval bench clean
+.PHONY: demo test quick lint types pytest browser eval bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,6 +16,10 @@ demo: $(STAMP)
 	$(BIN)/pipeline demo
 
 test: $(STAMP) lint types browser pytest
+
+# the inner loop: lint, types and the unit tests (no browser install, no quality floors, no slow crawl tests)
+quick: $(STAMP) lint types
+	$(BIN)/pytest -m 'not slow and not quality and not browser'
 
 browser:
 	bash tools/install-browser.sh

@@ -34,6 +34,7 @@ def run(site: Path, db: Path, workers: int = 0, timeout: float = 120) -> subproc
                           timeout=timeout)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [0, 1])
 def test_kill_9_and_resume_equals_clean_crawl(tmp_path: Path, workers: int) -> None:
     rng = random.Random(6 + workers)

@@ -10,6 +10,8 @@ import pytest
 
 from .conftest import FIXTURES, ROOT
 
+pytestmark = pytest.mark.quality
+
 FLOORS: dict[str, dict[str, float]] = json.loads((ROOT / "tools" / "floors.json").read_text())
 FOLDERS = {"seed": FIXTURES / "seed", "pages": FIXTURES / "pages", "fanwen-extra": FIXTURES / "fanwen-extra", **{p.name: p for p in (FIXTURES / "corpus").iterdir() if p.is_dir()}}
 

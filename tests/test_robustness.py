@@ -105,6 +105,7 @@ def test_deeply_nested_inline_tags() -> None:
     _ok(process(text))
 
 
+@pytest.mark.slow
 def test_twenty_megabyte_page() -> None:
     para = "<p>" + "这是一个很大的页面里的一段正文，内容重复很多次。" * 4 + "</p>\n"
     text = "<html><head><title>大页面</title></head><body><div class='content'>" + para * (20_000_000 // len(para.encode())) + "</div></body></html>"
@@ -114,6 +115,7 @@ def test_twenty_megabyte_page() -> None:
     assert result.page.title == "大页面"
 
 
+@pytest.mark.slow
 def test_twenty_megabytes_of_one_line() -> None:
     result = process("<html><body><p>" + "字" * 7_000_000 + "</p></body></html>")
     _ok(result)

@@ -295,6 +295,7 @@ def test_existing_database_without_index_is_indexed_on_open(tmp_path: Path) -> N
 # --- readers during a run -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_thousand_searches_during_a_2000_essay_import(tmp_path: Path) -> None:
     path = tmp_path / "busy.db"
     db = store.open_db(path)
