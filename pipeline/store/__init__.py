@@ -8,9 +8,10 @@ duplicate marks (MinHash signatures from `pipeline.normalize.signatures`), `runs
 one-writer lock on the database. Returns row counts, stored bodies and search hits.
 """
 
-from pipeline.store.database import ESSAYS, PAGES, RAW, RUNS, elapsed, ensure_schema, now, open_db
+from pipeline.store.database import elapsed, now, open_db
 from pipeline.store.pages import duplicate_of, raw_body, record_failure, save_raw, save_result
 from pipeline.store.runs import finish_run, start_run
+from pipeline.store.schema import ESSAYS, PAGES, RAW, RUNS, ensure_schema
 
 __all__ = [
     "ESSAYS", "PAGES", "RAW", "RUNS", "duplicate_of", "elapsed", "ensure_schema", "finish_run", "now", "open_db", "raw_body", "record_failure", "save_raw",

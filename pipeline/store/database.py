@@ -1,4 +1,4 @@
-"""The database file: the project's schema (tables, indexes, the search index), opened in WAL mode."""
+"""The database file: opened in WAL mode and migrated to the current schema."""
 
 from __future__ import annotations
 
@@ -6,30 +6,11 @@ import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 
 from pipeline.errors import StoreError
-from pipeline.store import search_index as search
-
-PAGES = {
-    "url": str, "final_url": str, "site": str, "status": int, "fetched_at": str, "etag": str,
-    "last_modified": str, "content_sha1": str, "encoding": str, "title": str, "published": str,
-    "breadcrumb": str, "category": str, "summary": str, "author": str, "source": str, "essay_count": int,
-    "expected_count": int, "incomplete": str, "split_form": str, "parts": str, "error": str, "run_id": int,
-}
-ESSAYS = {
-    "id": str, "page_url": str, "position": int, "title": str, "text": str, "chars": int, "text_sha1": str,
-    "duplicate_of": str, "site": str, "category": str, "published": str, "script": str,
-}
-RUNS = {
-    "id": int, "kind": str, "started": str, "finished": str, "config": str, "pages_fetched": int,
-    "pages_unchanged": int, "pages_failed": int, "essays_added": int, "essays_updated": int, "status": str,
-}
-RAW = {"url": str, "fetched_at": str, "content_type": str, "encoding": str, "body": bytes}
-SIGS = {"essay_id": str, "sig": bytes}
-LSH = {"bkey": int, "essay_id": str}
+from pipeline.store import migrations, search_index
 
 
 def now() -> str:
@@ -47,37 +28,11 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 30000")
+        migrations.check(conn, str(path))  # refuse another program's file before writing anything
         db = sqlite_utils.Database(conn)
         db.enable_wal()
-        ensure_schema(db)
+        migrations.migrate(db, str(path))
+        search_index.ensure_fts(db)  # the index has its own version: rebuilt when its tokenising changed
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"cannot open database {path}: {exc}") from None
     return db
-
-
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create the tables and indexes that are missing; add columns that are missing."""
-    tables: list[tuple[str, dict[str, Any], str, dict[str, Any]]] = [
-        ("runs", RUNS, "id", {}),
-        ("pages", PAGES, "url", {}),
-        ("essays", ESSAYS, "id", {"foreign_keys": [("page_url", "pages", "url")]}),
-        ("raw", RAW, "url", {}),
-        ("essay_sigs", SIGS, "essay_id", {}),
-    ]
-    for name, columns, pk, extra in tables:
-        table = db.table(name)
-        if not table.exists():
-            table.create(columns, pk=pk, **extra)
-        else:
-            missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
-            for column, col_type in missing.items():
-                table.add_column(column, col_type)
-    db.table("essays").create_index(["page_url", "position"], if_not_exists=True)
-    db.table("essays").create_index(["text_sha1"], if_not_exists=True)
-    db.table("essays").create_index(["site"], if_not_exists=True)
-    db.table("pages").create_index(["run_id"], if_not_exists=True)
-    search.ensure_fts(db)  # essays_fts: the Chinese-aware full-text index, kept in sync by triggers + search.sync
-    if not db.table("essay_lsh").exists():
-        db.table("essay_lsh").create(LSH)
-    db.table("essay_lsh").create_index(["bkey"], if_not_exists=True)
-    db.table("essay_lsh").create_index(["essay_id"], if_not_exists=True)
