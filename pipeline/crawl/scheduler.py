@@ -16,7 +16,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
@@ -28,6 +27,7 @@ from lxml import html as lxml_html
 from pipeline import store
 from pipeline.crawl import frontier
 from pipeline.crawl.frontier import Row
+from pipeline.crawl.report import CrawlReport, Outcome
 from pipeline.crawl.settings import SiteConfig, host_of
 from pipeline.errors import ExtractError
 from pipeline.extract import extract
@@ -35,33 +35,6 @@ from pipeline.fetch.async_client import Failed, Response, Retry, Skip, fetch, ma
 from pipeline.fetch.polite import Pacer, Robots, backoff
 from pipeline.models import Profile, RunStats
 from pipeline.text.encoding import decode
-
-
-@dataclass
-class CrawlReport:
-    """What a crawl did: the run's counters plus what only a crawl has."""
-
-    stats: RunStats
-    run_id: int = 0
-    skipped: int = 0
-    left: int = 0  # URLs still pending (a --max-pages stop, or retries not yet due)
-    requests: int = 0
-    conditional: int = 0
-    resumed: list[str] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        s = self.stats
-        if s.pages_failed and not (s.pages_fetched or s.pages_unchanged):
-            return "failed"
-        return "partial" if s.pages_failed else "ok"
-
-    def summary(self, db: str | Path) -> str:
-        s = self.stats
-        left = f", {self.left} left in the frontier" if self.left else ""
-        return (f"crawled {s.pages_fetched} pages ({s.pages_unchanged} unchanged, {self.skipped} skipped, {s.pages_failed} failed), "
-                f"{s.essays_added} essays added, {s.essays_updated} updated in {s.seconds:.2f}s{left} -> {db}")
-
 
 Progress = Callable[[CrawlReport], None]
 
@@ -90,6 +63,8 @@ class PageDone:
     added: int = 0
     updated: int = 0
     error: str = ""
+    essays: int = 0  # essays the page gave
+    had_essays: bool = False  # the page, stored before, had essays then
 
 
 class PageProcessor(Protocol):
@@ -155,6 +130,7 @@ class Crawler:
         async with make_async_client(transport=self.transport, max_connections=connections) as client:
             self.client = client
             for site in self.sites:
+                self.report.site(site.name, site.start_urls)
                 for host in site.allowed_hosts:
                     self.pacer.configure(host, site.fetch.concurrency, site.fetch.delay, site.fetch.jitter)
                 self.robots[site.name] = Robots(site.fetch.user_agent, self._robots_getter(site))
@@ -218,10 +194,11 @@ class Crawler:
     async def _get(self, site: SiteConfig, url: str, etag: str | None = None, last_modified: str | None = None,
                    text_only: bool = True) -> Response:
         assert self.client is not None
+        self.pacer.configure(host_of(url), site.fetch.concurrency, site.fetch.delay, site.fetch.jitter)  # any port of a host
         async with self.pacer.slot(host_of(url)):
             self.report.requests += 1
             self.report.conditional += bool(etag or last_modified)
-            return await fetch(self.client, url, allowed=lambda u: host_of(u) in site.allowed_hosts,
+            return await fetch(self.client, url, allowed=site.allows,
                                max_bytes=site.fetch.max_bytes, max_redirects=site.fetch.max_redirects, etag=etag,
                                last_modified=last_modified, text_only=text_only, timeout=site.fetch.timeout,
                                user_agent=site.fetch.user_agent)
@@ -244,6 +221,7 @@ class Crawler:
         ok, reason = await self._robots_ok(site, row.url)
         if not ok:
             self.report.skipped += 1
+            self._note(site, row, "skipped", reason)
             frontier.finish(self.db, row, "skipped", self.run_id, reason, keep_validators=True)
             return
         if row.saving:
@@ -254,8 +232,10 @@ class Crawler:
             resp = await self._get(site, row.url, stored[0], stored[1])
             if resp.status == 304:
                 self.report.stats.pages_unchanged += 1
+                self._note(site, row, "reached")
                 frontier.finish(self.db, row, "done", self.run_id, keep_validators=True)
                 return
+            self._note(site, row, "reached")
             if row.kind == "listing":
                 self._listing(site, row, resp)
             else:
@@ -264,15 +244,24 @@ class Crawler:
             self._retry(site, row, exc)
         except Skip as exc:
             self.report.skipped += 1
+            self._note(site, row, "skipped", f"skipped: {exc}")
             if row.kind == "article":
                 store.record_failure(self.db, row.url, f"skipped: {exc}", self.run_id, exc.status or None)
             frontier.finish(self.db, row, "skipped", self.run_id, str(exc), keep_validators=True)
         except Failed as exc:
+            if row.kind == "article" and exc.status in (404, 410) and store.mark_gone(self.db, row.url, exc.status, self.run_id):
+                self.report.gone += 1  # a page stored before is no longer there: marked gone, not a failure
+                self._note(site, row, "reached")
+                frontier.finish(self.db, row, "done", self.run_id, f"gone: {exc}", keep_validators=True)
+                return
             self._fail(site, row, str(exc), exc.status or None)
 
+    def _note(self, site: SiteConfig, row: Row, outcome: Outcome, reason: str = "") -> None:
+        self.report.site(site.name, site.start_urls).note(row.url, outcome, reason)
+
     def _stored(self, row: Row) -> tuple[str | None, str | None, str | None]:
-        found = self.db.execute("select etag, last_modified, content_sha1, error from pages where url = ?", [row.url]).fetchone()
-        if found is None or found[3]:  # a page that failed last time is fetched in full
+        found = self.db.execute("select etag, last_modified, content_sha1, error, gone from pages where url = ?", [row.url]).fetchone()
+        if found is None or found[3] or found[4]:  # a page that failed or was gone last time is fetched in full
             return None, None, None
         return found[0], found[1], found[2]
 
@@ -285,6 +274,7 @@ class Crawler:
         if attempts > site.fetch.retries:
             self._fail(site, row, f"{exc} (gave up after {attempts} attempts)", exc.status or None)
             return
+        self._note(site, row, "retry", str(exc))
         if wait is not None:
             self.pacer.pause(host_of(row.url), wait)
         else:
@@ -292,6 +282,7 @@ class Crawler:
         frontier.retry_later(self.db, row, attempts, time.time() + wait, str(exc))
 
     def _fail(self, site: SiteConfig, row: Row, error: str, status: int | None = None) -> None:
+        self._note(site, row, "failed", error)
         self.report.stats.pages_failed += 1
         self.report.stats.failures.append(f"{row.url}: {error}")
         if row.kind == "article":
@@ -327,6 +318,7 @@ class Crawler:
             stats.failures.append(f"{row.url}: {done.error}")
         else:
             stats.pages_fetched += 1
+            self.report.site(site.name, site.start_urls).article(done.essays, done.had_essays)
 
     async def _parts(self, site: SiteConfig, row: Row, resp: Response,
                      next_pages: tuple[str, ...]) -> tuple[list[tuple[str, bytes, str]], str]:
@@ -336,7 +328,7 @@ class Crawler:
         next_urls = list(next_pages)
         while next_urls:
             nxt = next_urls[0]
-            if nxt in seen or host_of(nxt) not in site.allowed_hosts:
+            if nxt in seen or not site.allows(nxt):
                 break
             if len(parts) + 1 >= site.fetch.max_parts:
                 return parts, f"stopped after {site.fetch.max_parts} parts"

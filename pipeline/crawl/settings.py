@@ -22,7 +22,8 @@ DEFAULT_USER_AGENT = "essay-pipeline/0.1 (+https://github.com/; polite crawler)"
 HELP: dict[tuple[str, str], str] = {
     ("", "name"): "Site name, stored in the frontier (required, letters, digits, '-', '_' and '.').",
     ("", "start_urls"): "URLs the crawl starts from (required, http or https).",
-    ("", "allowed_hosts"): "Hosts (host or host:port) the crawl may fetch and be redirected to; default: the start URLs' hosts.",
+    ("", "allowed_hosts"): "Hosts the crawl may fetch and be redirected to: host (any port) or host:port (that port only); "
+                          "default: the start URLs' hosts.",
     ("", "max_depth"): "Links followed from a start URL, at most (default 10).",
     ("", "max_pages"): "URLs the frontier holds for this site, at most (default 10000).",
     ("", "near_dup_threshold"): "Estimated Jaccard similarity at which an essay counts as a copy of one stored earlier (default 0.7).",
@@ -92,13 +93,22 @@ class SiteConfig:
 
     def kind_of(self, url: str) -> str:
         """'article', 'listing' or '' (not to be crawled) for a URL."""
-        if host_of(url) not in self.allowed_hosts:
+        if not self.allows(url):
             return ""
         if self.article.matches(url):
             return "article"
         if self.listing.matches(url):
             return "listing"
         return ""
+
+    def allows(self, url: str) -> bool:
+        """The URL's host is allowed: an `allowed_hosts` entry names it with its port, or without a
+        port (which matches every port of that host)."""
+        host = host_of(url)
+        if host in self.allowed_hosts:
+            return True
+        name = urlsplit(url).hostname or ""
+        return bool(name) and name in self.allowed_hosts
 
     def with_base(self, base: str) -> SiteConfig:
         """The same config with start URLs and hosts moved to `base` (scheme://host:port); for the demo."""
@@ -233,7 +243,7 @@ def parse_site(data: dict[str, Any], where: str = "<config>") -> SiteConfig:
     if not article.allow:
         raise _bad(where, "article.allow needs at least one regex")
     profile = _profile(where, data["profile"]) if "profile" in data else None
-    return SiteConfig(
+    site = SiteConfig(
         name=name, start_urls=tuple(starts), listing=listing, article=article,
         allowed_hosts=frozenset(h.lower() for h in hosts),
         max_depth=_typed(where, "max_depth", data.get("max_depth", 10), int, 0),
@@ -241,6 +251,11 @@ def parse_site(data: dict[str, Any], where: str = "<config>") -> SiteConfig:
         near_dup_threshold=_unit(where, "near_dup_threshold", data.get("near_dup_threshold", 0.7)),
         profile=profile, fetch=_fetch(where, data.get("fetch", {})), source=where,
     )
+    outside = [u for u in starts if not site.allows(u)]
+    if outside:
+        raise _bad(where, f"start URL {outside[0]!r} is not on an allowed host ({', '.join(sorted(site.allowed_hosts))}); "
+                          "add its host to allowed_hosts")
+    return site
 
 
 def _read_toml(path: Path, what: str) -> dict[str, Any]:

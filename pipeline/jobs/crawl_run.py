@@ -24,7 +24,8 @@ import sqlite_utils
 
 from pipeline import store
 from pipeline.crawl import frontier
-from pipeline.crawl.scheduler import Crawler, CrawlReport, PageDone, PageJob, Progress
+from pipeline.crawl.report import CrawlReport
+from pipeline.crawl.scheduler import Crawler, PageDone, PageJob, Progress
 from pipeline.crawl.settings import SiteConfig
 from pipeline.errors import ExtractError
 from pipeline.extract import extract
@@ -62,6 +63,7 @@ def work(db: sqlite_utils.Database, job: PageJob, write_lock: Any = None) -> Pag
     if job.note:
         result = replace(result, incomplete=(result.incomplete + "; " if result.incomplete else "") + job.note)
     with write_lock or _NoLock():  # workers take turns at writing: no SQLite busy-wait sleeps
+        before = db.execute("select essay_count from pages where url = ? and error is null", [job.url]).fetchone()
         frontier.begin_save(db, job.url)
         added, updated = store.save_result(db, result, job.run_id, job.info, (job.body, job.content_type), job.near_threshold)
         for url, body, ctype, part_codec in kept:
@@ -69,7 +71,8 @@ def work(db: sqlite_utils.Database, job: PageJob, write_lock: Any = None) -> Pag
         if kept:
             frontier.mark_parts(db, job.site, [k[0] for k in kept], job.depth, job.run_id)
         frontier.close(db, job.url, "failed" if result.page.error else "done", job.run_id, result.page.error or None)
-    return PageDone(saved=True, added=added, updated=updated, error=result.page.error)
+    return PageDone(saved=True, added=added, updated=updated, error=result.page.error, essays=len(result.essays),
+                    had_essays=bool(before and before[0]))
 
 
 _DB: sqlite_utils.Database | None = None
@@ -143,13 +146,23 @@ def crawl(sites: list[SiteConfig], db_path: str | Path, max_fetches: int | None 
         run_id = store.start_run(db, "crawl", config)
         pool = Workers(db, db_path, workers)
         crawler = Crawler(db, sites, run_id, max_fetches, on_progress, transport, pool)
-        status = "interrupted"
+        status, reason = "interrupted", ""
         try:
             report = asyncio.run(crawler.run())
-            status = report.status
+            _earlier_essays(db, report)
+            status, reason = report.status, report.reason
         finally:
             pool.close()
             crawler.report.stats.seconds = store.elapsed(started)
-            store.finish_run(db, run_id, crawler.report.stats, status)
+            store.finish_run(db, run_id, crawler.report.stats, status, reason)
             db.conn.close()
     return report
+
+
+def _earlier_essays(db: sqlite_utils.Database, report: CrawlReport) -> None:
+    """For a site whose pages gave no essay in this run: did its pages stored by earlier runs give some?"""
+    for site in report.sites.values():
+        if site.articles and site.empty * 2 > site.articles and not site.empty_was_full:
+            site.earlier_full = int(db.execute(
+                "select count(*) from pages p join frontier f on f.url = p.url where f.site = ? and p.run_id < ? "
+                "and p.essay_count > 0", [site.name, report.run_id]).fetchone()[0])

@@ -18,7 +18,7 @@ from pipeline.models import Result, RunStats
 from pipeline.store.lock import DbLock
 from pipeline.text.encoding import decode
 
-KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1")
+KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1", "gone")
 
 
 def _part_urls(db: sqlite_utils.Database) -> set[str]:

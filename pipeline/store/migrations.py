@@ -32,10 +32,15 @@ def _v1_base_schema(db: sqlite_utils.Database) -> None:
     schema.ensure_schema(db)
 
 
+def _v2_run_truth(db: sqlite_utils.Database) -> None:
+    schema.ensure_run_truth(db)
+
+
 Migration = tuple[int, str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
     (1, "pages, essays, runs, raw, signatures, LSH bands and the search index", _v1_base_schema),
+    (2, "frontier in every database, runs.reason, pages.gone, essays.gone, the failures view", _v2_run_truth),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -17,10 +17,11 @@ def start_run(db: sqlite_utils.Database, kind: str, config: dict[str, Any]) -> i
         return int(db.table("runs").insert(row).last_pk or 0)
 
 
-def finish_run(db: sqlite_utils.Database, run_id: int, stats: RunStats, status: str) -> None:
+def finish_run(db: sqlite_utils.Database, run_id: int, stats: RunStats, status: str, reason: str = "") -> None:
+    """Close a run with its counts, its status and why it failed or was degraded (`runs.reason`)."""
     with db.conn:
         db.table("runs").update(run_id, {
             "finished": now(), "pages_fetched": stats.pages_fetched, "pages_unchanged": stats.pages_unchanged,
             "pages_failed": stats.pages_failed, "essays_added": stats.essays_added,
-            "essays_updated": stats.essays_updated, "status": status,
+            "essays_updated": stats.essays_updated, "status": status, "reason": reason or None,
         })
