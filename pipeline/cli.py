@@ -152,7 +152,7 @@ def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None, workers:
     except PipelineError as exc:
         fail(exc)
     _report(report, db)
-    sys.exit(1 if report.stats.pages_failed else 0)
+    sys.exit(report.exit_code)
 
 
 def _report(report: Any, db: str) -> None:

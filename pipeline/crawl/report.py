@@ -32,8 +32,8 @@ class SiteOutcome:
     start_error: str = ""  # why the first start URL that failed did
     last_error: str = ""
     skips: Counter[str] = field(default_factory=Counter)  # skip reasons, counted
-    articles: int = 0  # article pages extracted in this run
-    empty: int = 0  # ... of which gave no essay
+    articles: int = 0  # article pages fetched and put through extraction in this run
+    empty: int = 0  # ... of which gave no essay (extraction found none, or no content at all)
     empty_was_full: int = 0  # ... of which had essays when stored before
     earlier_full: int = 0  # pages of the site stored by earlier runs with essays (filled in by the run's job)
 

@@ -313,12 +313,12 @@ class Crawler:
         stats = self.report.stats
         stats.essays_added += done.added
         stats.essays_updated += done.updated
+        self.report.site(site.name, site.start_urls).article(done.essays, done.had_essays)
         if done.error:
             stats.pages_failed += 1
             stats.failures.append(f"{row.url}: {done.error}")
         else:
             stats.pages_fetched += 1
-            self.report.site(site.name, site.start_urls).article(done.essays, done.had_essays)
 
     async def _parts(self, site: SiteConfig, row: Row, resp: Response,
                      next_pages: tuple[str, ...]) -> tuple[list[tuple[str, bytes, str]], str]:
