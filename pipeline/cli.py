@@ -5,40 +5,35 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
+from pipeline.cli_options import db_option, fail, log, log_options, start, summarize
 from pipeline.errors import ConfigError, PipelineError
 
-DEFAULT_DB = "output/essays.db"
 DEFAULT_NEAR_THRESHOLD = 0.7  # the same as pipeline.dedupe.DEFAULT_THRESHOLD (not imported: it pulls numpy into --help)
-
-
-def fail(exc: PipelineError) -> NoReturn:
-    click.echo(f"error: {exc}", err=True)
-    sys.exit(exc.exit_code)
-
-
-def db_option(f: Any) -> Any:
-    return click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
-                        help="SQLite database file.")(f)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="essay-pipeline")
+@log_options
 def main() -> None:
     """Scrape article and model-essay pages into clean records in SQLite.
 
     \b
     Examples:
       pipeline import fixtures/seed/                      # files and folders
-      pipeline import https://example.org/a/1.html        # URLs
+      pipeline import https://example.org/a/1.html        # URLs (robots.txt obeyed)
       pipeline extract page.html --json                   # print records, store nothing
       pipeline crawl fixtures/sites/example.toml          # a scheduled crawl run (cron)
       pipeline serve                                      # datasette on output/essays.db
       pipeline search 先锋模范                             # full-text search, Chinese too
+      pipeline backup backups/essays-$(date +%F).db       # a consistent copy, also during a crawl
       pipeline demo                                       # bundled demo site, no internet
+
+    \b
+    -v / -q / --log-file go before or after the command; $PIPELINE_DB sets the default --db.
     """
 
 
@@ -50,8 +45,14 @@ def main() -> None:
               help="Estimated Jaccard similarity (5-character shingles) at which an essay counts as a copy of one stored earlier.")
 @click.option("--profile", "profile_path", type=click.Path(dir_okay=False),
               help="A site profile (TOML with a [profile] table of CSS selectors) to pin extraction for these pages.")
-def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_threshold: float, profile_path: str | None) -> None:
+@click.option("--ignore-robots", is_flag=True, help="Fetch URLs even where robots.txt disallows them (obeyed by default).")
+@log_options
+def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_threshold: float, profile_path: str | None,
+               ignore_robots: bool) -> None:
     """Import pages: HTML files, text dumps, folders (recursive) and http(s) URLs.
+
+    URLs obey robots.txt (a 5xx or unreachable robots.txt keeps the host's URLs out; --ignore-robots
+    fetches anyway). A .txt file that is a list of URLs is refused: import the URLs with -i FILE.
 
     \b
     Examples:
@@ -59,30 +60,27 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
       pipeline import page.html dump.txt https://example.org/essay.html --db my.db
       pipeline import saved-pages/ --profile fixtures/sites/profile-example.toml
 
-    Exit status: 0 all imported, 1 some pages failed (see pages.error), 2 usage error.
+    Exit status: 0 all imported, 1 some pages failed (see the failures view), 2 usage error.
     """
+    from pipeline.cli_progress import track
     from pipeline.crawl.settings import load_profile
     from pipeline.jobs.importer import import_sources
 
-    show = sys.stderr.isatty()
-
-    def progress(ref: str, error: str) -> None:
-        if error:
-            click.echo(f"failed: {ref}: {error}", err=True)
-        elif show:
-            click.echo(f"ok: {ref}", err=True)
-
+    opts = start()
     try:
         profile = load_profile(profile_path) if profile_path else None
-        stats = import_sources(list(sources), db, on_page=progress, timeout=timeout, near_threshold=near_dup_threshold,
-                               profile=profile)
+        with track("importing", quiet=opts["quiet"]) as bar:
+            def page_done(ref: str, error: str) -> None:
+                log.debug(f"{'failed' if error else 'ok'}: {ref}" + (f": {error}" if error else ""))
+                bar.advance(failed=bool(error))
+
+            stats = import_sources(list(sources), db, on_page=page_done, timeout=timeout, near_threshold=near_dup_threshold,
+                                   profile=profile, obey_robots=not ignore_robots, on_total=lambda n: bar.update(total=n))
     except PipelineError as exc:
         fail(exc)
-    click.echo(
-        f"imported {stats.pages_fetched} pages, {stats.essays_added} essays added, {stats.essays_updated} updated, "
-        f"{stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}",
-        err=True,
-    )
+    summary = (f"imported {stats.pages_fetched} pages, {stats.essays_added} essays added, {stats.essays_updated} updated, "
+               f"{stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}")
+    summarize(stats.failures, stats.run_id, db, summary, not stats.pages_failed, opts["verbose"])
     sys.exit(1 if stats.pages_failed else 0)
 
 
@@ -92,6 +90,7 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
 @click.option("--explain", is_flag=True, help="Also print what was removed and by which rule.")
 @click.option("--profile", "profile_path", type=click.Path(dir_okay=False),
               help="A site profile (TOML with a [profile] table of CSS selectors) to pin extraction.")
+@log_options
 def extract_cmd(source: str, as_json: bool, explain: bool, profile_path: str | None) -> None:
     """Print the records of one page (file or URL) without storing them.
 
@@ -105,6 +104,7 @@ def extract_cmd(source: str, as_json: bool, explain: bool, profile_path: str | N
     from pipeline.jobs.importer import Source, expand, iter_results
     from pipeline.jobs.process import to_json
 
+    start()
     try:
         sources: list[Source] = expand([source])
         profile = load_profile(profile_path) if profile_path else None
@@ -113,7 +113,7 @@ def extract_cmd(source: str, as_json: bool, explain: bool, profile_path: str | N
     with make_client() as client:
         _, result, _, _, _, error = next(iter_results(sources[:1], client, profile))
     if result is None:
-        click.echo(f"error: {source}: {error}", err=True)
+        log.error(f"error: {source}: {error}")
         sys.exit(1)
     data = to_json(result)
     if explain:
@@ -121,7 +121,7 @@ def extract_cmd(source: str, as_json: bool, explain: bool, profile_path: str | N
     click.echo(json.dumps(data, ensure_ascii=False, indent=1))
     if explain:
         for r in result.page.removed:
-            click.echo(f"removed [{r.rule}] {r.text[:120]}", err=True)
+            log.info(f"removed [{r.rule}] {r.text[:120]}")
     sys.exit(1 if result.page.error else 0)
 
 
@@ -129,9 +129,11 @@ def extract_cmd(source: str, as_json: bool, explain: bool, profile_path: str | N
 @click.argument("configs", nargs=-1, required=True, metavar="SITE.toml...")
 @db_option
 @click.option("--max-pages", type=click.IntRange(1), default=None,
-              help="Fetch at most N URLs in this run; the rest stay in the frontier for the next run.")
+              help="Fetch at most N URLs in this run (the rest stay in the frontier for the next run); "
+                   "not the site config's max_pages, which caps the URLs its frontier holds.")
 @click.option("--workers", type=click.IntRange(0, 64), default=0, show_default=True,
               help="Extract and store in N extra processes (large crawls on several cores); 0: in the crawl's process.")
+@log_options
 def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None, workers: int) -> None:
     """Crawl sites described by TOML configs: discover, fetch, extract, store; incremental and resumable.
 
@@ -140,55 +142,48 @@ def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None, workers:
       pipeline crawl fixtures/sites/example.toml
       pipeline crawl site-a.toml site-b.toml --db my.db --max-pages 500
 
-    A killed run resumes where it stopped. Exit status: 0 all done, 1 some pages failed
-    (see pages.error and frontier.error), 2 bad config, 3 another run holds the database's lock.
+    A killed run resumes where it stopped. Exit status: 0 all done; 1 some pages failed, a site could
+    not be crawled at all (start URLs or robots.txt unreachable) or its pages mostly gave no essay
+    where earlier runs did (see runs.reason and the failures view); 2 bad config; 3 another run holds
+    the database's lock.
     """
     from pipeline.crawl.settings import load_sites
     from pipeline.jobs.crawl_run import crawl
 
+    opts = start()
     try:
         sites = load_sites(configs)
-        report = crawl(sites, db, max_pages, on_progress=_progress_printer(), workers=workers)
+        report = _crawl_with_progress(lambda show: crawl(sites, db, max_pages, on_progress=show, workers=workers),
+                                      max_pages, opts["quiet"])
     except PipelineError as exc:
         fail(exc)
-    _report(report, db)
+    _report(report, db, opts["verbose"])
     sys.exit(report.exit_code)
 
 
-def _report(report: Any, db: str) -> None:
-    """After a crawl: end the progress line, name the first failures, print the summary line."""
-    _end_progress()
-    for line in report.stats.failures[:20]:
-        click.echo(f"failed: {line}", err=True)
-    click.echo(report.summary(db), err=True)
+def _crawl_with_progress(run: Any, max_pages: int | None, quiet: bool) -> Any:
+    """Run a crawl under a progress display: done / discovered (URLs handled / handled + pending)."""
+    from pipeline.cli_progress import track
+
+    with track("crawling", unit="URLs", quiet=quiet) as bar:
+        def show(report: Any) -> None:
+            known = report.handled + report.left
+            bar.update(done=report.handled, total=min(known, max_pages) if max_pages else known, failed=report.stats.pages_failed)
+
+        report = run(show)
+        bar.update(done=report.handled, total=report.handled, failed=report.stats.pages_failed)
+    return report
 
 
-def _progress_printer() -> Any:
-    """A one-line progress display on a terminal; nothing when stderr is not one (cron)."""
-    if not sys.stderr.isatty():
-        return None
-    import time
-
-    last = [0.0]
-
-    def show(report: Any) -> None:
-        now = time.monotonic()
-        if now - last[0] >= 0.2:
-            last[0] = now
-            s = report.stats
-            click.echo(f"\r{s.pages_fetched} fetched, {s.pages_unchanged} unchanged, {report.skipped} skipped, "
-                       f"{s.pages_failed} failed, {s.essays_added} essays added ", err=True, nl=False)
-
-    return show
-
-
-def _end_progress() -> None:
-    if sys.stderr.isatty():
-        click.echo("", err=True)
+def _report(report: Any, db: str, verbose: int) -> None:
+    """After a crawl: the failures, then the summary line (with the reason of a failed or degraded run)."""
+    summarize(report.stats.failures, report.run_id, db, report.summary(db), report.exit_code == 0 and not report.nothing_stored,
+              verbose)
 
 
 @main.command("reprocess")
 @db_option
+@log_options
 def reprocess_cmd(db: str) -> None:
     """Re-extract every stored raw page with the current code (no network); idempotent.
 
@@ -196,22 +191,26 @@ def reprocess_cmd(db: str) -> None:
     Example:
       pipeline reprocess --db output/essays.db
     """
+    from pipeline.cli_progress import track
     from pipeline.jobs.reprocess import reprocess
 
+    opts = start()
     try:
-        stats = reprocess(db)
+        with track("reprocessing", quiet=opts["quiet"]) as bar:
+            stats = reprocess(db, on_page=lambda url, error: bar.advance(failed=bool(error)),
+                              on_total=lambda n: bar.update(total=n))
     except PipelineError as exc:
         fail(exc)
-    for line in stats.failures[:20]:
-        click.echo(f"failed: {line}", err=True)
-    click.echo(f"reprocessed {stats.pages_fetched + stats.pages_failed} pages, {stats.essays_added} essays added, "
-               f"{stats.essays_updated} updated, {stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}", err=True)
+    summary = (f"reprocessed {stats.pages_fetched + stats.pages_failed} pages, {stats.essays_added} essays added, "
+               f"{stats.essays_updated} updated, {stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}")
+    summarize(stats.failures, stats.run_id, db, summary, not stats.pages_failed, opts["verbose"])
     sys.exit(1 if stats.pages_failed else 0)
 
 
 @main.command("demo")
 @db_option
 @click.option("--port", default=8377, show_default=True, help="Port to serve the demo site on (any free port when taken).")
+@log_options
 def demo_cmd(db: str, port: int) -> None:
     """Serve the bundled demo site (fixtures/demo-site) on 127.0.0.1 and crawl it (no internet needed).
 
@@ -221,16 +220,19 @@ def demo_cmd(db: str, port: int) -> None:
     from pipeline.jobs.crawl_run import crawl
     from pipeline.jobs.demo_site import folder_site, serve
 
+    opts = start()
     root = Path(__file__).resolve().parent.parent / "fixtures"
     try:
         site = load_site(root / "sites" / "demo.toml")
         with serve(folder_site(root / "demo-site"), port) as server:
-            click.echo(f"demo: serving fixtures/demo-site on {server.base}", err=True)
-            report = crawl([site.with_base(server.base)], db, on_progress=_progress_printer())
+            log.info(f"demo: serving fixtures/demo-site on {server.base}")
+            report = _crawl_with_progress(lambda show: crawl([site.with_base(server.base)], db, on_progress=show), None,
+                                          opts["quiet"])
     except PipelineError as exc:
         fail(exc)
-    _report(report, db)
-    click.echo(f"browse it: .venv/bin/pipeline serve --db {db}   (datasette with facets and Chinese search)", err=True)
+    _report(report, db, opts["verbose"])
+    log.info(f"browse it: .venv/bin/pipeline serve --db {db}   (datasette with facets and Chinese search)")
+    sys.exit(report.exit_code)
 
 
 @main.command("search")
@@ -238,10 +240,12 @@ def demo_cmd(db: str, port: int) -> None:
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the essays found as a JSON array.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10000), help="At most this many essays.")
+@log_options
 def search_cmd(query: str, db: str, as_json: bool, limit: int) -> None:
     """Full-text search of the essays: Chinese words of two characters and more, and English.
 
-    Every word must match; "quoted words" must match as a phrase. Best matches first.
+    Every word must match; "quoted words" must match as a phrase. Best matches first. Reads only:
+    a missing or stale search index is named (`pipeline index` rebuilds it), never rebuilt here.
 
     \b
     Examples:
@@ -251,19 +255,20 @@ def search_cmd(query: str, db: str, as_json: bool, limit: int) -> None:
     """
     from pipeline.store.queries import run_search
 
+    start()
     try:
         hits, notes = run_search(db, query, limit)
     except PipelineError as exc:
         fail(exc)
     for note in notes:
-        click.echo(f"warning: {note}", err=True)
+        log.warning(f"warning: {note}")
     if as_json:
         click.echo(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=1))
     else:
         for h in hits:
             click.echo(f"{h.id}  {h.title}  ({', '.join(x for x in (h.site, h.category, h.published) if x)})")
             click.echo(f"    {h.snippet}")
-    click.echo(f"{len(hits)} essays found for {query[:60]!r}" + (" (limit reached)" if len(hits) == limit else ""), err=True)
+    log.info(f"{len(hits)} essays found for {query[:60]!r}" + (" (limit reached)" if len(hits) == limit else ""))
 
 
 @main.command("serve")
@@ -271,9 +276,11 @@ def search_cmd(query: str, db: str, as_json: bool, limit: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep it on loopback).")
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the essays table in a web browser.")
+@log_options
 def serve_cmd(db: str, host: str, port: int, open_browser: bool) -> None:
     """Browse and query the database in datasette, with the project's metadata, facets, canned queries
-    and Chinese full-text search. Stop it with Ctrl-C.
+    and Chinese full-text search. Reads only (a missing or stale search index is named: `pipeline
+    index` rebuilds it). Stop it with Ctrl-C.
 
     \b
     Examples:
@@ -282,10 +289,61 @@ def serve_cmd(db: str, host: str, port: int, open_browser: bool) -> None:
     """
     from pipeline.serve.launcher import serve
 
+    start()
     try:
-        serve(db, host=host, port=port, open_browser=open_browser, say=lambda msg: click.echo(msg, err=True))
+        serve(db, host=host, port=port, open_browser=open_browser, say=log.warning)
     except PipelineError as exc:
         fail(exc)
+
+
+@main.command("index")
+@db_option
+@log_options
+def index_cmd(db: str) -> None:
+    """Rebuild the full-text search index from the essays (and bring the database's schema up to date).
+
+    The write commands keep the index current; run this when `serve` or `search` says the index is
+    missing, stale (built by an older version) or behind (essays written by another program).
+
+    \b
+    Example:
+      pipeline index --db output/essays.db
+    """
+    from pipeline.store.database import rebuild_index
+    from pipeline.store.lock import DbLock
+
+    start()
+    if not Path(db).is_file():
+        fail(ConfigError(f"no database at {db}: import something first (pipeline import PATH --db {db})"))
+    try:
+        with DbLock(db):
+            n = rebuild_index(db)
+    except PipelineError as exc:
+        fail(exc)
+    log.info(f"indexed {n} essays -> {db}")
+
+
+@main.command("backup")
+@click.argument("dest", type=click.Path())
+@db_option
+@log_options
+def backup_cmd(dest: str, db: str) -> None:
+    """Write a consistent copy of the database to DEST (a new file, or a folder), through SQLite's
+    online backup API: safe while a crawl or an import is writing. The copy is one file (no -wal).
+
+    \b
+    Examples:
+      pipeline backup backups/essays-$(date +%F).db
+      PIPELINE_DB=crawl.db pipeline backup /mnt/backups/
+    """
+    from pipeline.store.database import backup
+
+    start()
+    try:
+        target, size = backup(db, dest)
+    except PipelineError as exc:
+        fail(exc)
+    log.info(f"backed up {db} -> {target} ({size} bytes)")
 
 
 __all__ = ["main", "ConfigError"]

@@ -117,3 +117,4 @@ class RunStats:
     essays_updated: int = 0
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
+    run_id: int = 0  # the runs row: `select * from failures where run_id = N` lists every failure

@@ -96,6 +96,12 @@ class CrawlReport:
     resumed: list[str] = field(default_factory=list)
     sites: dict[str, SiteOutcome] = field(default_factory=dict)
 
+    @property
+    def handled(self) -> int:
+        """URLs this run has finished with (fetched, unchanged, skipped, failed, gone)."""
+        s = self.stats
+        return s.pages_fetched + s.pages_unchanged + s.pages_failed + self.skipped + self.gone
+
     def site(self, name: str, start_urls: tuple[str, ...] = ()) -> SiteOutcome:
         if name not in self.sites:
             self.sites[name] = SiteOutcome(name, frozenset(start_urls))

@@ -113,7 +113,7 @@ class Crawler:
         self.db, self.sites, self.run_id = db, sites, run_id
         self.workers = workers
         self.max_fetches, self.on_progress, self.transport = max_fetches, on_progress, transport
-        self.report = CrawlReport(stats=RunStats(kind="crawl"), run_id=run_id)
+        self.report = CrawlReport(stats=RunStats(kind="crawl", run_id=run_id), run_id=run_id)
         self.rng = random.Random()
         self.pacer = Pacer(self.rng)
         self.inflight: set[str] = set()
@@ -124,6 +124,7 @@ class Crawler:
         self.client: httpx.AsyncClient | None = None
         self.robots: dict[str, Robots] = {}
         self.slowed: set[str] = set()
+        self.counted = 0.0
 
     async def run(self) -> CrawlReport:
         connections = max(4, sum(s.fetch.concurrency for s in self.sites) * 2)
@@ -178,6 +179,10 @@ class Crawler:
                 self.inflight.discard(row.url)
                 self.site_inflight[site.name] -= 1
             if self.on_progress:
+                now = time.monotonic()
+                if now - self.counted >= 0.5:  # the frontier's pending count, at most twice a second
+                    self.counted = now
+                    self.report.left = frontier.pending(self.db)
                 self.on_progress(self.report)
 
     # --- network ---

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+from protego import Protego
 
 from pipeline import store
 from pipeline.errors import ConfigError, ExtractError, FetchError
 from pipeline.extract import extract
-from pipeline.fetch.sync_client import fetch, make_client
+from pipeline.fetch.sync_client import USER_AGENT, fetch, make_client
 from pipeline.jobs.process import join_parts, process
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
@@ -35,8 +38,26 @@ class Source:
         return self.ref.startswith(("http://", "https://"))
 
 
+_URL_LINE = re.compile(r"https?://\S+")
+
+
+def is_url_list(data: bytes) -> bool:
+    """A text file whose every line (blank lines and # comments aside) is one http(s) URL."""
+    try:
+        text = data[:1 << 20].decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    return bool(lines) and all(_URL_LINE.fullmatch(ln) for ln in lines)
+
+
+def url_list_message(ref: str) -> str:
+    return f"{ref} is a list of URLs, not a page: import the URLs it names with `pipeline import -i {ref}`"
+
+
 def expand(refs: list[str]) -> list[Source]:
-    """Turn paths, folders and URLs into sources; raises ConfigError for missing paths or empty folders."""
+    """Turn paths, folders and URLs into sources; raises ConfigError for missing paths, empty folders
+    and a file given by name that is a list of URLs (never stored as an essay)."""
     out: list[Source] = []
     for ref in refs:
         if ref.startswith(("http://", "https://")):
@@ -51,6 +72,12 @@ def expand(refs: list[str]) -> list[Source]:
                 raise ConfigError(f"no pages (*.html, *.txt) in folder: {ref}")
             out.extend(Source(str(p), p.resolve().as_uri()) for p in files)
         else:
+            try:
+                head = path.read_bytes()[:1 << 20] if path.suffix.lower() in (".txt", ".text", "") else b""
+            except OSError:
+                head = b""
+            if head and is_url_list(head):
+                raise ConfigError(url_list_message(ref))
             out.append(Source(str(path), path.resolve().as_uri()))
     return out
 
@@ -65,6 +92,8 @@ def read_file(path: Path) -> tuple[bytes, str, str]:
     text, codec = decode(data)
     if text.count("\ufffd") > max(20, len(text) // 50):
         raise ExtractError("binary file, not a page")
+    if is_url_list(data):
+        raise ExtractError("a list of URLs, not a page: import the URLs it names with `pipeline import -i FILE`")
     return data, text, codec
 
 
@@ -113,11 +142,50 @@ def process_url(
     return result, info, fetched.content, fetched.headers.get("content-type", "")
 
 
+class RobotsGate:
+    """robots.txt for one-off URL imports (RFC 9309): read once per host; 2xx rules apply, 4xx allows
+    all, a 5xx or no answer disallows the host's URLs for this import."""
+
+    def __init__(self, client: httpx.Client, user_agent: str = USER_AGENT) -> None:
+        self.client, self.user_agent = client, user_agent
+        self.rules: dict[str, Protego | str | None] = {}
+
+    def refusal(self, url: str) -> str:
+        """Why robots.txt keeps the URL out ('' when it may be fetched)."""
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc.lower()}"
+        if key not in self.rules:
+            try:
+                resp = self.client.get(key + "/robots.txt")
+                status, text = resp.status_code, resp.text
+            except httpx.HTTPError:
+                status, text = 0, ""
+            if 200 <= status < 300:
+                self.rules[key] = Protego.parse(text)
+            elif 400 <= status < 500:
+                self.rules[key] = None
+            else:
+                self.rules[key] = f"robots.txt unreachable ({status or 'no response'})"
+        rules = self.rules[key]
+        if rules is None:
+            return ""
+        if isinstance(rules, str):
+            return f"skipped: {rules}; --ignore-robots fetches anyway"
+        if rules.can_fetch(url, self.user_agent):
+            return ""
+        return "skipped: disallowed by robots.txt; --ignore-robots fetches anyway"
+
+
 def iter_results(
-    sources: list[Source], client: httpx.Client, profile: Profile | None = None,
+    sources: list[Source], client: httpx.Client, profile: Profile | None = None, robots: RobotsGate | None = None,
 ) -> Iterator[tuple[Source, Result | None, dict[str, object], bytes, str, str]]:
-    """(source, result or None, fetch info, raw bytes, content type, error) for each source."""
+    """(source, result or None, fetch info, raw bytes, content type, error) for each source; URLs that
+    `robots` refuses are not fetched (their error says why)."""
     for source in sources:
+        refusal = robots.refusal(source.url) if robots is not None and source.is_url else ""
+        if refusal:
+            yield source, None, {}, b"", "", refusal
+            continue
         try:
             if source.is_url:
                 result, info, raw, ctype = process_url(source.url, client, profile=profile)
@@ -135,16 +203,21 @@ def iter_results(
 def import_sources(
     refs: list[str], db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
     transport: httpx.BaseTransport | None = None, timeout: float = 20.0, near_threshold: float = DEFAULT_THRESHOLD,
-    profile: Profile | None = None,
+    profile: Profile | None = None, obey_robots: bool = True, on_total: Callable[[int], None] | None = None,
 ) -> RunStats:
-    """Import pages into the database; each page in its own transaction. Never raises for one bad page."""
+    """Import pages into the database; each page in its own transaction. Never raises for one bad page.
+
+    URLs obey robots.txt unless `obey_robots` is False; `on_total` is told how many sources there are."""
     started = time.perf_counter()
     sources = expand(refs)
+    if on_total:
+        on_total(len(sources))
     db = store.open_db(db_path)
     stats = RunStats(kind="import")
-    run_id = store.start_run(db, "import", {"sources": refs})
+    run_id = stats.run_id = store.start_run(db, "import", {"sources": refs})
     with make_client(timeout=timeout, transport=transport) as client:
-        for source, result, info, raw, ctype, error in iter_results(sources, client, profile):
+        robots = RobotsGate(client) if obey_robots else None
+        for source, result, info, raw, ctype, error in iter_results(sources, client, profile, robots):
             if result is None or error:
                 stats.pages_failed += 1
                 stats.failures.append(f"{source.ref}: {error}")

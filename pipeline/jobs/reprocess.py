@@ -50,7 +50,8 @@ def reprocess_page(db: sqlite_utils.Database, url: str) -> Result:
     return join_parts(result, parts) if parts and not result.page.error else result
 
 
-def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = None) -> RunStats:
+def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
+              on_total: Callable[[int], None] | None = None) -> RunStats:
     """Re-run extraction on every raw page; pages keep their fetch facts (status, validators, hash)."""
     started = time.perf_counter()
     if not Path(db_path).exists():
@@ -62,11 +63,13 @@ def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = 
 
         db = open_for_run(db_path)
         stats = RunStats(kind="reprocess")
-        run_id = store.start_run(db, "reprocess", {})
+        run_id = stats.run_id = store.start_run(db, "reprocess", {})
         status = "interrupted"
         try:
             skip = _part_urls(db)
             urls = [u for (u,) in db.execute("select url from raw order by url").fetchall() if u not in skip]
+            if on_total:
+                on_total(len(urls))
             for url in urls:
                 result = reprocess_page(db, url)
                 found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()

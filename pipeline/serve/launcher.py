@@ -184,19 +184,19 @@ def metadata(db_path: str | Path) -> dict[str, Any]:
     }
 
 
-def prepare(db_path: str | Path) -> Path:
-    """Check the database exists, bring its schema and search index up to date; returns its path."""
-    from pipeline import store
-    from pipeline.store import search_index as search
+def prepare(db_path: str | Path, say: Callable[[str], None] | None = None) -> Path:
+    """Check the database is one of the project's, read-only (nothing is created or re-indexed: the
+    write commands keep the index current, `pipeline index` rebuilds it); `say` gets what is amiss."""
+    from pipeline.store.database import open_readonly
 
     path = Path(db_path)
     if not path.is_file():
         raise ConfigError(f"no database at {path}: import something first (pipeline demo, or pipeline import PATH --db {path})")
-    db = store.open_db(path)
-    try:
-        search.catch_up(db)
-    finally:
-        db.conn.close()
+    conn, notes = open_readonly(path)
+    conn.close()
+    for note in notes:
+        if say:
+            say(f"warning: {note}")
     return path
 
 
@@ -210,11 +210,12 @@ def register_plugin() -> None:
         pm.register(datasette_plugin, name="essay_pipeline")
 
 
-def make_datasette(db_path: str | Path, settings: dict[str, Any] | None = None) -> Any:
+def make_datasette(db_path: str | Path, settings: dict[str, Any] | None = None,
+                   say: Callable[[str], None] | None = None) -> Any:
     """A Datasette instance on the database with the project's metadata and plugin."""
     from datasette.app import Datasette
 
-    path = prepare(db_path)
+    path = prepare(db_path, say)
     register_plugin()
     return Datasette([str(path)], metadata=metadata(path), settings={"facet_time_limit_ms": 1000, "truncate_cells_html": 120, **(settings or {})})
 
@@ -238,7 +239,7 @@ def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001, open_b
     """Run datasette (uvicorn) until interrupted; `say` gets the address once it is about to listen."""
     import uvicorn
 
-    ds = make_datasette(db_path)
+    ds = make_datasette(db_path, say=say)
     check_port(host, port)
     if say:
         say(f"serving {db_path} at {table_url(host, port, db_path)} (Ctrl-C stops)")
