@@ -71,7 +71,8 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
         profile = load_profile(profile_path) if profile_path else None
         with track("importing", quiet=opts["quiet"]) as bar:
             def page_done(ref: str, error: str) -> None:
-                log.debug(f"{'failed' if error else 'ok'}: {ref}" + (f": {error}" if error else ""))
+                if not error:  # failures are named in the summary
+                    log.debug(f"ok: {ref}")
                 bar.advance(failed=bool(error))
 
             stats = import_sources(list(sources), db, on_page=page_done, timeout=timeout, near_threshold=near_dup_threshold,
