@@ -25,14 +25,15 @@ HELP: dict[tuple[str, str], str] = {
     ("", "allowed_hosts"): "Hosts the crawl may fetch and be redirected to: host (any port) or host:port (that port only); "
                           "default: the start URLs' hosts.",
     ("", "max_depth"): "Links followed from a start URL, at most (default 10).",
-    ("", "max_pages"): "URLs the frontier holds for this site, at most (default 10000).",
+    ("", "max_pages"): "URLs the frontier holds for this site, at most, over all runs (default 10000); "
+                      "not `--max-pages`, which caps the URLs fetched in one run.",
     ("", "near_dup_threshold"): "Estimated Jaccard similarity at which an essay counts as a copy of one stored earlier (default 0.7).",
     ("profile", "content"): "Site profile: CSS selector of the element that holds the main content (default: found by scores).",
     ("profile", "drop"): "Site profile: CSS selectors of elements removed before extraction (default none).",
     ("profile", "title"): "Site profile: CSS selector of the element that holds the page title (default: found from the page).",
     ("listing", "allow"): "Regexes (searched in the full URL) of listing pages: fetched for links, not stored.",
     ("listing", "deny"): "Regexes of URLs that are never listing pages.",
-    ("article", "allow"): "Regexes of article pages: fetched, extracted and stored.",
+    ("article", "allow"): "Regexes of article pages: fetched, extracted and stored (required, at least one).",
     ("article", "deny"): "Regexes of URLs that are never article pages.",
     ("fetch", "concurrency"): "Requests in flight to one host at a time (default 1).",
     ("fetch", "delay"): "Seconds between requests to one host (default 1.5); robots.txt Crawl-delay wins when larger.",
