@@ -20,7 +20,7 @@ from pipeline.fetch.sync_client import USER_AGENT, fetch, make_client
 from pipeline.jobs.process import join_parts, process
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
-from pipeline.text.encoding import decode
+from pipeline.text.encoding import decode_page
 
 PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml", ".txt", ".text", ".php", ".asp", ".aspx", ".jsp")
 MAX_PARTS = 20
@@ -85,13 +85,7 @@ def expand(refs: list[str]) -> list[Source]:
 def read_file(path: Path) -> tuple[bytes, str, str]:
     """(bytes, text, codec) of a local page; raises ExtractError for empty or binary files."""
     data = path.read_bytes()
-    if not data.strip():
-        raise ExtractError("empty file")
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ExtractError("binary file, not a page")
-    text, codec = decode(data)
-    if text.count("\ufffd") > max(20, len(text) // 50):
-        raise ExtractError("binary file, not a page")
+    text, codec = decode_page(data)
     if is_url_list(data):
         raise ExtractError("a list of URLs, not a page: import the URLs it names with `pipeline import -i FILE`")
     return data, text, codec
