@@ -20,28 +20,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
-from rich.text import Text
-
 log = logging.getLogger("pipeline")
 INTERVAL = 10.0  # seconds between progress lines off a terminal
-
-
-class _Rate(ProgressColumn):
-    def __init__(self, unit: str) -> None:
-        super().__init__()
-        self.unit = unit
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:.1f} {self.unit}/s" if speed else f"- {self.unit}/s")
 
 
 class Tracker:
     """Counts of one long job; shown by a rich bar, by periodic log lines, or not at all."""
 
-    def __init__(self, what: str, total: int | None, unit: str, bar: Progress | None, interval: float) -> None:
+    def __init__(self, what: str, total: int | None, unit: str, bar: Any, interval: float) -> None:
         self.what, self.total, self.unit = what, total, unit
         self.done = self.failed = 0
         self.bar, self.interval = bar, interval
@@ -102,14 +88,28 @@ def track(what: str, total: int | None = None, unit: str = "pages", quiet: bool 
     if quiet or not live:
         yield Tracker(what, total, unit, None, 0.0 if quiet else interval)
         return
-    columns: list[Any] = [
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit), _Rate(unit),
-        TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[failed]} failed"),
-    ]
-    with Progress(*columns, console=Console(file=sys.stderr), transient=False, refresh_per_second=5) as bar:
+    with _live_bar(unit) as bar:
         tracker = Tracker(what, total, unit, bar, 0.0)
         yield tracker
         bar.refresh()  # the last line shows the final counts, never a stale one
+
+
+def _live_bar(unit: str) -> Any:
+    """A rich Progress on stderr (rich is imported only here: runs off a terminal never load it)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:.1f} {unit}/s" if speed else f"- {unit}/s")
+
+    columns: list[Any] = [
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit), Rate(),
+        TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[failed]} failed"),
+    ]
+    return Progress(*columns, console=Console(file=sys.stderr), transient=False, refresh_per_second=5)
 
 
 class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
