@@ -119,6 +119,8 @@ def test_a_page_removed_since_the_last_crawl_is_marked_gone(server: Server, tmp_
     assert [(u, s) for u, s, _ in gone] == [(server.url("/t/a2.html"), 410)]
     assert rows(db, "select page_url, gone from essays where gone is not null") == [(server.url("/t/a2.html"), gone[0][2])]
     assert rows(db, "select count(*) from failures") == [(0,)]
+    assert CliRunner().invoke(main, ["reprocess", "--db", str(db)]).exit_code == 0  # re-extraction keeps the marks
+    assert rows(db, "select page_url, gone from essays where gone is not null") == [(server.url("/t/a2.html"), gone[0][2])]
     assert crawl(config, db)[0] == 0  # back again: current once more
     assert rows(db, "select count(*) from pages where gone is not null") == [(0,)]
     assert rows(db, "select count(*) from essays where gone is not null") == [(0,)]
