@@ -187,19 +187,29 @@ def _end_progress() -> None:
         click.echo("", err=True)
 
 
+dask_option = click.option(
+    "--dask", "dask_spec", default=None, metavar="local[:N]|tcp://HOST:PORT",
+    help="Extract on a Dask cluster: 'local' (one worker per core), 'local:N', or a running scheduler's address; "
+         "this process stores the results in input order (the database ends as a single-process run leaves it).")
+
+
 @main.command("reprocess")
 @db_option
-def reprocess_cmd(db: str) -> None:
+@dask_option
+def reprocess_cmd(db: str, dask_spec: str | None) -> None:
     """Re-extract every stored raw page with the current code (no network); idempotent.
 
     \b
-    Example:
+    Examples:
       pipeline reprocess --db output/essays.db
+      pipeline reprocess --dask local:2
+      pipeline reprocess --dask tcp://10.0.0.5:8786
     """
+    from pipeline.jobs.cluster import parse_spec
     from pipeline.jobs.reprocess import reprocess
 
     try:
-        stats = reprocess(db)
+        stats = reprocess(db, cluster=parse_spec(dask_spec) if dask_spec else None)
     except PipelineError as exc:
         fail(exc)
     for line in stats.failures[:20]:

@@ -1,0 +1,113 @@
+"""Runs on a real Dask LocalCluster: the database ends exactly as a single-process run leaves it."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.jobs.cluster import ClusterSpec, parse_spec
+from pipeline.jobs.importer import import_sources
+from pipeline.jobs.reprocess import reprocess
+
+WORDS = ("河流", "山川", "城市", "清晨", "灯火", "书本", "老师", "孩子", "花园", "远方", "记忆", "勇气", "风雨", "星空", "田野", "故乡")
+BOOKKEEPING = {"run_id", "fetched_at"}
+
+
+def _sentence(rng: random.Random) -> str:
+    return "".join(rng.choice(WORDS) for _ in range(rng.randint(6, 12))) + "。"
+
+
+def write_collection(folder: Path, pages: int, seed: int) -> None:
+    """Pages of 1-2 essays; every fifth page copies an earlier one with one sentence changed (a near copy),
+    every seventh copies one exactly."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    texts: list[list[str]] = []
+    for i in range(pages):
+        if i % 5 == 4 and texts:
+            paras = list(rng.choice(texts))
+            paras[-1] = _sentence(rng) * 3
+        elif i % 7 == 6 and texts:
+            paras = list(rng.choice(texts))
+        else:
+            paras = ["".join(_sentence(rng) for _ in range(5)) for _ in range(rng.randint(4, 7))]
+        texts.append(paras)
+        body = "".join(f"<p>{p}</p>" for p in paras)
+        html = f"<html><head><title>文章{i}</title></head><body><h1>文章{i}</h1><article>{body}</article></body></html>"
+        (folder / f"page{i:03d}.html").write_text(html, encoding="utf-8")
+
+
+def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every table but `runs`, row by row in rowid order, without the run bookkeeping columns."""
+    conn = sqlite3.connect(path)
+    try:
+        out = {}
+        tables = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table' order by name")]
+        for table in tables:
+            if table == "runs":
+                continue
+            cols = [r[1] for r in conn.execute(f"PRAGMA table_info([{table}])") if r[1] not in BOOKKEEPING]
+            order = "rowid" if table not in ("essays_fts_config", "essays_fts_data", "essays_fts_idx", "essays_fts_docsize") else "1"
+            out[table] = conn.execute(f"select {', '.join(f'[{c}]' for c in cols)} from [{table}] order by {order}").fetchall()
+        return out
+    finally:
+        conn.close()
+
+
+def _forget_essays(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    with conn:
+        for table in ("essay_lsh", "essay_sigs", "essays"):
+            conn.execute(f"delete from {table}")
+    conn.execute("VACUUM")
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("collection")
+    write_collection(root / "pages", 60, seed=7)
+    db = root / "base.db"
+    stats = import_sources([str(root / "pages")], db)
+    assert (stats.pages_fetched, stats.pages_failed) == (60, 0)
+    _forget_essays(db)
+    return db
+
+
+def test_reprocess_on_a_two_worker_cluster_equals_the_single_process_run(imported: Path, tmp_path: Path) -> None:
+    single, spread = tmp_path / "single.db", tmp_path / "spread.db"
+    shutil.copy(imported, single)
+    shutil.copy(imported, spread)
+    one = reprocess(single)
+    two = reprocess(spread, cluster=ClusterSpec(workers=2))
+    assert (one.pages_fetched, one.essays_added, one.pages_failed) == (two.pages_fetched, two.essays_added, two.pages_failed)
+    assert one.pages_fetched == 60
+    a, b = dump(single), dump(spread)
+    assert a == b
+    dups = [r for r in a["essays"] if r[7]]  # duplicate_of is marked on the planted copies
+    assert len(dups) >= 10
+
+
+def test_cluster_specs() -> None:
+    assert parse_spec("local:3") == ClusterSpec(workers=3)
+    assert parse_spec("tcp://127.0.0.1:8786") == ClusterSpec(address="tcp://127.0.0.1:8786")
+    for bad in ("local:0", "local:x", "nowhere"):
+        with pytest.raises(Exception, match="--dask"):
+            parse_spec(bad)
+
+
+def test_an_unreachable_scheduler_is_a_usage_error_and_nothing_is_written(imported: Path, tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "untouched.db"
+    shutil.copy(imported, db)
+    before = db.read_bytes()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["reprocess", "--db", str(db), "--dask", "tcp://127.0.0.1:9"], standalone_mode=False)
+    assert exit_info.value.code == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
+    assert db.read_bytes() == before
