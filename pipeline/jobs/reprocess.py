@@ -13,6 +13,7 @@ import sqlite_utils
 from pipeline import store
 from pipeline.errors import ExtractError
 from pipeline.extract import extract
+from pipeline.fetch.warc import ArchiveError, read_response
 from pipeline.jobs.process import join_parts, process
 from pipeline.models import Result, RunStats
 from pipeline.store.lock import DbLock
@@ -29,10 +30,26 @@ def _part_urls(db: sqlite_utils.Database) -> set[str]:
     return out
 
 
-def reprocess_page(db: sqlite_utils.Database, url: str) -> Result:
-    """The stored page (and its stored parts) through `process` again."""
+def stored_raw(db: sqlite_utils.Database, url: str) -> tuple[bytes, str] | None:
+    """The raw response of a page: the stored copy, or the WARC record its pointer names; raises
+    ArchiveError when the archive has moved or changed."""
     raw = store.raw_body(db, url)
-    assert raw is not None
+    if raw is not None:
+        return raw
+    pointer = store.raw_pointer(db, url)
+    if pointer is None:
+        return None
+    resp = read_response(pointer.file, pointer.offset, pointer.length)
+    if resp.url != url:
+        raise ArchiveError(f"archive {pointer.file} at offset {pointer.offset} holds {resp.url}, not {url}: the file changed")
+    return resp.body, resp.content_type or pointer.content_type
+
+
+def reprocess_page(db: sqlite_utils.Database, url: str) -> Result:
+    """The stored page (and its stored parts) through `process` again; raises ArchiveError (see stored_raw)."""
+    raw = stored_raw(db, url)
+    if raw is None:
+        raise ArchiveError(f"no raw response stored for {url}")
     text, codec = decode(*raw)
     result = process(text, url, codec)
     row = db.execute("select parts from pages where url = ?", [url]).fetchone()
@@ -68,7 +85,15 @@ def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = 
             skip = _part_urls(db)
             urls = [u for (u,) in db.execute("select url from raw order by url").fetchall() if u not in skip]
             for url in urls:
-                result = reprocess_page(db, url)
+                try:
+                    result = reprocess_page(db, url)
+                except ArchiveError as exc:  # the page and its essays stay as they were
+                    store.mark_error(db, url, str(exc), run_id)
+                    stats.pages_failed += 1
+                    stats.failures.append(f"{url}: {exc}")
+                    if on_page:
+                        on_page(url, str(exc))
+                    continue
                 found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
                 info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
                 added, updated = store.save_result(db, result, run_id, info)
