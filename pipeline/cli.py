@@ -50,14 +50,23 @@ def main() -> None:
               help="Estimated Jaccard similarity (5-character shingles) at which an essay counts as a copy of one stored earlier.")
 @click.option("--profile", "profile_path", type=click.Path(dir_okay=False),
               help="A site profile (TOML with a [profile] table of CSS selectors) to pin extraction for these pages.")
-def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_threshold: float, profile_path: str | None) -> None:
-    """Import pages: HTML files, text dumps, folders (recursive) and http(s) URLs.
+@click.option("--copy-raw", is_flag=True,
+              help="WARC/ARC input: keep a copy of each raw body in the database instead of a pointer into the archive.")
+def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_threshold: float, profile_path: str | None,
+               copy_raw: bool) -> None:
+    """Import pages: HTML files, text dumps, folders (recursive), http(s) URLs and WARC/ARC archives.
 
     \b
     Examples:
       pipeline import fixtures/seed/
       pipeline import page.html dump.txt https://example.org/essay.html --db my.db
       pipeline import saved-pages/ --profile fixtures/sites/profile-example.toml
+      pipeline import crawl-1.warc.gz crawl-2.warc.gz      # each HTTP response record as a page
+
+    Archives (*.warc, *.warc.gz, *.arc, *.arc.gz): each text response is stored with its WARC-Date as
+    fetch time; a URL captured several times keeps its latest capture; the raw body stays in the
+    archive (a pointer that `pipeline reprocess` reads) unless --copy-raw. Malformed records are
+    listed in the table source_failures and the file goes on.
 
     Exit status: 0 all imported, 1 some pages failed (see pages.error), 2 usage error.
     """
@@ -75,14 +84,17 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
     try:
         profile = load_profile(profile_path) if profile_path else None
         stats = import_sources(list(sources), db, on_page=progress, timeout=timeout, near_threshold=near_dup_threshold,
-                               profile=profile)
+                               profile=profile, copy_raw=copy_raw)
     except PipelineError as exc:
         fail(exc)
+    unchanged = f", {stats.pages_unchanged} unchanged" if stats.pages_unchanged else ""
     click.echo(
         f"imported {stats.pages_fetched} pages, {stats.essays_added} essays added, {stats.essays_updated} updated, "
-        f"{stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}",
+        f"{stats.pages_failed} failed{unchanged} in {stats.seconds:.2f}s -> {db}",
         err=True,
     )
+    if stats.skipped:
+        click.echo("skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(stats.skipped.items())), err=True)
     sys.exit(1 if stats.pages_failed else 0)
 
 

@@ -22,6 +22,6 @@ def with_signatures(result: Result) -> Processed:
     return Processed(result, {e.id: signatures.to_blob(signatures.signature(e.text)) for e in result.essays})
 
 
-def rebuild_chunk(pages: list[StoredPage]) -> list[Processed]:
-    """`pipeline reprocess --dask`: stored pages through `process` again."""
-    return [with_signatures(rebuild(page)) for page in pages]
+def rebuild_chunk(pages: list[StoredPage | tuple[str, str]]) -> list[Processed | None]:
+    """`pipeline reprocess --dask`: stored pages through `process` again (None for a page that could not be read)."""
+    return [with_signatures(rebuild(page)) if isinstance(page, StoredPage) else None for page in pages]

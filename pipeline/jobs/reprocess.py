@@ -13,9 +13,11 @@ import sqlite_utils
 
 from pipeline import store
 from pipeline.errors import ConfigError
+from pipeline.fetch.warc import ArchiveError
 from pipeline.jobs import dask_tasks, stored_pages
 from pipeline.jobs.cluster import ClusterSpec, connect
 from pipeline.jobs.distributed import chunked, describe_failure, ordered_map
+from pipeline.jobs.stored_pages import StoredPage
 from pipeline.models import Result, RunStats
 from pipeline.store.lock import DbLock
 
@@ -32,24 +34,38 @@ def _part_urls(db: sqlite_utils.Database) -> set[str]:
 
 
 def reprocess_page(db: sqlite_utils.Database, url: str) -> Result:
-    """The stored page (and its stored parts) through `process` again."""
+    """The stored page (and its stored parts) through `process` again; raises ArchiveError (see stored_pages.load)."""
     return stored_pages.rebuild(stored_pages.load(db, url))
 
 
+def _loaded(db: sqlite_utils.Database, urls: list[str]) -> Iterator[StoredPage | tuple[str, str]]:
+    for url in urls:
+        try:
+            yield stored_pages.load(db, url)
+        except ArchiveError as exc:
+            yield url, str(exc)
+
+
 def _results(db: sqlite_utils.Database, urls: list[str], client: Any) -> Iterator[tuple[str, Result | str, dict[str, bytes]]]:
-    """(url, its new Result, the essays' signatures) in the order of `urls`; with a Dask client the
-    pages are rebuilt on the cluster (a task that failed for good gives its error text instead)."""
+    """(url, its new Result or why it could not be redone, the essays' signatures) in the order of
+    `urls`; with a Dask client the pages are rebuilt on the cluster."""
     if client is None:
         for url in urls:
-            yield url, reprocess_page(db, url), {}
+            try:
+                yield url, reprocess_page(db, url), {}
+            except ArchiveError as exc:
+                yield url, str(exc), {}
         return
-    pages = (stored_pages.load(db, url) for url in urls)
-    for chunk, outcome in ordered_map(client, dask_tasks.rebuild_chunk, chunked(pages, CHUNK)):
+    for chunk, outcome in ordered_map(client, dask_tasks.rebuild_chunk, chunked(_loaded(db, urls), CHUNK)):
         if isinstance(outcome, BaseException):
-            for page in chunk:
-                yield page.url, describe_failure(outcome), {}
-        else:
-            for done in outcome:
+            for item in chunk:
+                yield (item.url if isinstance(item, StoredPage) else item[0]), describe_failure(outcome), {}
+            continue
+        for item, done in zip(chunk, outcome, strict=True):
+            if done is None:
+                assert isinstance(item, tuple)
+                yield item[0], item[1], {}
+            else:
                 yield done.result.page.url, done.result, done.signatures
 
 
@@ -79,8 +95,8 @@ def _reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None, 
             skip = _part_urls(db)
             urls = [u for (u,) in db.execute("select url from raw order by url").fetchall() if u not in skip]
             for url, result, sigs in _results(db, urls, client):
-                if isinstance(result, str):  # a distributed task that failed for good: the stored essays stay
-                    store.record_failure(db, url, result, run_id)
+                if isinstance(result, str):  # the page and its essays stay as they were
+                    store.mark_error(db, url, result, run_id)
                     stats.pages_failed += 1
                     stats.failures.append(f"{url}: {result}")
                     if on_page:

@@ -14,6 +14,7 @@ import sqlite_utils
 from pipeline import store
 from pipeline.errors import ExtractError
 from pipeline.extract import extract
+from pipeline.fetch.warc import ArchiveError, read_response
 from pipeline.jobs.process import join_parts, process
 from pipeline.models import Result
 from pipeline.text.encoding import decode
@@ -29,9 +30,26 @@ class StoredPage:
     parts: tuple[tuple[str, bytes, str], ...] = ()
 
 
-def load(db: sqlite_utils.Database, url: str) -> StoredPage:
+def stored_raw(db: sqlite_utils.Database, url: str) -> tuple[bytes, str] | None:
+    """The raw response of a page: the stored copy, or the WARC record its pointer names; raises
+    ArchiveError when the archive has moved or changed."""
     raw = store.raw_body(db, url)
-    assert raw is not None
+    if raw is not None:
+        return raw
+    pointer = store.raw_pointer(db, url)
+    if pointer is None:
+        return None
+    resp = read_response(pointer.file, pointer.offset, pointer.length)
+    if resp.url != url:
+        raise ArchiveError(f"archive {pointer.file} at offset {pointer.offset} holds {resp.url}, not {url}: the file changed")
+    return resp.body, resp.content_type or pointer.content_type
+
+
+def load(db: sqlite_utils.Database, url: str) -> StoredPage:
+    """What reprocess needs of one stored page; raises ArchiveError when its raw response cannot be read."""
+    raw = stored_raw(db, url)
+    if raw is None:
+        raise ArchiveError(f"no raw response stored for {url}")
     row = db.execute("select parts from pages where url = ?", [url]).fetchone()
     part_urls = json.loads(row[0])[1:] if row and row[0] else []
     parts: list[tuple[str, bytes, str]] = []

@@ -6,6 +6,7 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -34,8 +35,12 @@ def save_result(
     db: sqlite_utils.Database, result: Result, run_id: int, fetch_info: dict[str, Any] | None = None,
     raw: tuple[bytes, str] | None = None, near_threshold: float = dedupe.DEFAULT_THRESHOLD,
     signatures: Mapping[str, bytes] | None = None,
+    raw_pointer: RawPointer | None = None,
 ) -> tuple[int, int]:
     """Store a page and its essays in one transaction; returns (essays added, essays updated).
+
+    The raw response is kept as a copy (`raw`: body, content type) or as a pointer into the WARC
+    file it was read from (`raw_pointer`), which `pipeline reprocess` reads through.
 
     Re-saving a page replaces its essays: the same essays keep their ids, extra old ones go, and
     rows that did not change are not written again (so the search index has nothing to redo).
@@ -45,14 +50,14 @@ def save_result(
     info = fetch_info or {}
     conn = db.conn
     try:
-        return _save(db, conn, result, run_id, info, raw, near_threshold, signatures or {})
+        return _save(db, conn, result, run_id, info, raw, near_threshold, signatures or {}, raw_pointer)
     except sqlite3.Error as exc:
         raise StoreError(f"cannot store {page.url}: {exc}") from None
 
 
 def _save(
     db: sqlite_utils.Database, conn: sqlite3.Connection, result: Result, run_id: int, info: dict[str, Any],
-    raw: tuple[bytes, str] | None, near_threshold: float, signatures: Mapping[str, bytes],
+    raw: tuple[bytes, str] | None, near_threshold: float, signatures: Mapping[str, bytes], pointer: RawPointer | None = None,
 ) -> tuple[int, int]:
     page = result.page
     added = updated = 0
@@ -72,6 +77,10 @@ def _save(
         _upsert(conn, "pages", row, "url")
         if raw is not None:
             _put_raw(conn, page.url, raw[0], raw[1], page.encoding, row["fetched_at"])
+        elif pointer is not None:
+            _upsert(conn, "raw", {"url": page.url, "fetched_at": row["fetched_at"], "content_type": pointer.content_type,
+                                  "encoding": page.encoding, "body": None, "warc_file": pointer.file,
+                                  "warc_offset": pointer.offset, "warc_length": pointer.length}, "url")
         cursor = conn.execute("select * from essays where page_url = ?", [page.url])
         names = [d[0] for d in cursor.description]
         old = {r[names.index("id")]: dict(zip(names, r, strict=True)) for r in cursor.fetchall()}
@@ -112,9 +121,15 @@ def record_failure(db: sqlite_utils.Database, url: str, error: str, run_id: int,
                                 "essay_count": 0})
 
 
+def mark_error(db: sqlite_utils.Database, url: str, error: str, run_id: int) -> None:
+    """Note on a stored page that a later run could not redo it (its fetch facts and essays stay as they were)."""
+    with db.conn:
+        db.execute("update pages set error = ?, run_id = ? where url = ?", [error, run_id, url])
+
+
 def _put_raw(conn: sqlite3.Connection, url: str, body: bytes, content_type: str, encoding: str, fetched_at: str) -> None:
     _upsert(conn, "raw", {"url": url, "fetched_at": fetched_at, "content_type": content_type, "encoding": encoding,
-                          "body": zlib.compress(body, 6)}, "url")
+                          "body": zlib.compress(body, 6), "warc_file": None, "warc_offset": None, "warc_length": None}, "url")
 
 
 def save_raw(db: sqlite_utils.Database, url: str, body: bytes, content_type: str, encoding: str) -> None:
@@ -124,9 +139,26 @@ def save_raw(db: sqlite_utils.Database, url: str, body: bytes, content_type: str
 
 
 def raw_body(db: sqlite_utils.Database, url: str) -> tuple[bytes, str] | None:
-    """A stored raw response: (body bytes, content type), or None."""
+    """A stored raw response: (body bytes, content type), or None (none kept, or only a pointer: see raw_pointer)."""
     row = db.execute("select body, content_type from raw where url = ?", [url]).fetchone()
-    return (zlib.decompress(row[0]), row[1] or "") if row else None
+    return (zlib.decompress(row[0]), row[1] or "") if row and row[0] is not None else None
+
+
+@dataclass(frozen=True)
+class RawPointer:
+    """Where a raw response sits in a WARC file: the record at `offset`, `length` bytes long (gzip member or plain)."""
+
+    file: str
+    offset: int
+    length: int
+    content_type: str = ""
+
+
+def raw_pointer(db: sqlite_utils.Database, url: str) -> RawPointer | None:
+    """The WARC pointer of a page stored without a copy of its body, or None."""
+    row = db.execute("select warc_file, warc_offset, warc_length, content_type from raw where url = ? and body is null "
+                     "and warc_file is not null", [url]).fetchone()
+    return RawPointer(row[0], int(row[1]), int(row[2]), row[3] or "") if row else None
 
 
 def duplicate_of(
