@@ -42,6 +42,12 @@ def main() -> None:
     """
 
 
+dask_option = click.option(
+    "--dask", "dask_spec", default=None, metavar="local[:N]|tcp://HOST:PORT",
+    help="Extract on a Dask cluster (reprocess, and WARC/ARC input of import): 'local' (one worker per core), 'local:N', or a running scheduler's address; "
+         "this process stores the results in input order (the database ends as a single-process run leaves it).")
+
+
 @main.command("import")
 @click.argument("sources", nargs=-1, required=True)
 @db_option
@@ -52,8 +58,9 @@ def main() -> None:
               help="A site profile (TOML with a [profile] table of CSS selectors) to pin extraction for these pages.")
 @click.option("--copy-raw", is_flag=True,
               help="WARC/ARC input: keep a copy of each raw body in the database instead of a pointer into the archive.")
+@dask_option
 def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_threshold: float, profile_path: str | None,
-               copy_raw: bool) -> None:
+               copy_raw: bool, dask_spec: str | None) -> None:
     """Import pages: HTML files, text dumps, folders (recursive), http(s) URLs and WARC/ARC archives.
 
     \b
@@ -71,6 +78,7 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
     Exit status: 0 all imported, 1 some pages failed (see pages.error), 2 usage error.
     """
     from pipeline.crawl.settings import load_profile
+    from pipeline.jobs.cluster import parse_spec
     from pipeline.jobs.importer import import_sources
 
     show = sys.stderr.isatty()
@@ -83,8 +91,9 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
 
     try:
         profile = load_profile(profile_path) if profile_path else None
+        cluster = parse_spec(dask_spec) if dask_spec else None
         stats = import_sources(list(sources), db, on_page=progress, timeout=timeout, near_threshold=near_dup_threshold,
-                               profile=profile, copy_raw=copy_raw)
+                               profile=profile, copy_raw=copy_raw, cluster=cluster)
     except PipelineError as exc:
         fail(exc)
     unchanged = f", {stats.pages_unchanged} unchanged" if stats.pages_unchanged else ""
@@ -197,12 +206,6 @@ def _progress_printer() -> Any:
 def _end_progress() -> None:
     if sys.stderr.isatty():
         click.echo("", err=True)
-
-
-dask_option = click.option(
-    "--dask", "dask_spec", default=None, metavar="local[:N]|tcp://HOST:PORT",
-    help="Extract on a Dask cluster: 'local' (one worker per core), 'local:N', or a running scheduler's address; "
-         "this process stores the results in input order (the database ends as a single-process run leaves it).")
 
 
 @main.command("reprocess")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
+import signal
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from pipeline.cli import main
-from pipeline.jobs.cluster import ClusterSpec, parse_spec
+from pipeline.jobs.cluster import ClusterSpec, connect, parse_spec
+from pipeline.jobs.demo_warc import Capture, write_records
 from pipeline.jobs.importer import import_sources
 from pipeline.jobs.reprocess import reprocess
 
@@ -111,3 +115,78 @@ def test_an_unreachable_scheduler_is_a_usage_error_and_nothing_is_written(import
     assert exit_info.value.code == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
     assert db.read_bytes() == before
+
+
+def write_warcs(folder: Path, pages: Path, files: int) -> list[Path]:
+    """The collection's pages as WARC files (round robin), one capture each, plus a second, later capture of
+    page 1 in the last file and a PNG response (skipped)."""
+    when = datetime(2024, 5, 1, tzinfo=UTC)
+    htmls = sorted(pages.glob("*.html"))
+    groups: list[list[Capture]] = [[] for _ in range(files)]
+    for i, page in enumerate(htmls):
+        groups[i % files].append(Capture(f"http://warc.example/{page.name}", when + timedelta(minutes=i), page.read_bytes()))
+    groups[-1].append(Capture(f"http://warc.example/{htmls[1].name}", when + timedelta(days=1),
+                              htmls[2].read_bytes()))
+    groups[0].append(Capture("http://warc.example/logo.png", when, b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png"))
+    out = []
+    for k, group in enumerate(groups):
+        path = folder / f"part{k}.warc.gz"
+        with open(path, "wb") as fh:
+            write_records(fh, group)
+        out.append(path)
+    return out
+
+
+@pytest.fixture(scope="module")
+def warcs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    root = tmp_path_factory.mktemp("warcs")
+    write_collection(root / "pages", 90, seed=11)
+    return write_warcs(root, root / "pages", 3)
+
+
+def test_warc_import_on_a_two_worker_cluster_equals_the_single_process_import(warcs: list[Path], tmp_path: Path) -> None:
+    single, spread = tmp_path / "single.db", tmp_path / "spread.db"
+    one = import_sources([str(p) for p in warcs], single)
+    two = import_sources([str(p) for p in warcs], spread, cluster=ClusterSpec(workers=2))
+    assert (one.pages_fetched, one.pages_failed, one.essays_added) == (two.pages_fetched, two.pages_failed, two.essays_added)
+    assert (one.pages_fetched, one.pages_failed) == (91, 0)  # the later capture of page 1 is stored over the first
+    assert one.skipped == two.skipped == {"not a text page": 1, "request record": 92, "superseded": 1}
+    a, b = dump(single), dump(spread)
+    assert a == b
+    assert len([r for r in a["essays"] if r[7]]) >= 10
+
+
+def test_a_worker_killed_mid_run_loses_no_record(warcs: list[Path], tmp_path: Path) -> None:
+    single, spread = tmp_path / "single.db", tmp_path / "spread.db"
+    import_sources([str(p) for p in warcs], single)
+    killed: list[int] = []
+
+    def kill_one_worker(source: str, error: str) -> None:  # called by the writer after each stored page
+        if len(killed) == 0 and source.endswith("page020.html"):
+            pids = client.run(os.getpid)
+            victim = sorted(pids.values())[0]
+            os.kill(victim, signal.SIGKILL)
+            killed.append(victim)
+
+    with connect(ClusterSpec(workers=2)) as client:
+        from pipeline.jobs import importer
+
+        stats = importer._import([str(p) for p in warcs], spread, kill_one_worker, None, 20.0, 0.7, None, False, client)
+    assert len(killed) == 1
+    assert (stats.pages_fetched, stats.pages_failed) == (91, 0)
+    assert dump(single) == dump(spread)
+
+
+def test_an_archive_the_workers_cannot_read_is_recorded_and_the_run_goes_on(warcs: list[Path], tmp_path: Path) -> None:
+    db = tmp_path / "partial.db"
+    missing = tmp_path / "elsewhere" / "gone.warc.gz"
+    stats = import_sources([str(missing), str(warcs[0])], db, cluster=ClusterSpec(workers=2))
+    assert stats.pages_fetched == 30
+    assert stats.pages_failed == 1
+    assert stats.failures == [f"{missing}@0: cannot open: No such file or directory"]
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("select count(*) from pages where error is null").fetchone()[0] == 30
+        assert conn.execute("select source, error from source_failures").fetchall() == [(str(missing), "cannot open: No such file or directory")]
+    finally:
+        conn.close()
