@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from pipeline.errors import ConfigError, PipelineError
+
+if TYPE_CHECKING:
+    from pipeline.jobs.cluster import ClusterSpec
+    from pipeline.models import Profile
 
 DEFAULT_DB = "output/essays.db"
 DEFAULT_NEAR_THRESHOLD = 0.7  # the same as pipeline.dedupe.DEFAULT_THRESHOLD (not imported: it pulls numpy into --help)
@@ -59,8 +63,11 @@ dask_option = click.option(
 @click.option("--copy-raw", is_flag=True,
               help="WARC/ARC input: keep a copy of each raw body in the database instead of a pointer into the archive.")
 @dask_option
+@click.option("--output", "output", default=None, metavar="parquet:DIR",
+              help="With --dask and WARC/ARC input: write Parquet shards into DIR (from the workers, no database) instead of --db.")
+@click.option("--overwrite", is_flag=True, help="With --output: replace the shards of an earlier run in DIR.")
 def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_threshold: float, profile_path: str | None,
-               copy_raw: bool, dask_spec: str | None) -> None:
+               copy_raw: bool, dask_spec: str | None, output: str | None, overwrite: bool) -> None:
     """Import pages: HTML files, text dumps, folders (recursive), http(s) URLs and WARC/ARC archives.
 
     \b
@@ -92,6 +99,8 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
     try:
         profile = load_profile(profile_path) if profile_path else None
         cluster = parse_spec(dask_spec) if dask_spec else None
+        if output is not None:
+            _import_to_shards(list(sources), output, cluster, overwrite, near_dup_threshold, profile)
         stats = import_sources(list(sources), db, on_page=progress, timeout=timeout, near_threshold=near_dup_threshold,
                                profile=profile, copy_raw=copy_raw, cluster=cluster)
     except PipelineError as exc:
@@ -102,6 +111,25 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
         f"{stats.pages_failed} failed{unchanged} in {stats.seconds:.2f}s -> {db}",
         err=True,
     )
+    if stats.skipped:
+        click.echo("skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(stats.skipped.items())), err=True)
+    sys.exit(1 if stats.pages_failed else 0)
+
+
+def _import_to_shards(sources: list[str], output: str, cluster: ClusterSpec | None, overwrite: bool, threshold: float,
+                      profile: Profile | None) -> NoReturn:
+    from pipeline.jobs.shard_run import run
+
+    kind, _, folder = output.partition(":")
+    if kind != "parquet" or not folder:
+        raise ConfigError(f"--output {output}: give parquet:DIR")
+    if cluster is None:
+        raise ConfigError("--output parquet:DIR runs on a Dask cluster: add --dask local (or local:N, or a scheduler address)")
+    stats = run(sources, folder, cluster, overwrite, threshold, profile)
+    for line in stats.failures[:20]:
+        click.echo(f"failed: {line}", err=True)
+    click.echo(f"wrote {stats.pages_fetched} pages, {stats.essays_added} essays, {stats.pages_failed} failed "
+               f"in {stats.seconds:.2f}s -> {folder}", err=True)
     if stats.skipped:
         click.echo("skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(stats.skipped.items())), err=True)
     sys.exit(1 if stats.pages_failed else 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -10,6 +11,8 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline.cli import main
@@ -117,16 +120,16 @@ def test_an_unreachable_scheduler_is_a_usage_error_and_nothing_is_written(import
     assert db.read_bytes() == before
 
 
-def write_warcs(folder: Path, pages: Path, files: int) -> list[Path]:
-    """The collection's pages as WARC files (round robin), one capture each, plus a second, later capture of
-    page 1 in the last file and a PNG response (skipped)."""
+def write_warcs(folder: Path, pages: Path, files: int, recapture: bool = True) -> list[Path]:
+    """The collection's pages as WARC files (round robin), one capture each, plus (with `recapture`) a second,
+    later capture of page 1 in the last file, and a PNG response (skipped)."""
     when = datetime(2024, 5, 1, tzinfo=UTC)
     htmls = sorted(pages.glob("*.html"))
     groups: list[list[Capture]] = [[] for _ in range(files)]
     for i, page in enumerate(htmls):
         groups[i % files].append(Capture(f"http://warc.example/{page.name}", when + timedelta(minutes=i), page.read_bytes()))
-    groups[-1].append(Capture(f"http://warc.example/{htmls[1].name}", when + timedelta(days=1),
-                              htmls[2].read_bytes()))
+    if recapture:
+        groups[-1].append(Capture(f"http://warc.example/{htmls[1].name}", when + timedelta(days=1), htmls[2].read_bytes()))
     groups[0].append(Capture("http://warc.example/logo.png", when, b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png"))
     out = []
     for k, group in enumerate(groups):
@@ -190,3 +193,54 @@ def test_an_archive_the_workers_cannot_read_is_recorded_and_the_run_goes_on(warc
         assert conn.execute("select source, error from source_failures").fetchall() == [(str(missing), "cannot open: No such file or directory")]
     finally:
         conn.close()
+
+
+def _sqlite_marks(path: Path) -> list[tuple[str, str | None]]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("select id, duplicate_of from essays order by rowid").fetchall()
+    finally:
+        conn.close()
+
+
+def test_parquet_shards_carry_the_same_records_and_duplicate_marks_as_the_sqlite_run(tmp_path: Path) -> None:
+    write_collection(tmp_path / "pages", 80, seed=23)
+    files = [str(p) for p in write_warcs(tmp_path, tmp_path / "pages", 2, recapture=False)]
+    import_sources(files, tmp_path / "single.db")
+    out = tmp_path / "shards"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import", *files, "--dask", "local:2", "--output", f"parquet:{out}"], standalone_mode=False)
+    assert exit_info.value.code == 0
+    table = pa.concat_tables([pq.read_table(p) for p in sorted(out.glob("essays-*.parquet"))])
+    rows = table.sort_by([("seq", "ascending"), ("position", "ascending")]).select(["id", "duplicate_of"]).to_pylist()
+    expected = _sqlite_marks(tmp_path / "single.db")
+    assert [(r["id"], r["duplicate_of"]) for r in rows] == expected
+    assert len([m for _, m in expected if m]) >= 10
+    pages = pa.concat_tables([pq.read_table(p) for p in sorted(out.glob("pages-*.parquet"))])
+    assert pages.num_rows == 80 and pages.column("error").null_count == 80
+    assert json.loads((out / "_essay_pipeline.json").read_text())["duplicates_marked"] is True
+
+
+def test_a_shard_folder_of_an_earlier_run_needs_overwrite_and_another_tools_folder_is_refused(tmp_path: Path,
+                                                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    write_collection(tmp_path / "pages", 6, seed=5)
+    files = [str(p) for p in write_warcs(tmp_path, tmp_path / "pages", 1, recapture=False)]
+    out = tmp_path / "shards"
+    args = ["import", *files, "--dask", "local:1", "--output", f"parquet:{out}"]
+    with pytest.raises(SystemExit) as first:
+        main(args, standalone_mode=False)
+    with pytest.raises(SystemExit) as again:
+        main(args, standalone_mode=False)
+    assert (first.value.code, again.value.code) == (0, 2)
+    assert "pass --overwrite to replace them" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as replaced:
+        main([*args, "--overwrite"], standalone_mode=False)
+    assert replaced.value.code == 0
+    other = tmp_path / "theirs"
+    other.mkdir()
+    (other / "part-0.parquet").write_bytes(b"PAR1")
+    with pytest.raises(SystemExit) as refused:
+        main(["import", *files, "--dask", "local:1", "--output", f"parquet:{other}", "--overwrite"], standalone_mode=False)
+    assert refused.value.code == 2
+    assert "not this project's shards" in capsys.readouterr().err
+    assert sorted(p.name for p in other.iterdir()) == ["part-0.parquet"]

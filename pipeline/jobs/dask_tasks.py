@@ -9,8 +9,9 @@ from dataclasses import dataclass, field, replace
 from pipeline.fetch.warc import ArchivedResponse, ArchiveError, ArchiveReader, RecordFailure, read_response
 from pipeline.jobs.archive_import import skip_reason
 from pipeline.jobs.process import process
+from pipeline.jobs.shards import ShardRow, write_shard
 from pipeline.jobs.stored_pages import StoredPage, rebuild
-from pipeline.models import Profile, Result
+from pipeline.models import Page, Profile, Result
 from pipeline.normalize import signatures
 from pipeline.text.encoding import decode
 
@@ -39,6 +40,7 @@ class IndexEntry:
     offset: int
     length: int
     url: str
+    warc_date: str
     skip: str
 
 
@@ -67,7 +69,7 @@ def index_archives(files: list[str]) -> list[ArchiveIndex]:
         reader = ArchiveReader(file)
         index = ArchiveIndex()
         for resp in reader:
-            index.entries.append(IndexEntry(resp.offset, resp.length, resp.url, skip_reason(resp)))
+            index.entries.append(IndexEntry(resp.offset, resp.length, resp.url, resp.warc_date, skip_reason(resp)))
         index.skipped, index.failures = dict(reader.skipped), list(reader.failures)
         out.append(index)
     return out
@@ -87,3 +89,25 @@ def process_records(pointers: list[tuple[str, int, int]], profile: Profile | Non
         sha1 = hashlib.sha1(resp.body).hexdigest()
         out.append(Capture(resp if keep_body else replace(resp, body=b""), sha1, done))
     return out
+
+
+def shard_records(job: tuple[int, list[tuple[int, str, int, int]]], profile: Profile | None, folder: str) -> tuple[int, int, list[str]]:
+    """`--output parquet:DIR`: a shard number and its records (seq, file, offset, length), processed and
+    written as that shard by the worker itself; returns (pages, essays, failures) of the shard."""
+    number, items = job
+    rows: list[ShardRow] = []
+    failures: list[str] = []
+    for seq, file, offset, length in items:
+        try:
+            resp = read_response(file, offset, length)
+        except ArchiveError as exc:
+            failures.append(f"{file}@{offset}: {exc}")
+            rows.append(ShardRow(seq, "", 0, file, offset, length, Result(page=Page(url=f"{file}@{offset}", error=str(exc)), essays=()), {}))
+            continue
+        text, codec = decode(resp.body, resp.content_type)
+        done = with_signatures(process(text, resp.url, codec, profile))
+        if done.result.page.error:
+            failures.append(f"{resp.url}: {done.result.page.error}")
+        rows.append(ShardRow(seq, resp.warc_date, resp.status, file, offset, length, done.result, done.signatures))
+    pages, essays = write_shard(folder, number, rows)
+    return pages, essays, failures
