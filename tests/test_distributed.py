@@ -86,6 +86,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.mark.slow
 def test_reprocess_on_a_two_worker_cluster_equals_the_single_process_run(imported: Path, tmp_path: Path) -> None:
     single, spread = tmp_path / "single.db", tmp_path / "spread.db"
     shutil.copy(imported, single)
@@ -147,6 +148,7 @@ def warcs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return write_warcs(root, root / "pages", 3)
 
 
+@pytest.mark.slow
 def test_warc_import_on_a_two_worker_cluster_equals_the_single_process_import(warcs: list[Path], tmp_path: Path) -> None:
     single, spread = tmp_path / "single.db", tmp_path / "spread.db"
     one = import_sources([str(p) for p in warcs], single)
@@ -159,6 +161,7 @@ def test_warc_import_on_a_two_worker_cluster_equals_the_single_process_import(wa
     assert len([r for r in a["essays"] if r[7]]) >= 10
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_run_loses_no_record(warcs: list[Path], tmp_path: Path) -> None:
     single, spread = tmp_path / "single.db", tmp_path / "spread.db"
     import_sources([str(p) for p in warcs], single)
@@ -180,6 +183,7 @@ def test_a_worker_killed_mid_run_loses_no_record(warcs: list[Path], tmp_path: Pa
     assert dump(single) == dump(spread)
 
 
+@pytest.mark.slow
 def test_an_archive_the_workers_cannot_read_is_recorded_and_the_run_goes_on(warcs: list[Path], tmp_path: Path) -> None:
     db = tmp_path / "partial.db"
     missing = tmp_path / "elsewhere" / "gone.warc.gz"
@@ -203,6 +207,7 @@ def _sqlite_marks(path: Path) -> list[tuple[str, str | None]]:
         conn.close()
 
 
+@pytest.mark.slow
 def test_parquet_shards_carry_the_same_records_and_duplicate_marks_as_the_sqlite_run(tmp_path: Path) -> None:
     write_collection(tmp_path / "pages", 80, seed=23)
     files = [str(p) for p in write_warcs(tmp_path, tmp_path / "pages", 2, recapture=False)]
@@ -221,6 +226,7 @@ def test_parquet_shards_carry_the_same_records_and_duplicate_marks_as_the_sqlite
     assert json.loads((out / "_essay_pipeline.json").read_text())["duplicates_marked"] is True
 
 
+@pytest.mark.slow
 def test_a_shard_folder_of_an_earlier_run_needs_overwrite_and_another_tools_folder_is_refused(tmp_path: Path,
                                                                                                capsys: pytest.CaptureFixture[str]) -> None:
     write_collection(tmp_path / "pages", 6, seed=5)
