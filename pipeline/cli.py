@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from pipeline.cli_options import db_option, fail, log, log_options, start, summarize
 from pipeline.errors import ConfigError, PipelineError
+
+if TYPE_CHECKING:
+    from pipeline.jobs.cluster import ClusterSpec
+    from pipeline.models import Profile
 
 DEFAULT_NEAR_THRESHOLD = 0.7  # the same as pipeline.dedupe.DEFAULT_THRESHOLD (not imported: it pulls numpy into --help)
 
@@ -37,6 +41,12 @@ def main() -> None:
     """
 
 
+dask_option = click.option(
+    "--dask", "dask_spec", default=None, metavar="local[:N]|tcp://HOST:PORT",
+    help="Extract on a Dask cluster (reprocess, and WARC/ARC input of import): 'local' (one worker per core), 'local:N', or a running scheduler's address; "
+         "this process stores the results in input order (the database ends as a single-process run leaves it).")
+
+
 @main.command("import")
 @click.argument("sources", nargs=-1, required=True)
 @db_option
@@ -46,10 +56,16 @@ def main() -> None:
 @click.option("--profile", "profile_path", type=click.Path(dir_okay=False),
               help="A site profile (TOML with a [profile] table of CSS selectors) to pin extraction for these pages.")
 @click.option("--ignore-robots", is_flag=True, help="Fetch URLs even where robots.txt disallows them (obeyed by default).")
+@click.option("--copy-raw", is_flag=True,
+              help="WARC/ARC input: keep a copy of each raw body in the database instead of a pointer into the archive.")
+@dask_option
+@click.option("--output", "output", default=None, metavar="parquet:DIR",
+              help="With --dask and WARC/ARC input: write Parquet shards into DIR (from the workers, no database) instead of --db.")
+@click.option("--overwrite", is_flag=True, help="With --output: replace the shards of an earlier run in DIR.")
 @log_options
 def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_threshold: float, profile_path: str | None,
-               ignore_robots: bool) -> None:
-    """Import pages: HTML files, text dumps, folders (recursive) and http(s) URLs.
+               ignore_robots: bool, copy_raw: bool, dask_spec: str | None, output: str | None, overwrite: bool) -> None:
+    """Import pages: HTML files, text dumps, folders (recursive), http(s) URLs and WARC/ARC archives.
 
     URLs obey robots.txt (a 5xx or unreachable robots.txt keeps the host's URLs out; --ignore-robots
     fetches anyway). A .txt file that is a list of URLs is refused: import the URLs with -i FILE.
@@ -59,16 +75,26 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
       pipeline import fixtures/seed/
       pipeline import page.html dump.txt https://example.org/essay.html --db my.db
       pipeline import saved-pages/ --profile fixtures/sites/profile-example.toml
+      pipeline import crawl-1.warc.gz crawl-2.warc.gz      # each HTTP response record as a page
+
+    Archives (*.warc, *.warc.gz, *.arc, *.arc.gz): each text response is stored with its WARC-Date as
+    fetch time; a URL captured several times keeps its latest capture; the raw body stays in the
+    archive (a pointer that `pipeline reprocess` reads) unless --copy-raw. Malformed records are
+    listed in the table source_failures and the file goes on.
 
     Exit status: 0 all imported, 1 some pages failed (see the failures view), 2 usage error.
     """
     from pipeline.cli_progress import track
     from pipeline.crawl.settings import load_profile
+    from pipeline.jobs.cluster import parse_spec
     from pipeline.jobs.importer import import_sources
 
     opts = start()
     try:
         profile = load_profile(profile_path) if profile_path else None
+        cluster = parse_spec(dask_spec) if dask_spec else None
+        if output is not None:
+            _import_to_shards(list(sources), output, cluster, overwrite, near_dup_threshold, profile, opts["verbose"])
         with track("importing", quiet=opts["quiet"]) as bar:
             def page_done(ref: str, error: str) -> None:
                 if not error:  # failures are named in the summary
@@ -76,12 +102,42 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
                 bar.advance(failed=bool(error))
 
             stats = import_sources(list(sources), db, on_page=page_done, timeout=timeout, near_threshold=near_dup_threshold,
-                                   profile=profile, obey_robots=not ignore_robots, on_total=lambda n: bar.update(total=n))
+                                   profile=profile, copy_raw=copy_raw, cluster=cluster, obey_robots=not ignore_robots,
+                                   on_total=lambda n: bar.update(total=n))
     except PipelineError as exc:
         fail(exc)
+    unchanged = f", {stats.pages_unchanged} unchanged" if stats.pages_unchanged else ""
     summary = (f"imported {stats.pages_fetched} pages, {stats.essays_added} essays added, {stats.essays_updated} updated, "
-               f"{stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}")
+               f"{stats.pages_failed} failed{unchanged} in {stats.seconds:.2f}s -> {db}")
     summarize(stats.failures, stats.run_id, db, summary, not stats.pages_failed, opts["verbose"])
+    if stats.skipped:
+        log.info("skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(stats.skipped.items())))
+    sys.exit(1 if stats.pages_failed else 0)
+
+
+def _import_to_shards(sources: list[str], output: str, cluster: ClusterSpec | None, overwrite: bool, threshold: float,
+                      profile: Profile | None, verbose: int) -> NoReturn:
+    from pipeline.jobs.shard_run import run
+
+    kind, _, folder = output.partition(":")
+    if kind != "parquet" or not folder:
+        raise ConfigError(f"--output {output}: give parquet:DIR")
+    if cluster is None:
+        raise ConfigError("--output parquet:DIR runs on a Dask cluster: add --dask local (or local:N, or a scheduler address)")
+    stats = run(sources, folder, cluster, overwrite, threshold, profile)
+    summary = (f"wrote {stats.pages_fetched} pages, {stats.essays_added} essays, {stats.pages_failed} failed "
+               f"in {stats.seconds:.2f}s -> {folder}")
+    shown = stats.failures if verbose else stats.failures[:20]
+    for line in shown:
+        log.warning(f"failed: {line}")
+    if len(stats.failures) > len(shown):
+        log.warning(f"... and {len(stats.failures) - len(shown)} more failures (-v names them all)")
+    if stats.pages_failed:
+        log.warning(summary)
+    else:
+        log.info(summary)
+    if stats.skipped:
+        log.info("skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(stats.skipped.items())))
     sys.exit(1 if stats.pages_failed else 0)
 
 
@@ -148,32 +204,19 @@ def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None, workers:
     where earlier runs did (see runs.reason and the failures view); 2 bad config; 3 another run holds
     the database's lock.
     """
+    from pipeline.cli_progress import crawl_progress
     from pipeline.crawl.settings import load_sites
     from pipeline.jobs.crawl_run import crawl
 
     opts = start()
     try:
         sites = load_sites(configs)
-        report = _crawl_with_progress(lambda show: crawl(sites, db, max_pages, on_progress=show, workers=workers),
+        report = crawl_progress(lambda show: crawl(sites, db, max_pages, on_progress=show, workers=workers),
                                       max_pages, opts["quiet"])
     except PipelineError as exc:
         fail(exc)
     _report(report, db, opts["verbose"])
     sys.exit(report.exit_code)
-
-
-def _crawl_with_progress(run: Any, max_pages: int | None, quiet: bool) -> Any:
-    """Run a crawl under a progress display: done / discovered (URLs handled / handled + pending)."""
-    from pipeline.cli_progress import track
-
-    with track("crawling", unit="URLs", quiet=quiet) as bar:
-        def show(report: Any) -> None:
-            known = report.handled + report.left
-            bar.update(done=report.handled, total=min(known, max_pages) if max_pages else known, failed=report.stats.pages_failed)
-
-        report = run(show)
-        bar.update(done=report.handled, total=report.handled, failed=report.stats.pages_failed)
-    return report
 
 
 def _report(report: Any, db: str, verbose: int) -> None:
@@ -184,22 +227,26 @@ def _report(report: Any, db: str, verbose: int) -> None:
 
 @main.command("reprocess")
 @db_option
+@dask_option
 @log_options
-def reprocess_cmd(db: str) -> None:
+def reprocess_cmd(db: str, dask_spec: str | None) -> None:
     """Re-extract every stored raw page with the current code (no network); idempotent.
 
     \b
-    Example:
+    Examples:
       pipeline reprocess --db output/essays.db
+      pipeline reprocess --dask local:2
+      pipeline reprocess --dask tcp://10.0.0.5:8786
     """
     from pipeline.cli_progress import track
+    from pipeline.jobs.cluster import parse_spec
     from pipeline.jobs.reprocess import reprocess
 
     opts = start()
     try:
         with track("reprocessing", quiet=opts["quiet"]) as bar:
             stats = reprocess(db, on_page=lambda url, error: bar.advance(failed=bool(error)),
-                              on_total=lambda n: bar.update(total=n))
+                              on_total=lambda n: bar.update(total=n), cluster=parse_spec(dask_spec) if dask_spec else None)
     except PipelineError as exc:
         fail(exc)
     summary = (f"reprocessed {stats.pages_fetched + stats.pages_failed} pages, {stats.essays_added} essays added, "
@@ -217,6 +264,7 @@ def demo_cmd(db: str, port: int) -> None:
 
     Run it again and the crawl is incremental: every page answers 304 and nothing is rewritten.
     """
+    from pipeline.cli_progress import crawl_progress
     from pipeline.crawl.settings import load_site
     from pipeline.jobs.crawl_run import crawl
     from pipeline.jobs.demo_site import folder_site, serve
@@ -227,7 +275,7 @@ def demo_cmd(db: str, port: int) -> None:
         site = load_site(root / "sites" / "demo.toml")
         with serve(folder_site(root / "demo-site"), port) as server:
             log.info(f"demo: serving fixtures/demo-site on {server.base}")
-            report = _crawl_with_progress(lambda show: crawl([site.with_base(server.base)], db, on_progress=show), None,
+            report = crawl_progress(lambda show: crawl([site.with_base(server.base)], db, on_progress=show), None,
                                           opts["quiet"])
     except PipelineError as exc:
         fail(exc)

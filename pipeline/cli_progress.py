@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
@@ -92,6 +92,19 @@ def track(what: str, total: int | None = None, unit: str = "pages", quiet: bool 
         tracker = Tracker(what, total, unit, bar, 0.0)
         yield tracker
         bar.refresh()  # the last line shows the final counts, never a stale one
+
+
+def crawl_progress(run: Callable[[Callable[[Any], None]], Any], max_pages: int | None, quiet: bool) -> Any:
+    """Run a crawl (`run(show)` calls `show(report)` as it goes) under a progress display: done /
+    discovered, that is URLs handled / handled + pending (capped by --max-pages); returns the report."""
+    with track("crawling", unit="URLs", quiet=quiet) as bar:
+        def show(report: Any) -> None:
+            known = report.handled + report.left
+            bar.update(done=report.handled, total=min(known, max_pages) if max_pages else known, failed=report.stats.pages_failed)
+
+        report = run(show)
+        bar.update(done=report.handled, total=report.handled, failed=report.stats.pages_failed)
+    return report
 
 
 def _live_bar(unit: str) -> Any:
