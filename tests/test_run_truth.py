@@ -124,3 +124,13 @@ def test_a_page_removed_since_the_last_crawl_is_marked_gone(server: Server, tmp_
     assert crawl(config, db)[0] == 0  # back again: current once more
     assert rows(db, "select count(*) from pages where gone is not null") == [(0,)]
     assert rows(db, "select count(*) from essays where gone is not null") == [(0,)]
+
+
+def test_the_failures_view_lists_an_archive_that_could_not_be_read(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.warc.gz"
+    junk.write_bytes(b"<html>this is a page saved under the wrong name</html>\n")
+    db = tmp_path / "e.db"
+    result = CliRunner().invoke(main, ["import", str(junk), "--db", str(db)])
+    assert result.exit_code == 1
+    assert rows(db, "select run_id, url, kind, state, substr(error, 1, 19) from failures") == [
+        (1, f"{junk.resolve()}@0", "source", "failed", "not a WARC/ARC file")]

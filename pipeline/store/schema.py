@@ -71,8 +71,9 @@ def ensure_frontier(db: sqlite_utils.Database) -> None:
     db.execute("create index if not exists frontier_site_state on frontier (site, state, depth)")
 
 
-# Every URL whose last attempt failed or was skipped, from pages (articles) and the frontier
-# (listing pages, robots.txt refusals), with the run that tried it: `select * from failures where run_id = N`.
+# Every URL whose last attempt failed or was skipped, from pages (articles), the frontier (listing
+# pages, robots.txt refusals) and source_failures (a malformed archive record: file@offset), with the
+# run that tried it: `select * from failures where run_id = N`.
 FAILURES_VIEW = """
 CREATE VIEW IF NOT EXISTS failures AS
 SELECT p.run_id AS run_id, p.url AS url, coalesce(f.site, p.site) AS site, coalesce(f.kind, 'page') AS kind,
@@ -83,11 +84,14 @@ UNION ALL
 SELECT f.updated_run, f.url, f.site, f.kind, f.state, NULL, f.error, NULL
   FROM frontier f WHERE f.state IN ('failed', 'skipped') AND f.error IS NOT NULL
    AND NOT EXISTS (SELECT 1 FROM pages p WHERE p.url = f.url AND p.error IS NOT NULL)
+UNION ALL
+SELECT s.run_id, s.source || coalesce('@' || s.offset, ''), NULL, 'source', 'failed', NULL, s.error, s.at
+  FROM source_failures s
 """
 
 
 def ensure_run_truth(db: sqlite_utils.Database) -> None:
-    """Migration 2: the frontier in every database, `runs.reason` (why a run failed or was degraded),
+    """Migration 3: the frontier in every database, `runs.reason` (why a run failed or was degraded),
     `pages.gone` / `essays.gone` (the date a re-crawl found the page removed: 404 or 410) and the
     `failures` view."""
     ensure_frontier(db)
