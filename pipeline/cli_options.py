@@ -12,9 +12,6 @@ import click
 from pipeline.errors import ConfigError, PipelineError
 
 DEFAULT_DB = "output/essays.db"
-log = logging.getLogger("pipeline")
-
-
 SHOWN_FAILURES = 20  # failures named one by one in a summary (all of them with -v)
 log = logging.getLogger("pipeline")
 
