@@ -260,9 +260,10 @@ def search_cmd(query: str, db: str, as_json: bool, limit: int) -> None:
     if as_json:
         click.echo(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=1))
     else:
+        bold = sys.stdout.isatty()  # the words found in bold on a terminal, plain text in a pipe
         for h in hits:
             click.echo(f"{h.id}  {h.title}  ({', '.join(x for x in (h.site, h.category, h.published) if x)})")
-            click.echo(f"    {h.snippet}")
+            click.echo("    " + "".join(click.style(t, bold=True, fg="red") if hit and bold else t for t, hit in h.pieces()))
     click.echo(f"{len(hits)} essays found for {query[:60]!r}" + (" (limit reached)" if len(hits) == limit else ""), err=True)
 
 
