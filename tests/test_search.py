@@ -189,8 +189,9 @@ def test_cli_search_text_and_json(fixtures_db: Path) -> None:
 def test_snippet_highlights_the_words_in_either_script() -> None:
     text = "前言。" * 30 + "我们要發揮黨員的作用，做合格的党员。Gardens of the GARDEN club."
     snip, marks = search.snippet(text, "党员 garden", width=40)
-    assert snip == "…言。前言。我们要發揮黨員的作用，做合格的党员。Gardens of the GA…"  # from a quarter-width before the first
-    assert [snip[a:b] for a, b in marks] == ["黨員", "党员", "Gardens", "GA"]
+    # from a quarter of the width before the first word found; a word on the edge is kept whole
+    assert snip == "…言。前言。我们要發揮黨員的作用，做合格的党员。Gardens of the GARDEN…"
+    assert [snip[a:b] for a, b in marks] == ["黨員", "党员", "Gardens", "GARDEN"]
     assert search.split_marked("ab党员cd", ((2, 4),)) == [("ab", False), ("党员", True), ("cd", False)]
     assert search.snippet("短文", "党员") == ("短文", ())
 

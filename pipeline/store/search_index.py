@@ -358,6 +358,7 @@ def snippet(text: str, query: str, width: int = SNIPPET_CHARS) -> tuple[str, tup
     start = max(0, spans[0][0] - width // 4) if spans else 0
     end = min(len(flat), start + width)
     start = max(0, min(start, end - width))
+    end = max([end, *(b for a, b in spans if a < end < b)])  # never cut a word found in two
     lead = "…" if start > 0 else ""
     shift = len(lead) - start
     marks = tuple((max(a, start) + shift, min(b, end) + shift) for a, b in spans if a < end and b > start)
