@@ -19,7 +19,7 @@ from pipeline.serve.metadata import DESCRIPTION, LICENSE, SOURCE, TITLE
 
 __all__ = ["DESCRIPTION", "LICENSE", "SOURCE", "TITLE", "make_datasette", "serve", "settings_from_pairs"]
 
-DEFAULT_SETTINGS = {"facet_time_limit_ms": 1000, "truncate_cells_html": 120}
+DEFAULT_SETTINGS = {"facet_time_limit_ms": 1000, "truncate_cells_html": 120, "suggest_facets": False}
 
 
 def database_name(db_path: str | Path) -> str:

@@ -154,6 +154,7 @@ def database_metadata() -> dict[str, Any]:
                 "label_column": "title",
                 "sort_desc": "published",
                 "facets": ["site", "category", {"year": "published"}, {"month": "published"}, {"duplicate": "duplicate_of"}],
+                "facet_size": 5,  # the rows stay near the top; each facet's "…" shows the rest
                 "fts_table": "essays_fts",
                 "fts_pk": "num",
             },
