@@ -25,6 +25,7 @@ from pipeline.serve import launcher, views
 from pipeline.serve import metadata as serve
 from pipeline.store import search_index
 
+from .conftest import FIXTURES, Server, write_site
 from .test_search import LABELLED, gold_results, key
 
 
@@ -234,6 +235,9 @@ def test_search_page_bad_input(ds: Any) -> None:
     assert get_json(ds, f"/essays/-/search.json?q={q('党员')}&_size=2")["total"] == 7
     assert len(get_json(ds, f"/essays/-/search.json?q={q('党员')}&_size=2")["hits"]) == 2
     assert get(ds, "/nosuchdb/-/search?q=x").status_code == 404
+    # the menu and the database's actions lead to the search page
+    assert '<li><a href="/essays/-/search">Search essays</a></li>' in get(ds, "/").text
+    assert '<li><a href="/essays/-/search">Search essays</a></li>' in get(ds, "/essays").text
 
 
 # --- the essay page and the essays table ----------------------------------------------------------
@@ -354,3 +358,41 @@ def test_datasette_options_pass_through(db_path: Path, tmp_path: Path) -> None:
                           (["--plugins-dir", str(tmp_path / "none")], "--plugins-dir")]:
         result = runner.invoke(main, ["serve", "--db", str(db_path), "--port", "0", *args])
         assert result.exit_code == 2 and message in result.stderr, (args, result.stderr)
+
+
+# --- site identity --------------------------------------------------------------------------------
+
+
+def test_pages_and_essays_carry_host_and_site(server: Server, tmp_path: Path) -> None:
+    """A crawl stores the site config's name as `site` (failures too), an import the host; reprocess keeps it."""
+    article = (FIXTURES / "pages" / "own-article.html").read_bytes()
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    server.routes.set("/s/", body=b'<html><body><a href="a1.html">1</a> <a href="gone.html">2</a></body></html>', headers=html)
+    server.routes.set("/s/a1.html", body=article, headers=html)
+    server.routes.set("/s/b1.html", body=article.replace(b"Elm", b"Oak"), headers=html)
+    site = write_site(tmp_path / "site.toml", [server.url("/s/")], [r"/s/\w+\.html$"], [r"/s/$"], retries=0)
+    db = tmp_path / "e.db"
+    runner = CliRunner()
+    crawled = runner.invoke(main, ["crawl", str(site), "--db", str(db)])
+    assert crawled.exit_code == 1, crawled.stderr  # gone.html answers 404
+    imported = runner.invoke(main, ["import", server.url("/s/b1.html"), str(FIXTURES / "pages" / "own-article.html"),
+                                    "--db", str(db)])
+    assert imported.exit_code == 0, imported.stderr
+
+    def facts() -> list[tuple[Any, ...]]:
+        conn = sqlite3.connect(db)
+        try:
+            return conn.execute("select replace(p.url, ?, ''), p.host, p.site, e.host, e.site from pages p "
+                                "left join essays e on e.page_url = p.url order by 1", [server.base]).fetchall()
+        finally:
+            conn.close()
+
+    assert facts() == [
+        ("/s/a1.html", "127.0.0.1", "test", "127.0.0.1", "test"),
+        ("/s/b1.html", "127.0.0.1", "127.0.0.1", "127.0.0.1", "127.0.0.1"),
+        ("/s/gone.html", "127.0.0.1", "test", None, None),
+        (f"file://{FIXTURES / 'pages' / 'own-article.html'}", None, None, None, None),
+    ]
+    before = facts()
+    assert runner.invoke(main, ["reprocess", "--db", str(db)]).exit_code == 0
+    assert facts() == before

@@ -18,6 +18,7 @@ layout it reads; any other database is served as plain datasette would.
 * ``extra_template_vars`` and ``render_cell`` feed those templates: the essay with its page, original and
   copies; titles linked to the essay, text cut to an excerpt, ``duplicate_of`` linked to the original.
 * ``register_facet_classes`` adds the ``year``, ``month`` and ``duplicate`` facets (:mod:`pipeline.serve.facets`).
+* ``menu_links`` and ``database_actions`` lead to the search page.
 """
 
 from __future__ import annotations
@@ -93,3 +94,15 @@ def extra_template_vars(database: str | None, table: str | None, view_name: str,
 
         return essay
     return project
+
+
+@hookimpl  # type: ignore[untyped-decorator]
+def menu_links(datasette: Any) -> list[dict[str, str]]:
+    names = views.project_databases(datasette)
+    return [{"href": views.search_url(datasette, name), "label": f"Search essays ({name})" if len(names) > 1 else "Search essays"}
+            for name in names]
+
+
+@hookimpl  # type: ignore[untyped-decorator]
+def database_actions(datasette: Any, database: str) -> list[dict[str, str]]:
+    return [{"href": views.search_url(datasette, database), "label": "Search essays"}] if views.is_project(datasette, database) else []
