@@ -74,7 +74,8 @@ def test_metadata_title_description_source_license(ds: Any) -> None:
     assert set(meta["databases"]["essays"]["tables"]["pages"]["columns"]) == {r["c"] for r in columns if r["t"] == "pages"}
     html = get(ds, "/essays/essays").text
     # the description and the column notes are folded away, the search box leads to the ranked search page
-    about = html[html.index('<details class="essay-about">'):html.index("</details>")]
+    start = html.index('<details class="essay-about">')
+    about = html[start:html.index("</details>", start)]
     assert "One row per essay; click a title to read it." in about and serve.ESSAY_COLUMNS["id"] in about
     assert '<form class="essay-search" action="/essays/-/search" method="get" role="search">' in html
 

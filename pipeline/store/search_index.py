@@ -56,7 +56,6 @@ and returns the window around the first one with the offsets of every word found
 
 from __future__ import annotations
 
-import functools
 import re
 import sqlite3
 import unicodedata
@@ -66,6 +65,10 @@ from typing import Any
 import sqlite_utils
 
 from pipeline.errors import ConfigError, StoreError
+from pipeline.text import fold as folding
+from pipeline.text.fold import CJK_CHAR, CJK_RUN
+from pipeline.text.fold import fold as fold  # re-exported: what the index and queries see
+from pipeline.text.fold import split_marked as split_marked  # re-exported: highlight pieces
 
 VERSION = 3  # bump when index_text changes (3: traditional folded to simplified): the index is rebuilt
 FTS = "essays_fts"
@@ -76,15 +79,10 @@ MAX_TERMS = 32
 TITLE_WEIGHT = 5.0
 SPARE_ROWS = 16
 
-# Hiragana, katakana, CJK extension A, unified ideographs, compatibility ideographs, extensions B+.
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_CJK_RUN = re.compile(f"[{_CJK}]+")
-_CJK_CHAR = re.compile(f"[{_CJK}]")
+_CJK_RUN = CJK_RUN
+_CJK_CHAR = CJK_CHAR
 _TERMS = re.compile(r'\s+|(".*?")')
-# Code points that OpenCC's character table may fold: the CJK blocks above, and extension B.
-_FOLD_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2A6DF))
 SNIPPET_CHARS = 80
-_TOKENS = re.compile(f"[{_CJK}]+|[^\\W_]+")
 
 
 class QueryError(ConfigError):
@@ -123,24 +121,6 @@ def _grams(run: str) -> str:
     if len(run) == 1:
         return run
     return " ".join(run[i:i + 2] for i in range(len(run) - 1))
-
-
-@functools.cache
-def _fold_table() -> dict[int, str]:
-    """{traditional code point: simplified character}, from OpenCC's t2s conversion of each character alone."""
-    import opencc
-
-    chars = [chr(c) for lo, hi in _FOLD_RANGES for c in range(lo, hi + 1)]
-    # one call, one character a line: no phrase spans two characters, so each maps on its own
-    out = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
-    if len(out) != len(chars):
-        raise StoreError("OpenCC changed the number of lines while folding characters; cannot build the search fold")
-    return {ord(a): b for a, b in zip(chars, out, strict=True) if a != b and len(b) == 1}
-
-
-def fold(text: str) -> str:
-    """NFKC, then traditional characters as simplified ones (黨員 -> 党员); what the index and queries see."""
-    return unicodedata.normalize("NFKC", text).translate(_fold_table())
 
 
 def index_text(text: str) -> str:
@@ -313,70 +293,19 @@ def rebuild(db: sqlite_utils.Database | sqlite3.Connection) -> int:
 # --- querying --------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _key_char(ch: str) -> str:
-    """One character folded and lower-cased, or itself when folding would change the length."""
-    out = fold(ch).lower()
-    return out if len(out) == 1 else ch
-
-
-def _words(query: str) -> list[str]:
-    """The words of a query as they are looked for in a text: CJK runs whole, other words by their stem."""
-    words = []
-    for term in split_terms(query[:MAX_QUERY_CHARS]):
-        for token in _TOKENS.findall("".join(_key_char(c) for c in term)):
-            words.append(token if _CJK_CHAR.match(token) else token[: max(3, len(token) - 2)])
-    return words
+def query_words(query: str) -> list[str]:
+    """The words of a query as they are looked for in a text (see :func:`pipeline.text.fold.find_spans`)."""
+    return folding.words_of(split_terms(query[:MAX_QUERY_CHARS]))
 
 
 def find_words(text: str, query: str) -> list[tuple[int, int]]:
-    """(start, end) of every place the query's words occur in the text (traditional or simplified, any case),
-    in order, without overlaps. A Latin word matches from its stem on (garden finds gardens)."""
-    keyed = "".join(_key_char(c) for c in text)
-    spans: list[tuple[int, int]] = []
-    for word in _words(query):
-        if _CJK_CHAR.match(word):
-            pattern = re.escape(word)
-        else:
-            pattern = r"(?<![^\W_])" + re.escape(word) + r"[^\W_]*"
-        spans.extend(m.span() for m in re.finditer(pattern, keyed))
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
+    """(start, end) of every place the query's words occur in the text, traditional or simplified, any case."""
+    return folding.find_spans(text, query_words(query))
 
 
 def snippet(text: str, query: str, width: int = SNIPPET_CHARS) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """A window of about `width` characters of the text around the first word of the query it holds,
-    with the (start, end) of each word found inside the window; the text's start when none is found."""
-    flat = " ".join(text.split())
-    spans = find_words(flat, query)
-    start = max(0, spans[0][0] - width // 4) if spans else 0
-    end = min(len(flat), start + width)
-    start = max(0, min(start, end - width))
-    end = max([end, *(b for a, b in spans if a < end < b)])  # never cut a word found in two
-    lead = "…" if start > 0 else ""
-    shift = len(lead) - start
-    marks = tuple((max(a, start) + shift, min(b, end) + shift) for a, b in spans if a < end and b > start)
-    return lead + flat[start:end] + ("…" if end < len(flat) else ""), marks
-
-
-def split_marked(text: str, marks: tuple[tuple[int, int], ...] | list[tuple[int, int]]) -> list[tuple[str, bool]]:
-    """The text cut into (piece, is marked) at the given spans."""
-    pieces: list[tuple[str, bool]] = []
-    at = 0
-    for start, end in marks:
-        if start > at:
-            pieces.append((text[at:start], False))
-        pieces.append((text[start:end], True))
-        at = end
-    if at < len(text):
-        pieces.append((text[at:], False))
-    return pieces
+    """About `width` characters of the text around the first word of the query, and where its words are in it."""
+    return folding.snippet(text, query_words(query), width)
 
 
 def search(db: sqlite_utils.Database | sqlite3.Connection, query: str, limit: int = 20) -> list[Hit]:
