@@ -23,7 +23,7 @@ from pipeline import store
 from pipeline.cli import main
 from pipeline.serve import launcher, views
 from pipeline.serve import metadata as serve
-from pipeline.store import search_index
+from pipeline.store import migrations, search_index
 
 from .conftest import FIXTURES, Server, write_site
 from .test_search import LABELLED, gold_results, key
@@ -334,6 +334,15 @@ def test_other_databases_are_left_alone(db_path: Path, tmp_path: Path) -> None:
     assert get_json(ds, sql.format("essays")) == [{"m": '"党员"'}]
     assert get_json(ds, "/essays.json?sql=" + q("select escape_fts('黨員發揮') as m") + "&_shape=array") == [{"m": '"党员 员发 发挥"'}]
     assert get_json(ds, "/other.json?sql=" + q("select escape_fts('黨員發揮') as m") + "&_shape=array") == [{"m": '"黨員發揮"'}]
+    # the answer is remembered until the file changes: marked later, it is the project's
+    assert (views.project_file(str(other)), views.project_file(str(db_path))) == (False, True)
+    conn = sqlite3.connect(other)
+    conn.execute("PRAGMA journal_mode = wal")
+    conn.execute(f"PRAGMA application_id = {migrations.APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version = {views.LAYOUT_VERSION}")
+    conn.commit()
+    assert views.project_file(str(other)) is True
+    conn.close()
 
 
 def test_datasette_options_pass_through(db_path: Path, tmp_path: Path) -> None:

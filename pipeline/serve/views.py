@@ -27,6 +27,7 @@ SEARCH_SIZE = 50
 MAX_SEARCH_SIZE = 500
 
 _PROJECT_FILES: set[tuple[str, int]] = set()
+_OTHER_FILES: dict[str, tuple[int, ...]] = {}  # path -> the file's stamp when it was found not to be the project's
 
 
 def marked(conn: sqlite3.Connection) -> bool:
@@ -39,18 +40,32 @@ def marked(conn: sqlite3.Connection) -> bool:
     return bool(app_id == APPLICATION_ID and version >= LAYOUT_VERSION)
 
 
+def _stamp(path: Path) -> tuple[int, ...]:
+    """What changes when a database file is written: the file's and its WAL's size and time."""
+    st = path.stat()
+    try:
+        wal = path.with_name(path.name + "-wal").stat()
+        return st.st_ino, st.st_mtime_ns, st.st_size, wal.st_mtime_ns, wal.st_size
+    except OSError:
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+
 def project_file(path: str | None) -> bool:
-    """The database file is one of the project's (read-only check, remembered once it is)."""
+    """The database file is one of the project's (read-only check; remembered once it is, and until the
+    file changes when it is not: the metadata hook asks many times a page)."""
     if not path:
         return False
     try:
-        key = (str(Path(path).resolve()), Path(path).stat().st_ino)
+        real = Path(path).resolve()
+        stamp = _stamp(real)
     except OSError:
         return False
-    if key in _PROJECT_FILES:
+    if (str(real), stamp[0]) in _PROJECT_FILES:
         return True
+    if _OTHER_FILES.get(str(real)) == stamp:
+        return False
     try:
-        conn = sqlite3.connect(f"file:{quote(key[0])}?mode=ro", uri=True, timeout=5)
+        conn = sqlite3.connect(f"file:{quote(str(real))}?mode=ro", uri=True, timeout=5)
     except sqlite3.Error:
         return False
     try:
@@ -58,7 +73,9 @@ def project_file(path: str | None) -> bool:
     finally:
         conn.close()
     if found:
-        _PROJECT_FILES.add(key)
+        _PROJECT_FILES.add((str(real), stamp[0]))
+    else:
+        _OTHER_FILES[str(real)] = stamp
     return found
 
 
