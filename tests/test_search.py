@@ -469,3 +469,22 @@ def sqlite_utils_db(path: Path) -> object:
     import sqlite_utils
 
     return sqlite_utils.Database(path)
+
+
+def test_an_index_of_an_older_version_is_rebuilt_on_open(tmp_path: Path) -> None:
+    """An index written before the traditional/simplified fold (VERSION 2) holds 黨員 unfolded: rebuilt on the next open."""
+    path = tmp_path / "old-index.db"
+    db = store.open_db(path)
+    store.save_result(db, page_result("u1", ["我是一名黨員"]), store.start_run(db, "import", {}))
+    with db.conn:
+        for name in [n for (n,) in db.execute("select name from sqlite_master where type = 'trigger'")]:
+            db.execute(f"drop trigger [{name}]")
+            db.execute(f"create trigger [{name.replace(f'_v{search.VERSION}_', '_v2_')}] after insert on essays begin select 1; end")
+        db.execute("insert into essays_fts(essays_fts) values ('delete-all')")
+        db.execute("insert into essays_fts(rowid, title, text) select num, title, text from essays")  # unfolded, no bigrams
+    assert titles(db, "党员") == []
+    db.conn.close()
+    db = store.open_db(path)
+    assert titles(db, "党员") == titles(db, "黨員") == ["u1#1"]
+    assert sorted(n for (n,) in db.execute("select name from sqlite_master where type = 'trigger'")) == [
+        f"essays_fts_v{search.VERSION}_{k}" for k in ("ad", "ai", "au")]
