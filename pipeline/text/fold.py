@@ -3,8 +3,8 @@
 :func:`fold` is what the search index and its queries see: NFKC, then every traditional character as
 its simplified form (黨員 -> 党员), from OpenCC's ``t2s`` conversion applied one character at a time,
 so a text keeps its length and a folded query finds the same characters in a folded text.
-:func:`find_spans` and :func:`snippet` find words in a text folded character for character, and
-give the places in the original text (for highlighted snippets).
+:func:`find_spans` and :func:`snippet` find a query's words in a text as the index does (each
+character in any of its spellings, any case) and give their places in the text (highlighted snippets).
 """
 
 from __future__ import annotations
@@ -47,6 +47,25 @@ def _key_char(ch: str) -> str:
     return out if len(out) == 1 else ch
 
 
+@functools.cache
+def _spellings() -> dict[str, str]:
+    """{simplified character: it and every traditional character folded to it}."""
+    out: dict[str, str] = {}
+    for trad, simp in _fold_table().items():
+        out[simp] = out.get(simp, simp) + chr(trad)
+    return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _pattern(word: str) -> re.Pattern[str]:
+    """A word (from :func:`words_of`) as a regex over unfolded text: each CJK character in any of its
+    spellings, a Latin word case-insensitive from its stem on, at a word start."""
+    if CJK_CHAR.match(word):
+        spelled = _spellings()
+        return re.compile("".join(f"[{re.escape(spelled[c])}]" if c in spelled else re.escape(c) for c in word))
+    return re.compile(r"(?<![^\W_])" + re.escape(word) + r"[^\W_]*", re.IGNORECASE)
+
+
 def words_of(terms: list[str]) -> list[str]:
     """The words of search terms as they are looked for in a text: CJK runs whole, other words by their stem."""
     words = []
@@ -59,14 +78,9 @@ def words_of(terms: list[str]) -> list[str]:
 def find_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     """(start, end) of every place the words (from :func:`words_of`) occur in the text, traditional or
     simplified, any case, in order, without overlaps. A Latin word matches from its stem on (garden finds gardens)."""
-    keyed = "".join(_key_char(c) for c in text)
     spans: list[tuple[int, int]] = []
     for word in words:
-        if CJK_CHAR.match(word):
-            pattern = re.escape(word)
-        else:
-            pattern = r"(?<![^\W_])" + re.escape(word) + r"[^\W_]*"
-        spans.extend(m.span() for m in re.finditer(pattern, keyed))
+        spans.extend(m.span() for m in _pattern(word).finditer(text))
     spans.sort()
     merged: list[tuple[int, int]] = []
     for start, end in spans:
@@ -82,13 +96,15 @@ def snippet(text: str, words: list[str], width: int) -> tuple[str, tuple[tuple[i
     (start, end) of each word found inside the window; the text's start when none is found."""
     flat = " ".join(text.split())
     spans = find_spans(flat, words)
-    start = max(0, spans[0][0] - width // 4) if spans else 0
+    first = spans[0][0] if spans else -1
+    start = max(0, first - width // 4) if first >= 0 else 0
     end = min(len(flat), start + width)
     start = max(0, min(start, end - width))
+    spans = [(a, b) for a, b in spans if start <= a < end]  # none starts before `first`
     end = max([end, *(b for a, b in spans if a < end < b)])  # never cut a word found in two
     lead = "…" if start > 0 else ""
     shift = len(lead) - start
-    marks = tuple((max(a, start) + shift, min(b, end) + shift) for a, b in spans if a < end and b > start)
+    marks = tuple((a + shift, min(b, end) + shift) for a, b in spans)
     return lead + flat[start:end] + ("…" if end < len(flat) else ""), marks
 
 
