@@ -209,7 +209,7 @@ async def search_page(datasette: Any, request: Any) -> Response:
     shown = [{
         "url": essay_url(datasette, database, h.num),
         "title": search_index.split_marked(h.title, search_index.find_words(h.title, query)),
-        "meta": [x for x in (h.site, h.published, h.category) if x],
+        "meta": [x for x in (h.site, h.published, h.category, f"essay {h.position} on its page") if x],
         "snippet": h.pieces(),
         "duplicate_of": h.duplicate_of,
     } for h in hits]
