@@ -236,7 +236,9 @@ def test_search_page_bad_input(ds: Any) -> None:
     assert get_json(ds, f"/essays/-/search.json?q={q('党员')}&_size=2")["total"] == 7
     assert len(get_json(ds, f"/essays/-/search.json?q={q('党员')}&_size=2")["hits"]) == 2
     assert get(ds, "/nosuchdb/-/search?q=x").status_code == 404
-    # the menu and the database's actions lead to the search page
+    # the index, the database page, the menu and the database's actions lead to the search page
+    form = '<form class="essay-search" action="/essays/-/search" method="get" role="search">'
+    assert form in get(ds, "/").text and form in get(ds, "/essays").text
     assert '<li><a href="/essays/-/search">Search essays</a></li>' in get(ds, "/").text
     assert '<li><a href="/essays/-/search">Search essays</a></li>' in get(ds, "/essays").text
 

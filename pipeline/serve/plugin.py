@@ -82,6 +82,8 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
 
 @hookimpl  # type: ignore[untyped-decorator]
 def extra_template_vars(database: str | None, table: str | None, view_name: str, request: Any, datasette: Any) -> Any:
+    if view_name == "index":
+        return {"essay_searches": [(name, views.search_url(datasette, name)) for name in views.project_databases(datasette)]}
     if not views.is_project(datasette, database):
         return {}
     assert database is not None
