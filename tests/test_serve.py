@@ -295,7 +295,7 @@ def test_essays_table_shows_title_site_published_and_an_excerpt(ds: Any, db_path
     assert f'<a href="/essays/essays/{original}" title="{original_title}">{original_id}</a>' in full
     assert 'data-column="text_sha1"' in get(ds, "/essays/essays?_col=text_sha1").text  # datasette's own column choice
     pages = get(ds, "/essays/pages").text  # other tables: datasette's own table, the notes folded
-    assert 'data-column="content_sha1"' in pages and "essay-list" not in pages and '<details class="essay-about">' in pages
+    assert 'data-column="content_sha1"' in pages and '<div class="table-wrapper essay-list">' not in pages and '<details class="essay-about">' in pages
 
 
 # --- plain datasette, other databases, datasette's options ---------------------------------------
