@@ -18,9 +18,9 @@ from markupsafe import Markup, escape
 from pipeline.store import search_index
 from pipeline.store.migrations import APPLICATION_ID
 
-# the schema version from which essays have `num`, `host` and `site` (migration 2): older databases are left
+# the schema version from which essays have `num`, `host` and `site` (migration 3): older databases are left
 # to plain datasette until a write command migrates them
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 LIST_COLUMNS = ("title", "site", "published", "text")  # the essays table's default columns
 EXCERPT_CHARS = 60
 SEARCH_SIZE = 50

@@ -32,9 +32,25 @@ def _v1_base_schema(db: sqlite_utils.Database) -> None:
     schema.ensure_schema(db)
 
 
-# essays as rebuilt by migration 2: an explicit INTEGER PRIMARY KEY (kept by VACUUM, the search index's key),
+def _v2_archive_pointers(db: sqlite_utils.Database) -> None:
+    """Raw bodies kept as pointers into WARC files (file, offset, length) instead of copies; the
+    failures of a run that have no page (a malformed archive record, a bad line of a URL list);
+    the counts of what a run skipped."""
+    raw = db.table("raw")
+    for column, col_type in (("warc_file", str), ("warc_offset", int), ("warc_length", int)):
+        if column not in raw.columns_dict:
+            raw.add_column(column, col_type)
+    if "skipped" not in db.table("runs").columns_dict:
+        db.table("runs").add_column("skipped", str)
+    if not db.table("source_failures").exists():
+        db.table("source_failures").create(
+            {"id": int, "run_id": int, "source": str, "offset": int, "error": str, "at": str}, pk="id")
+        db.table("source_failures").create_index(["run_id"], if_not_exists=True)
+
+
+# essays as rebuilt by migration 3: an explicit INTEGER PRIMARY KEY (kept by VACUUM, the search index's key),
 # the stable text id unique, and the essay's site identity (host always; site = the crawl's site name or the host)
-_ESSAYS_V2 = """CREATE TABLE [{name}] (
+_ESSAYS_V3 = """CREATE TABLE [{name}] (
    [num] INTEGER PRIMARY KEY,
    [id] TEXT NOT NULL UNIQUE,
    [page_url] TEXT REFERENCES [pages]([url]),
@@ -64,7 +80,7 @@ def _host_sql(url: str) -> str:
     return f"(case when lower({url}) like 'http://%' or lower({url}) like 'https://%' then lower({no_port}) end)"
 
 
-def _v2_essay_key_and_site(db: sqlite_utils.Database) -> None:
+def _v3_essay_key_and_site(db: sqlite_utils.Database) -> None:
     """essays rebuilt with `num INTEGER PRIMARY KEY` (= the old rowid, so the search index and every id stay
     valid); pages and essays get `host`, and `site` becomes the crawl's site name where the frontier knows it."""
     conn = db.conn
@@ -80,11 +96,11 @@ def _v2_essay_key_and_site(db: sqlite_utils.Database) -> None:
         conn.execute("UPDATE [pages] SET [site] = nullif([host], '') WHERE [site] IS NULL OR [site] = ''")
         essay_cols = {r[1] for r in conn.execute("PRAGMA table_info([essays])")}
         if "num" not in essay_cols:
-            conn.execute(_ESSAYS_V2.format(name="essays_v2"))
+            conn.execute(_ESSAYS_V3.format(name="essays_v3"))
             cols = ", ".join(f"[{c}]" for c in _ESSAY_COPY)
-            conn.execute(f"INSERT INTO [essays_v2] ([num], {cols}) SELECT rowid, {cols} FROM [essays] ORDER BY rowid")
+            conn.execute(f"INSERT INTO [essays_v3] ([num], {cols}) SELECT rowid, {cols} FROM [essays] ORDER BY rowid")
             conn.execute("DROP TABLE [essays]")  # its triggers and indexes go with it
-            conn.execute("ALTER TABLE [essays_v2] RENAME TO [essays]")
+            conn.execute("ALTER TABLE [essays_v3] RENAME TO [essays]")
             search_index.install_triggers(conn)
         for index in ("page_url, position", "text_sha1", "site", "duplicate_of"):
             conn.execute(f"CREATE INDEX IF NOT EXISTS [idx_essays_{index.replace(', ', '_')}] ON [essays] ({index})")
@@ -101,8 +117,9 @@ Migration = tuple[int, str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
     (1, "pages, essays, runs, raw, signatures, LSH bands and the search index", _v1_base_schema),
-    (2, "essays keyed on num INTEGER PRIMARY KEY (the search index's key); host and site of pages and essays",
-     _v2_essay_key_and_site),
+    (2, "raw pointers into WARC files, source_failures, runs.skipped", _v2_archive_pointers),
+    (3, "essays keyed on num INTEGER PRIMARY KEY (the search index's key); host and site of pages and essays",
+     _v3_essay_key_and_site),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
