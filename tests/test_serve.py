@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import urllib.parse
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -410,3 +411,25 @@ def test_pages_and_essays_carry_host_and_site(server: Server, tmp_path: Path) ->
     before = facts()
     assert runner.invoke(main, ["reprocess", "--db", str(db)]).exit_code == 0
     assert facts() == before
+
+
+def test_pipeline_serve_command_passes_datasette_options(db_path: Path, tmp_path: Path) -> None:
+    """The real command on 127.0.0.1: --setting and --metadata reach datasette."""
+    from .test_browser import free_port, wait_until_up
+
+    (tmp_path / "meta.yml").write_text("title: Served essays\n", encoding="utf-8")
+    port = free_port()
+    exe = Path(sys.executable).with_name("pipeline")
+    proc = subprocess.Popen([str(exe), "serve", "--db", str(db_path), "--port", str(port), "--setting", "default_page_size", "3",
+                             "--metadata", str(tmp_path / "meta.yml")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base + "/-/versions.json", proc)
+        with urllib.request.urlopen(base + "/essays/essays.json?_shape=array", timeout=30) as response:
+            assert len(json.loads(response.read())) == 3
+        with urllib.request.urlopen(base + "/-/metadata.json", timeout=30) as response:
+            meta = json.loads(response.read())
+        assert (meta["title"], meta["license"]) == ("Served essays", serve.LICENSE)
+    finally:
+        proc.terminate()
+        proc.wait(20)
