@@ -73,6 +73,7 @@ RUN_COLUMNS = {
     "essays_added": "New essays",
     "essays_updated": "Essays whose text changed",
     "status": "ok, partial, failed or running",
+    "skipped": "What the run skipped and why, with counts (JSON)",
 }
 
 QUERIES: dict[str, dict[str, Any]] = {
@@ -173,6 +174,8 @@ def database_metadata() -> dict[str, Any]:
             },
             "raw": {"description": "Raw responses (zlib-compressed) kept for re-processing without re-fetching.", "sort": "url"},
             "frontier": {"description": "The crawl's persisted queue: what is left to fetch, per site."},
+            "source_failures": {"description": "Failures of a run that have no page: a malformed archive record, a bad "
+                                               "line of a URL list.", "sort_desc": "id"},
             "essays_fts": {"description": "The search index (character bigrams, see pipeline search)", "hidden": True},
             "essays_fts_pending": {"description": "Essays waiting to be indexed for search", "hidden": True},
             "essay_sigs": {"description": "MinHash signatures of essays (near-duplicate detection)", "hidden": True},
