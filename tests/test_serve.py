@@ -236,6 +236,7 @@ def test_search_page_bad_input(ds: Any) -> None:
     assert get(ds, "/essays/-/search").status_code == 200  # an empty form
     assert get_json(ds, f"/essays/-/search.json?q={q('党员')}&_size=2")["total"] == 7
     assert len(get_json(ds, f"/essays/-/search.json?q={q('党员')}&_size=2")["hits"]) == 2
+    assert f'(the first 2: <a href="?q={q("党员")}&amp;_size=500">up to 500</a>).' in get(ds, f"/essays/-/search?q={q('党员')}&_size=2").text
     assert get(ds, "/nosuchdb/-/search?q=x").status_code == 404
     # the index, the database page, the menu and the database's actions lead to the search page
     form = '<form class="essay-search" action="/essays/-/search" method="get" role="search">'
