@@ -9,14 +9,18 @@ from typing import Any, NoReturn
 
 import click
 
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.errors import ConfigError, Interrupted, PipelineError
 
 DEFAULT_DB = "output/essays.db"
 DEFAULT_NEAR_THRESHOLD = 0.7  # the same as pipeline.dedupe.DEFAULT_THRESHOLD (not imported: it pulls numpy into --help)
 
 
-def fail(exc: PipelineError) -> NoReturn:
-    click.echo(f"error: {exc}", err=True)
+def fail(exc: PipelineError | Interrupted) -> NoReturn:
+    """One line on stderr, then the exit status of the error's class (see README "Exit statuses")."""
+    if isinstance(exc, Interrupted):
+        click.echo(f"\ninterrupted: {exc.summary or exc.name}", err=True)
+    else:
+        click.echo(f"error: {exc}", err=True)
     sys.exit(exc.exit_code)
 
 
@@ -59,7 +63,9 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
       pipeline import page.html dump.txt https://example.org/essay.html --db my.db
       pipeline import saved-pages/ --profile fixtures/sites/profile-example.toml
 
-    Exit status: 0 all imported, 1 some pages failed (see pages.error), 2 usage error.
+    Exit status: 0 all imported, 1 some pages failed (see pages.error), 2 usage error or database
+    refused, 3 another run holds the database's lock, 4 storage fault midway (disk full, read-only,
+    locked, damaged), 130/143 interrupted by SIGINT/SIGTERM (the run marked interrupted).
     """
     from pipeline.crawl.settings import load_profile
     from pipeline.jobs.importer import import_sources
@@ -76,7 +82,7 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
         profile = load_profile(profile_path) if profile_path else None
         stats = import_sources(list(sources), db, on_page=progress, timeout=timeout, near_threshold=near_dup_threshold,
                                profile=profile)
-    except PipelineError as exc:
+    except (PipelineError, Interrupted) as exc:
         fail(exc)
     click.echo(
         f"imported {stats.pages_fetched} pages, {stats.essays_added} essays added, {stats.essays_updated} updated, "
@@ -141,7 +147,9 @@ def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None, workers:
       pipeline crawl site-a.toml site-b.toml --db my.db --max-pages 500
 
     A killed run resumes where it stopped. Exit status: 0 all done, 1 some pages failed
-    (see pages.error and frontier.error), 2 bad config, 3 another run holds the database's lock.
+    (see pages.error and frontier.error), 2 bad config or database refused, 3 another run holds the
+    database's lock, 4 storage fault midway (disk full, read-only, locked, damaged), 130/143
+    interrupted by SIGINT/SIGTERM (the run marked interrupted, resumed by the next one).
     """
     from pipeline.crawl.settings import load_sites
     from pipeline.jobs.crawl_run import crawl
@@ -149,7 +157,7 @@ def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None, workers:
     try:
         sites = load_sites(configs)
         report = crawl(sites, db, max_pages, on_progress=_progress_printer(), workers=workers)
-    except PipelineError as exc:
+    except (PipelineError, Interrupted) as exc:
         fail(exc)
     _report(report, db)
     sys.exit(1 if report.stats.pages_failed else 0)
@@ -200,13 +208,38 @@ def reprocess_cmd(db: str) -> None:
 
     try:
         stats = reprocess(db)
-    except PipelineError as exc:
+    except (PipelineError, Interrupted) as exc:
         fail(exc)
     for line in stats.failures[:20]:
         click.echo(f"failed: {line}", err=True)
     click.echo(f"reprocessed {stats.pages_fetched + stats.pages_failed} pages, {stats.essays_added} essays added, "
                f"{stats.essays_updated} updated, {stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}", err=True)
     sys.exit(1 if stats.pages_failed else 0)
+
+
+@main.command("check")
+@db_option
+def check_cmd(db: str) -> None:
+    """Check the whole database: SQLite's full integrity_check and the search index's own check.
+
+    Reads only; safe while a crawl runs. Exit status: 0 sound, 1 problems found (listed on
+    stdout), 2 no such database.
+
+    \b
+    Example:
+      pipeline check --db output/essays.db
+    """
+    from pipeline.store.health import full_check
+
+    try:
+        report = full_check(db)
+    except PipelineError as exc:
+        fail(exc)
+    for problem in report.problems:
+        click.echo(problem)
+    verdict = "ok" if report.ok else f"{len(report.problems)} problems found"
+    click.echo(f"checked {db} ({', '.join(report.checks)}): {verdict}", err=True)
+    sys.exit(0 if report.ok else 1)
 
 
 @main.command("demo")
@@ -227,7 +260,7 @@ def demo_cmd(db: str, port: int) -> None:
         with serve(folder_site(root / "demo-site"), port) as server:
             click.echo(f"demo: serving fixtures/demo-site on {server.base}", err=True)
             report = crawl([site.with_base(server.base)], db, on_progress=_progress_printer())
-    except PipelineError as exc:
+    except (PipelineError, Interrupted) as exc:
         fail(exc)
     _report(report, db)
     click.echo(f"browse it: .venv/bin/pipeline serve --db {db}   (datasette with facets and Chinese search)", err=True)

@@ -15,6 +15,7 @@ from pipeline.errors import ConfigError, ExtractError, FetchError
 from pipeline.extract import extract
 from pipeline.fetch.sync_client import fetch, make_client
 from pipeline.jobs.process import join_parts, process
+from pipeline.jobs.run_context import write_run
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
 from pipeline.text.encoding import decode
@@ -55,9 +56,48 @@ def expand(refs: list[str]) -> list[Source]:
     return out
 
 
-def read_file(path: Path) -> tuple[bytes, str, str]:
-    """(bytes, text, codec) of a local page; raises ExtractError for empty or binary files."""
-    data = path.read_bytes()
+MAX_FILE_BYTES = 10 * 1024 * 1024  # the same cap as a fetched body (fetch.max_bytes)
+
+
+def read_capped(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file, at most `max_bytes`; raises ExtractError for anything else.
+
+    A FIFO, a device (/dev/zero, /dev/urandom), a socket or a folder is refused without reading
+    (opened with O_NONBLOCK, so opening a FIFO with no writer does not wait); a file that grows past
+    `max_bytes` while read is refused too, never read to the end."""
+    import os
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ExtractError(f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a character device" if stat.S_ISCHR(mode)
+                    else "a block device" if stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
+                    else "a folder" if stat.S_ISDIR(mode) else "not a regular file")
+            raise ExtractError(f"not a regular file ({kind}): not read")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= max_bytes:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_bytes:
+            raise ExtractError(f"file over {max_bytes} bytes: not read")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[bytes, str, str]:
+    """(bytes, text, codec) of a local page; raises ExtractError for empty, binary, oversized or
+    special files (FIFOs, devices)."""
+    data = read_capped(path, max_bytes)
     if not data.strip():
         raise ExtractError("empty file")
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -140,26 +180,25 @@ def import_sources(
     """Import pages into the database; each page in its own transaction. Never raises for one bad page."""
     started = time.perf_counter()
     sources = expand(refs)
-    db = store.open_db(db_path)
     stats = RunStats(kind="import")
-    run_id = store.start_run(db, "import", {"sources": refs})
-    with make_client(timeout=timeout, transport=transport) as client:
+    with write_run(db_path, "import", {"sources": refs}, stats) as run, \
+            make_client(timeout=timeout, transport=transport) as client:
+        db, run_id = run.db, run.run_id
         for source, result, info, raw, ctype, error in iter_results(sources, client, profile):
-            if result is None or error:
-                stats.pages_failed += 1
-                stats.failures.append(f"{source.ref}: {error}")
+            if result is None or error:  # counted once written: a run stopped by a fault counts what it kept
                 if result is not None:
                     store.save_result(db, result, run_id, info, (raw, ctype) if raw else None, near_threshold)
                 else:
                     store.record_failure(db, source.url, error, run_id)
+                stats.pages_failed += 1
+                stats.failures.append(f"{source.ref}: {error}")
             else:
-                stats.pages_fetched += 1
                 added, updated = store.save_result(db, result, run_id, info, (raw, ctype), near_threshold)
+                stats.pages_fetched += 1
                 stats.essays_added += added
                 stats.essays_updated += updated
             if on_page:
                 on_page(source.ref, error)
-    stats.seconds = store.elapsed(started)
-    store.finish_run(db, run_id, stats, "failed" if stats.pages_failed and not stats.pages_fetched else ("partial" if stats.pages_failed else "ok"))
-    db.conn.close()
+        stats.seconds = store.elapsed(started)
+        run.status = "failed" if stats.pages_failed and not stats.pages_fetched else ("partial" if stats.pages_failed else "ok")
     return stats

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,11 @@ from typing import Any
 import sqlite_utils
 
 from pipeline import store
-from pipeline.errors import ExtractError
+from pipeline.errors import ConfigError, ExtractError
 from pipeline.extract import extract
 from pipeline.jobs.process import join_parts, process
+from pipeline.jobs.run_context import write_run
 from pipeline.models import Result, RunStats
-from pipeline.store.lock import DbLock
 from pipeline.text.encoding import decode
 
 KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1")
@@ -32,7 +33,8 @@ def _part_urls(db: sqlite_utils.Database) -> set[str]:
 def reprocess_page(db: sqlite_utils.Database, url: str) -> Result:
     """The stored page (and its stored parts) through `process` again."""
     raw = store.raw_body(db, url)
-    assert raw is not None
+    if raw is None:
+        raise LookupError("no stored raw body")
     text, codec = decode(*raw)
     result = process(text, url, codec)
     row = db.execute("select parts from pages where url = ?", [url]).fetchone()
@@ -51,39 +53,41 @@ def reprocess_page(db: sqlite_utils.Database, url: str) -> Result:
 
 
 def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = None) -> RunStats:
-    """Re-run extraction on every raw page; pages keep their fetch facts (status, validators, hash)."""
+    """Re-run extraction on every raw page; pages keep their fetch facts (status, validators, hash).
+
+    A page whose stored raw body cannot be read (a damaged blob) is recorded as failed and the run
+    goes on; a fault of the database itself stops it (see `run_context`)."""
     started = time.perf_counter()
-    if not Path(db_path).exists():
-        from pipeline.errors import ConfigError
-
+    if not Path(db_path).is_file():
         raise ConfigError(f"no such database: {db_path}")
-    with DbLock(db_path):
-        from pipeline.jobs.crawl_run import open_for_run
-
-        db = open_for_run(db_path)
-        stats = RunStats(kind="reprocess")
-        run_id = store.start_run(db, "reprocess", {})
-        status = "interrupted"
-        try:
-            skip = _part_urls(db)
-            urls = [u for (u,) in db.execute("select url from raw order by url").fetchall() if u not in skip]
-            for url in urls:
+    stats = RunStats(kind="reprocess")
+    with write_run(db_path, "reprocess", {}, stats) as run:
+        db = run.db
+        skip = _part_urls(db)
+        urls = [u for (u,) in db.execute("select url from raw order by url").fetchall() if u not in skip]
+        for url in urls:
+            try:
                 result = reprocess_page(db, url)
-                found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
-                info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
-                added, updated = store.save_result(db, result, run_id, info)
-                stats.essays_added += added
-                stats.essays_updated += updated
-                if result.page.error:
-                    stats.pages_failed += 1
-                    stats.failures.append(f"{url}: {result.page.error}")
-                else:
-                    stats.pages_fetched += 1
+            except (zlib.error, ValueError, LookupError) as exc:  # a damaged stored body
+                error = f"stored raw body unreadable: {type(exc).__name__}: {exc}"
+                store.record_failure(db, url, error, run.run_id)
+                stats.pages_failed += 1
+                stats.failures.append(f"{url}: {error}")
                 if on_page:
-                    on_page(url, result.page.error)
-            status = "partial" if stats.pages_failed else "ok"
-        finally:
-            stats.seconds = store.elapsed(started)
-            store.finish_run(db, run_id, stats, status)
-            db.conn.close()
+                    on_page(url, error)
+                continue
+            found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
+            info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
+            added, updated = store.save_result(db, result, run.run_id, info)
+            stats.essays_added += added
+            stats.essays_updated += updated
+            if result.page.error:
+                stats.pages_failed += 1
+                stats.failures.append(f"{url}: {result.page.error}")
+            else:
+                stats.pages_fetched += 1
+            if on_page:
+                on_page(url, result.page.error)
+        stats.seconds = store.elapsed(started)
+        run.status = "partial" if stats.pages_failed else "ok"
     return stats

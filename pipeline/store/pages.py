@@ -13,6 +13,7 @@ import sqlite_utils
 from pipeline.errors import StoreError
 from pipeline.models import Result
 from pipeline.normalize import signatures as dedupe
+from pipeline.store import faults
 from pipeline.store import search_index as search
 from pipeline.store.database import now
 
@@ -37,7 +38,8 @@ def save_result(
 
     Re-saving a page replaces its essays: the same essays keep their ids, extra old ones go, and
     rows that did not change are not written again (so the search index has nothing to redo).
-    A database error rolls the whole page back and raises StoreError.
+    A database error rolls the whole page back and raises StoreError (StorageFault for a fault of
+    the database itself: disk full, read-only, locked, damaged).
     """
     page = result.page
     info = fetch_info or {}
@@ -45,6 +47,8 @@ def save_result(
     try:
         return _save(db, conn, result, run_id, info, raw, near_threshold)
     except sqlite3.Error as exc:
+        if faults.is_fault(exc):  # the database itself failed: the run stops (exit 4)
+            raise faults.to_error(exc, faults.conn_path(conn), midway=True) from None
         raise StoreError(f"cannot store {page.url}: {exc}") from None
 
 
