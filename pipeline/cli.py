@@ -18,7 +18,8 @@ DEFAULT_NEAR_THRESHOLD = 0.7  # the same as pipeline.dedupe.DEFAULT_THRESHOLD (n
 def fail(exc: PipelineError | Interrupted) -> NoReturn:
     """One line on stderr, then the exit status of the error's class (see README "Exit statuses")."""
     if isinstance(exc, Interrupted):
-        click.echo(f"\ninterrupted: {exc.summary or exc.name}", err=True)
+        _end_progress()
+        click.echo(f"interrupted: {exc.summary or exc.name}", err=True)
     else:
         click.echo(f"error: {exc}", err=True)
     sys.exit(exc.exit_code)

@@ -131,6 +131,11 @@ def crawl(sites: list[SiteConfig], db_path: str | Path, max_fetches: int | None 
         pool = Workers(run.db, db_path, workers)
         crawler = Crawler(run.db, sites, run.run_id, max_fetches, on_progress, transport, pool)
         run.stats = crawler.report.stats  # what the run row records, however the run ends
+
+        def stop() -> None:  # SIGINT/SIGTERM: claim no more URLs, store the pages in flight, end
+            crawler.stopping = True
+
+        run.on_stop(stop)
         try:
             report = asyncio.run(crawler.run())
         finally:

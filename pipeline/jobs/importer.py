@@ -199,6 +199,7 @@ def import_sources(
                 stats.essays_updated += updated
             if on_page:
                 on_page(source.ref, error)
+            run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted
         stats.seconds = store.elapsed(started)
         run.status = "failed" if stats.pages_failed and not stats.pages_fetched else ("partial" if stats.pages_failed else "ok")
     return stats

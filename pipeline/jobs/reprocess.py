@@ -75,6 +75,7 @@ def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = 
                 stats.failures.append(f"{url}: {error}")
                 if on_page:
                     on_page(url, error)
+                run.check()
                 continue
             found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
             info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
@@ -88,6 +89,7 @@ def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = 
                 stats.pages_fetched += 1
             if on_page:
                 on_page(url, result.page.error)
+            run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted
         stats.seconds = store.elapsed(started)
         run.status = "partial" if stats.pages_failed else "ok"
     return stats

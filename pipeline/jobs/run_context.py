@@ -19,7 +19,7 @@ The database is closed before the lock is released (see `pipeline.store.lock`).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +44,16 @@ class WriteRun:
     run_id: int
     stats: RunStats
     path: str
+    guard: StopOnSignals
     status: str = "ok"
+
+    def check(self) -> None:
+        """Call between two pages: raises Interrupted when SIGINT/SIGTERM asked the run to stop."""
+        self.guard.check()
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        """For a job that stops by itself (a crawl): called when the first SIGINT/SIGTERM comes."""
+        self.guard.on_stop(callback)
 
 
 def open_checked(lock: DbLock, quick_check_max: int | None = None) -> sqlite_utils.Database:
@@ -96,12 +105,16 @@ def write_run(db_path: str | Path, kind: str, config: dict[str, Any], stats: Run
             with DbLock(db_path) as lock:
                 db = open_checked(lock, quick_check_max)
                 try:
-                    run = WriteRun(db, store.start_run(db, kind, config), stats, str(db_path))
+                    run = WriteRun(db, store.start_run(db, kind, config), stats, str(db_path), guard)
                 except BaseException:
                     db.conn.close()
                     raise
+                guard.graceful()
                 try:
                     yield run
+                    guard.closing()
+                    if guard.stop_requested:  # the job stopped by itself after the first signal
+                        raise guard.interrupted()
                 except Interrupted as exc:
                     guard.closing()
                     note = _record(run, "interrupted")
@@ -120,7 +133,6 @@ def write_run(db_path: str | Path, kind: str, config: dict[str, Any], stats: Run
                     _record(run, "failed")
                     raise
                 else:
-                    guard.closing()
                     store.finish_run(db, run.run_id, run.stats, run.status)
                 finally:
                     db.conn.close()
