@@ -72,12 +72,20 @@ def open_checked(lock: DbLock, quick_check_max: int | None = None) -> sqlite_uti
         db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a kill -9 never loses a commit
         close_stale_runs(db)
     except sqlite3.Error as exc:
-        db.conn.close()
+        close_quietly(db)
         raise faults.to_error(exc, path, midway=False) from None
     except BaseException:
-        db.conn.close()
+        close_quietly(db)
         raise
     return db
+
+
+def close_quietly(db: sqlite_utils.Database) -> None:
+    """Close the connection; a checkpoint that fails on closing (disk full) leaves the WAL to the next run."""
+    try:
+        db.conn.close()
+    except sqlite3.Error:
+        pass
 
 
 def _record(run: WriteRun, status: str) -> str:
@@ -107,7 +115,7 @@ def write_run(db_path: str | Path, kind: str, config: dict[str, Any], stats: Run
                 try:
                     run = WriteRun(db, store.start_run(db, kind, config), stats, str(db_path), guard)
                 except BaseException:
-                    db.conn.close()
+                    close_quietly(db)
                     raise
                 guard.graceful()
                 try:
@@ -127,7 +135,7 @@ def write_run(db_path: str | Path, kind: str, config: dict[str, Any], stats: Run
                         raise
                     error = exc if isinstance(exc, StorageFault) else faults.to_error(exc, db_path, midway=True)
                     note = _record(run, "failed")
-                    raise type(error)(f"{error}; {kind} run {run.run_id} stopped: {_counts(run.stats)} kept{note}") from None
+                    raise type(error)(f"{error}; {kind} run {run.run_id} stopped, what it committed is kept: {_counts(run.stats)}{note}") from None
                 except BaseException:
                     guard.closing()
                     _record(run, "failed")
@@ -135,7 +143,7 @@ def write_run(db_path: str | Path, kind: str, config: dict[str, Any], stats: Run
                 else:
                     store.finish_run(db, run.run_id, run.stats, run.status)
                 finally:
-                    db.conn.close()
+                    close_quietly(db)
         except Interrupted as exc:
             if not exc.summary:
                 exc.summary = f"{kind} interrupted by {exc.name} before its run started: nothing was written"

@@ -18,7 +18,8 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from pipeline.errors import LockHeld, StoreError
+from pipeline.errors import LockHeld
+from pipeline.store import faults
 
 
 def holder_pid(fd: int) -> int | None:
@@ -56,8 +57,8 @@ class DbLock:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             except PermissionError:  # a read-only file still locks; SQLite says it is read-only
                 fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-        except OSError as exc:
-            raise StoreError(f"cannot open database {self.path}: {exc}") from None
+        except OSError as exc:  # a read-only file system, a full disk, a path through a file
+            raise faults.to_error(exc, self.path, midway=False) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
