@@ -69,7 +69,7 @@ def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = 
             try:
                 result = reprocess_page(db, url)
             except (zlib.error, ValueError, LookupError) as exc:  # a damaged stored body
-                error = f"stored raw body unreadable: {type(exc).__name__}: {exc}"
+                error = f"stored raw body unreadable: {exc}"
                 store.record_failure(db, url, error, run.run_id)
                 stats.pages_failed += 1
                 stats.failures.append(f"{url}: {error}")

@@ -86,7 +86,7 @@ def describe(exc: BaseException, path: str | Path) -> str:
         return damaged_message(path, detail)
     if code == SQLITE_CANTOPEN:
         return f"cannot open the database {path}: {detail}"
-    return f"cannot open database {path}: {detail}"
+    return f"database {path}: {detail}"
 
 
 def damaged_message(path: str | Path, detail: str) -> str:

@@ -85,14 +85,14 @@ def full_check(path: str | Path) -> CheckReport:
 
 def _run_checks(conn: sqlite3.Connection, report: CheckReport) -> None:
     try:
-        version = migrations.version_of(conn)
         report.checks.append("schema version")
+        version = migrations.version_of(conn)
         if version is None:
             report.problems.append("schema: not one of this project's databases")
         elif version > migrations.SCHEMA_VERSION:
             report.problems.append(f"schema: version {version} is newer than this program's {migrations.SCHEMA_VERSION}")
-        rows = [r[0] for r in conn.execute(f"PRAGMA integrity_check({MAX_REPORTED})")]
         report.checks.append("integrity_check")
+        rows = [r[0] for r in conn.execute(f"PRAGMA integrity_check({MAX_REPORTED})")]
         if rows != ["ok"]:
             report.problems.extend(f"integrity_check: {r}" for r in rows)
     except sqlite3.Error as exc:

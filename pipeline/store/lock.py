@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from pipeline.errors import LockHeld
+from pipeline.errors import LockHeld, StoreError
 from pipeline.store import faults
 
 
@@ -58,7 +58,9 @@ class DbLock:
             except PermissionError:  # a read-only file still locks; SQLite says it is read-only
                 fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError as exc:  # a read-only file system, a full disk, a path through a file
-            raise faults.to_error(exc, self.path, midway=False) from None
+            if faults.is_fault(exc):
+                raise faults.to_error(exc, self.path, midway=False) from None
+            raise StoreError(f"cannot open database {self.path}: {exc}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -125,8 +125,14 @@ def save_raw(db: sqlite_utils.Database, url: str, body: bytes, content_type: str
 
 
 def raw_body(db: sqlite_utils.Database, url: str) -> tuple[bytes, str] | None:
-    """A stored raw response: (body bytes, content type), or None."""
-    row = db.execute("select body, content_type from raw where url = ?", [url]).fetchone()
+    """A stored raw response: (body bytes, content type), or None. A damaged body raises zlib.error
+    (or ValueError); a fault of the database itself, StorageFault."""
+    try:
+        row = db.execute("select body, content_type from raw where url = ?", [url]).fetchone()
+    except sqlite3.Error as exc:
+        if faults.is_fault(exc):
+            raise faults.to_error(exc, faults.conn_path(db.conn), midway=True) from None
+        raise ValueError(str(exc)) from None  # a value SQLite cannot hand back (text that is not UTF-8)
     return (zlib.decompress(row[0]), row[1] or "") if row else None
 
 
