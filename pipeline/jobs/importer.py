@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -18,7 +20,7 @@ from pipeline.jobs.process import join_parts, process
 from pipeline.jobs.run_context import write_run
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
-from pipeline.text.encoding import decode
+from pipeline.text.encoding import decode_page
 
 PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml", ".txt", ".text", ".php", ".asp", ".aspx", ".jsp")
 MAX_PARTS = 20
@@ -65,9 +67,6 @@ def read_capped(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     A FIFO, a device (/dev/zero, /dev/urandom), a socket or a folder is refused without reading
     (opened with O_NONBLOCK, so opening a FIFO with no writer does not wait); a file that grows past
     `max_bytes` while read is refused too, never read to the end."""
-    import os
-    import stat
-
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
@@ -98,13 +97,7 @@ def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[bytes, str, 
     """(bytes, text, codec) of a local page; raises ExtractError for empty, binary, oversized or
     special files (FIFOs, devices)."""
     data = read_capped(path, max_bytes)
-    if not data.strip():
-        raise ExtractError("empty file")
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ExtractError("binary file, not a page")
-    text, codec = decode(data)
-    if text.count("\ufffd") > max(20, len(text) // 50):
-        raise ExtractError("binary file, not a page")
+    text, codec = decode_page(data)
     return data, text, codec
 
 
