@@ -222,6 +222,19 @@ def test_import_refuses_fifo_and_devices_and_goes_on(tmp_path: Path) -> None:
         "not a regular file (a character device): not read"]
 
 
+def test_import_never_reads_the_database_it_writes(tmp_path: Path) -> None:
+    db = imported(tmp_path, 1)
+    alias = tmp_path / "saved.html"
+    os.link(db, alias)  # the same file under a page's name
+    code, _, err = run("import", str(db), str(alias), str(pages(tmp_path, 2)[1]), "--db", str(db))
+    assert code == 1
+    assert [line for line in err.splitlines() if line.startswith("failed")] == [
+        f"failed: {db}: the database this run writes (or one of its SQLite files): not read",
+        f"failed: {alias}: the database this run writes (or one of its SQLite files): not read"]
+    assert query(db, "select id, status, pages_fetched, pages_failed from runs") == [(1, "ok", 1, 0), (2, "partial", 1, 2)]
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+
+
 def test_import_reads_at_most_max_bytes(tmp_path: Path) -> None:
     from pipeline.errors import ExtractError
     from pipeline.jobs.importer import read_capped

@@ -177,6 +177,15 @@ def import_sources(
     with write_run(db_path, "import", {"sources": refs}, stats) as run, \
             make_client(timeout=timeout, transport=transport) as client:
         db, run_id = run.db, run.run_id
+        own = [s for s in sources if not s.is_url and run.is_own_file(s.ref)]
+        for source in own:
+            error = "the database this run writes (or one of its SQLite files): not read"
+            store.record_failure(db, source.url, error, run_id)
+            stats.pages_failed += 1
+            stats.failures.append(f"{source.ref}: {error}")
+            if on_page:
+                on_page(source.ref, error)
+        sources = [s for s in sources if s not in own]
         for source, result, info, raw, ctype, error in iter_results(sources, client, profile):
             if result is None or error:  # counted once written: a run stopped by a fault counts what it kept
                 if result is not None:

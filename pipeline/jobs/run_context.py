@@ -18,6 +18,7 @@ The database is closed before the lock is released (see `pipeline.store.lock`).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,6 +51,22 @@ class WriteRun:
     def check(self) -> None:
         """Call between two pages: raises Interrupted when SIGINT/SIGTERM asked the run to stop."""
         self.guard.check()
+
+    def is_own_file(self, path: str | Path) -> bool:
+        """Whether `path` is the database or one of SQLite's files beside it (-wal, -shm, -journal), by
+        identity: reading one would open and close a descriptor of it, which drops SQLite's locks."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                own = os.stat(self.path + suffix)
+            except OSError:
+                continue
+            if (own.st_dev, own.st_ino) == (st.st_dev, st.st_ino):
+                return True
+        return False
 
     def on_stop(self, callback: Callable[[], None]) -> None:
         """For a job that stops by itself (a crawl): called when the first SIGINT/SIGTERM comes."""
