@@ -225,3 +225,25 @@ def test_locked_by_another_writer_midway_exits_4_and_next_run_closes_it(tmp_path
     page.write_text(article_html(500), encoding="utf-8")
     assert pipeline("import", str(page), "--db", str(db))[0] == 0
     assert query(db, "select id, status from runs") == [(1, "interrupted"), (2, "ok")]
+
+
+@pytest.mark.parametrize("workers", ["0", "1"])
+def test_crawl_on_a_disk_that_fills_exits_4_and_resumes(tmp_path: Path, workers: str) -> None:
+    from .conftest import write_site
+
+    with SiteServer(generated_site(60)) as server, tmpfs(tmp_path / "mnt", 700) as mnt:
+        site = write_site(tmp_path / "site.toml", [server.base + "/"], [r"/a/\d+\.html$"], [r"/$", r"/list/\d+\.html$"])
+        db = mnt / "e.db"
+        code, err = pipeline("crawl", str(site), "--db", str(db), "--workers", workers)
+        assert code == 4
+        (status, fetched, added), = query(db, "select status, pages_fetched, essays_added from runs")
+        assert status == "failed" and query(db, "select count(*) from essays") == [(added,)]
+        assert err.splitlines()[-1] == (
+            f"error: the disk holding the database {db} is full: database or disk is full (SQLITE_FULL); free some space and "
+            f"run again; crawl run 1 stopped, what it committed is kept: {fetched} pages stored, 0 unchanged, 0 failed, "
+            f"{added} essays added, 0 updated")
+        assert query(db, "PRAGMA integrity_check") == [("ok",)]
+        remount(mnt, "size=16m")
+        assert pipeline("crawl", str(site), "--db", str(db), "--workers", workers)[0] == 0
+        assert query(db, "select id, status from runs") == [(1, "failed"), (2, "ok")]
+        assert query(db, "select count(*), count(distinct page_url) from essays") == [(60, 60)]
