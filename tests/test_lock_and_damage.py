@@ -263,3 +263,17 @@ def test_reprocess_records_a_damaged_raw_blob_and_goes_on(tmp_path: Path) -> Non
         (1, "import", "ok", 3, 0), (2, "reprocess", "partial", 2, 1)]
     assert query(db, "select count(*) from essays") == [(3,)]  # the damaged page keeps its essays
     assert query(db, f"select error like 'stored raw body unreadable: %' from pages where url = '{bad}'") == [(1,)]
+
+
+def test_check_while_another_writer_holds_the_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = imported(tmp_path, 2)
+    monkeypatch.setenv("PIPELINE_BUSY_TIMEOUT", "0.2")
+    writer = sqlite3.connect(db, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        code, out, err = run("check", "--db", str(db))
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert (code, out, err.strip()) == (0, "", f"checked {db} (header, schema version, integrity_check, essays_fts integrity-check "
+                                                f"(not run: a writer held the database)): ok")

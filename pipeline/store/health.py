@@ -6,7 +6,9 @@ a whole number of pages), read through the run's lock descriptor, never a second
 version (`migrations.check`, in `open_db`); and `PRAGMA quick_check` when the file is at most
 QUICK_CHECK_MAX_BYTES, which SQLite checks in well under a second. On demand (`full_check`): the
 full `PRAGMA integrity_check` (b-trees, indexes against their tables, constraints) and the search
-index's own check (`INSERT INTO essays_fts(essays_fts) VALUES('integrity-check')`).
+index's own check (`INSERT INTO essays_fts(essays_fts) VALUES('integrity-check')`), which writes
+nothing but needs SQLite's write lock for its duration: while a run writes, it waits up to the busy
+timeout for it, and says so when it could not run.
 """
 
 from __future__ import annotations
@@ -107,7 +109,10 @@ def _run_checks(conn: sqlite3.Connection, report: CheckReport) -> None:
         report.checks.append(f"{fts} integrity-check")
         conn.execute(f"INSERT INTO [{fts}]([{fts}]) VALUES ('integrity-check')")
     except sqlite3.Error as exc:
-        report.problems.append(f"{fts}: {exc}")
+        if faults.primary_code(exc) in (faults.SQLITE_BUSY, faults.SQLITE_LOCKED):  # not a damaged index
+            report.checks[-1] += " (not run: a writer held the database)"
+        else:
+            report.problems.append(f"{fts}: {exc}")
     finally:
         if conn.in_transaction:
             conn.rollback()
