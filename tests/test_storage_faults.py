@@ -247,3 +247,30 @@ def test_crawl_on_a_disk_that_fills_exits_4_and_resumes(tmp_path: Path, workers:
         assert pipeline("crawl", str(site), "--db", str(db), "--workers", workers)[0] == 0
         assert query(db, "select id, status from runs") == [(1, "failed"), (2, "ok")]
         assert query(db, "select count(*), count(distinct page_url) from essays") == [(60, 60)]
+
+
+def test_run_rows_never_escape_as_sqlite_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """start_run, close_stale_runs and finish_run turn a locked database into the pipeline's errors."""
+    from pipeline import store
+    from pipeline.errors import StorageFault, StoreError
+    from pipeline.models import RunStats
+    from pipeline.store.runs import close_stale_runs
+
+    db_path = tmp_path / "e.db"
+    import_sources([str(pages_folder(tmp_path) / "a01.html")], db_path)
+    monkeypatch.setenv("PIPELINE_BUSY_TIMEOUT", "0.1")
+    db = store.open_db(db_path)
+    try:
+        with writer_holding(db_path):
+            with pytest.raises(StoreError) as started:
+                store.start_run(db, "import", {})
+            with pytest.raises(StoreError) as closed:
+                close_stale_runs(db)
+            with pytest.raises(StorageFault) as finished:
+                store.finish_run(db, 1, RunStats(kind="import"), "ok")
+    finally:
+        db.conn.close()
+    why = (f"the database {db_path} stayed locked by another writer for more than 0.1s: database is locked (SQLITE_BUSY); "
+           f"stop the other writer, or set PIPELINE_BUSY_TIMEOUT to wait longer")
+    assert [(type(e.value).__name__, e.value.exit_code, str(e.value)) for e in (started, closed, finished)] == [
+        ("StoreError", 2, why), ("StoreError", 2, why), ("StorageFault", 4, why)]
