@@ -176,3 +176,48 @@ def test_run_left_running_by_kill_9_is_closed_by_the_next_run_of_any_kind(site_s
     assert done.returncode == 0, done.stderr
     assert query(db, "select id, kind, status from runs where id >= 3 order by id") == [
         (3, "import", "interrupted"), (4, "reprocess", "ok")]
+
+
+def test_second_signal_does_not_wait_for_the_page_in_hand(tmp_path: Path) -> None:
+    """The first SIGTERM waits for the fetch in flight; a second one stops at once, storing nothing of it."""
+    import threading
+
+    release = threading.Event()
+    asked: list[str] = []
+
+    def resolve(path: str) -> tuple[int, str, bytes] | None:
+        asked.append(path)
+        if path == "/":
+            return 200, "text/html", b'<html><body><a href="/a/1.html">1</a> <a href="/a/2.html">2</a></body></html>'
+        if path == "/a/2.html":
+            release.wait(30)  # a slow answer (bounded): the page in hand when the signals come
+        if path in ("/a/1.html", "/a/2.html"):
+            return 200, "text/html", article_html(int(path[3])).encode()
+        return None
+
+    with SiteServer(resolve) as server:  # type: ignore[arg-type]
+        site = write_site(tmp_path / "site.toml", [server.base + "/"], [r"/a/\d+\.html$"], [r"/$"], timeout=60, robots=False)
+        db = tmp_path / "e.db"
+        proc = subprocess.Popen([EXE, "crawl", str(site), "--db", str(db)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True)
+        try:
+            for _ in range(2000):  # bounded: ~20 s
+                if "/a/2.html" in asked and db.exists() and query(db, "select count(*) from essays") == [(1,)]:
+                    break
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(1.0)
+            assert proc.poll() is None  # still waiting for /a/2.html: the page in hand is finished, not dropped
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=20)
+        finally:
+            release.set()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 143, err
+    row = run_row(db, 1)
+    assert row == ("crawl", "interrupted", 2, 0, 0, 1, 0, 1)  # the listing and /a/1.html
+    assert query(db, "select count(*) from pages where url like '%/a/2.html'") == [(0,)]
+    assert query(db, "select state from frontier where url like '%/a/2.html'") == [("pending",)]
+    assert err.strip().splitlines()[-1] == summary("crawl", 1, "SIGTERM", row)
