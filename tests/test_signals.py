@@ -22,7 +22,7 @@ from pipeline.store.lock import DbLock
 from .conftest import write_site
 
 EXE = str(Path(sys.executable).with_name("pipeline"))
-PAGES = 200
+PAGES = 100
 
 
 def query(db: Path, sql: str) -> list[tuple[object, ...]]:
