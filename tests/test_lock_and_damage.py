@@ -277,3 +277,21 @@ def test_check_while_another_writer_holds_the_database(tmp_path: Path, monkeypat
         writer.close()
     assert (code, out, err.strip()) == (0, "", f"checked {db} (header, schema version, integrity_check, essays_fts integrity-check "
                                                 f"(not run: a writer held the database)): ok")
+
+
+def test_a_page_whose_rows_the_database_refuses_fails_alone(tmp_path: Path) -> None:
+    """A constraint (here a trigger) that refuses one page's rows is that page's failure, not a fault."""
+    db = imported(tmp_path, 1)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("create trigger refuse before insert on essays when new.title like '%作文3%' "
+                     "begin select raise(abort, 'refused by a trigger'); end")
+    conn.close()
+    files = pages(tmp_path, 4)[1:]
+    code, _, err = run("import", *map(str, files), "--db", str(db))
+    assert code == 1
+    assert [line for line in err.splitlines() if line.startswith("failed")] == [
+        f"failed: {files[1]}: cannot store {files[1].resolve().as_uri()}: refused by a trigger"]
+    assert query(db, "select id, status, pages_fetched, pages_failed, essays_added from runs where id = 2") == [
+        (2, "partial", 2, 1, 2)]
+    assert query(db, "select count(*) from essays") == [(3,)]

@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 
 from pipeline import store
-from pipeline.errors import ConfigError, ExtractError, FetchError
+from pipeline.errors import ConfigError, ExtractError, FetchError, StoreError
 from pipeline.extract import extract
 from pipeline.fetch.sync_client import fetch, make_client
 from pipeline.jobs.process import join_parts, process
-from pipeline.jobs.run_context import write_run
+from pipeline.jobs.run_context import WriteRun, write_run
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
 from pipeline.text.encoding import decode_page
@@ -165,6 +165,40 @@ def iter_results(
         yield source, result, info, raw, ctype, result.page.error
 
 
+def _store(
+    run: WriteRun, source: Source, result: Result | None, info: dict[str, object], raw: tuple[bytes, str] | None, error: str,
+    near_threshold: float, on_page: Callable[[str, str], None] | None,
+) -> None:
+    """Store one page (or its failure) and count it once it is written: a run stopped by a storage
+    fault counts exactly what it kept. Rows that cannot be stored fail the page, not the run."""
+    if result is None:
+        _failed(run, source, error, on_page)
+        return
+    try:
+        added, updated = store.save_result(run.db, result, run.run_id, info, raw, near_threshold)
+    except StoreError as exc:  # a fault of the database itself raises StorageFault and stops the run
+        _failed(run, source, str(exc), on_page)
+        return
+    stats = run.stats
+    if error:
+        stats.pages_failed += 1
+        stats.failures.append(f"{source.ref}: {error}")
+    else:
+        stats.pages_fetched += 1
+        stats.essays_added += added
+        stats.essays_updated += updated
+    if on_page:
+        on_page(source.ref, error)
+
+
+def _failed(run: WriteRun, source: Source, error: str, on_page: Callable[[str, str], None] | None) -> None:
+    store.record_failure(run.db, source.url, error, run.run_id)
+    run.stats.pages_failed += 1
+    run.stats.failures.append(f"{source.ref}: {error}")
+    if on_page:
+        on_page(source.ref, error)
+
+
 def import_sources(
     refs: list[str], db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
     transport: httpx.BaseTransport | None = None, timeout: float = 20.0, near_threshold: float = DEFAULT_THRESHOLD,
@@ -176,31 +210,12 @@ def import_sources(
     stats = RunStats(kind="import")
     with write_run(db_path, "import", {"sources": refs}, stats) as run, \
             make_client(timeout=timeout, transport=transport) as client:
-        db, run_id = run.db, run.run_id
         own = [s for s in sources if not s.is_url and run.is_own_file(s.ref)]
         for source in own:
-            error = "the database this run writes (or one of its SQLite files): not read"
-            store.record_failure(db, source.url, error, run_id)
-            stats.pages_failed += 1
-            stats.failures.append(f"{source.ref}: {error}")
-            if on_page:
-                on_page(source.ref, error)
+            _failed(run, source, "the database this run writes (or one of its SQLite files): not read", on_page)
         sources = [s for s in sources if s not in own]
         for source, result, info, raw, ctype, error in iter_results(sources, client, profile):
-            if result is None or error:  # counted once written: a run stopped by a fault counts what it kept
-                if result is not None:
-                    store.save_result(db, result, run_id, info, (raw, ctype) if raw else None, near_threshold)
-                else:
-                    store.record_failure(db, source.url, error, run_id)
-                stats.pages_failed += 1
-                stats.failures.append(f"{source.ref}: {error}")
-            else:
-                added, updated = store.save_result(db, result, run_id, info, (raw, ctype), near_threshold)
-                stats.pages_fetched += 1
-                stats.essays_added += added
-                stats.essays_updated += updated
-            if on_page:
-                on_page(source.ref, error)
+            _store(run, source, result, info, (raw, ctype) if raw else None, error, near_threshold, on_page)
             run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted
         stats.seconds = store.elapsed(started)
         run.status = "failed" if stats.pages_failed and not stats.pages_fetched else ("partial" if stats.pages_failed else "ok")

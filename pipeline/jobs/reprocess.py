@@ -12,7 +12,7 @@ from typing import Any
 import sqlite_utils
 
 from pipeline import store
-from pipeline.errors import ConfigError, ExtractError
+from pipeline.errors import ConfigError, ExtractError, StoreError
 from pipeline.extract import extract
 from pipeline.jobs.process import join_parts, process
 from pipeline.jobs.run_context import write_run
@@ -79,7 +79,14 @@ def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = 
                 continue
             found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
             info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
-            added, updated = store.save_result(db, result, run.run_id, info)
+            try:
+                added, updated = store.save_result(db, result, run.run_id, info)
+            except StoreError as exc:  # this page's rows (a fault of the database itself raises StorageFault)
+                store.record_failure(db, url, str(exc), run.run_id)
+                stats.pages_failed += 1
+                stats.failures.append(f"{url}: {exc}")
+                run.check()
+                continue
             stats.essays_added += added
             stats.essays_updated += updated
             if result.page.error:

@@ -145,12 +145,17 @@ def write_run(db_path: str | Path, kind: str, config: dict[str, Any], stats: Run
                     note = _record(run, "interrupted")
                     exc.summary = f"{kind} run {run.run_id} interrupted by {exc.name}: {_counts(run.stats)}{note}"
                     raise
-                except (StorageFault, sqlite3.Error, OSError) as exc:
+                except (StorageFault, StoreError, sqlite3.Error, OSError) as exc:
                     guard.closing()
                     if isinstance(exc, OSError) and not faults.is_fault(exc):
                         _record(run, "failed")
                         raise
-                    error = exc if isinstance(exc, StorageFault) else faults.to_error(exc, db_path, midway=True)
+                    if isinstance(exc, StorageFault):
+                        error: PipelineError = exc
+                    elif isinstance(exc, StoreError):  # a write that stopped the run midway: exit 4, not 2
+                        error = StorageFault(str(exc))
+                    else:
+                        error = faults.to_error(exc, db_path, midway=True)
                     note = _record(run, "failed")
                     raise type(error)(f"{error}; {kind} run {run.run_id} stopped, what it committed is kept: {_counts(run.stats)}{note}") from None
                 except BaseException:
@@ -163,5 +168,5 @@ def write_run(db_path: str | Path, kind: str, config: dict[str, Any], stats: Run
                     close_quietly(db)
         except Interrupted as exc:
             if not exc.summary:
-                exc.summary = f"{kind} interrupted by {exc.name} before its run started: nothing was written"
+                exc.summary = f"{kind} interrupted by {exc.name} before its run started (no run row written)"
             raise
