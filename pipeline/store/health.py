@@ -13,12 +13,14 @@ timeout for it, and says so when it could not run.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import ConfigError, DatabaseDamaged
 from pipeline.store import faults, migrations, search_index
+from pipeline.store.lock import identity_fd
 
 MAGIC = b"SQLite format 3\x00"
 # quick_check reads every page: an 83 MiB file took 0.2-0.5 s from the page cache, 3-4 s from a cold
@@ -72,9 +74,8 @@ def full_check(path: str | Path) -> CheckReport:
     if not path.is_file():
         raise ConfigError(f"no database at {path}")
     report = CheckReport(str(path))
-    with path.open("rb") as f:  # no SQLite connection of this process holds the file yet
-        header = f.read(100)
-    problem = header_problem(header, path.stat().st_size)
+    fd, _ = identity_fd(path)  # this process's one descriptor of it: no other is opened and closed
+    problem = header_problem(os.pread(fd, 100, 0), os.fstat(fd).st_size)
     report.checks.append("header")
     if problem:
         report.problems.append(f"header: {problem}")
