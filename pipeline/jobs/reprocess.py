@@ -5,20 +5,24 @@ from __future__ import annotations
 import json
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from pipeline import store
-from pipeline.errors import ConfigError, ExtractError, StoreError
-from pipeline.extract import extract
-from pipeline.jobs.process import join_parts, process
-from pipeline.jobs.run_context import write_run
+from pipeline.errors import ConfigError, StoreError
+from pipeline.fetch.warc import ArchiveError
+from pipeline.jobs import dask_tasks, stored_pages
+from pipeline.jobs.cluster import ClusterSpec, connect
+from pipeline.jobs.distributed import chunked, describe_failure, ordered_map
+from pipeline.jobs.run_context import WriteRun, write_run
+from pipeline.jobs.stored_pages import StoredPage
 from pipeline.models import Result, RunStats
-from pipeline.text.encoding import decode
 
+CHUNK = 32  # pages per Dask task
 KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1")
 
 
@@ -31,72 +35,105 @@ def _part_urls(db: sqlite_utils.Database) -> set[str]:
 
 
 def reprocess_page(db: sqlite_utils.Database, url: str) -> Result:
-    """The stored page (and its stored parts) through `process` again."""
-    raw = store.raw_body(db, url)
-    if raw is None:
-        raise LookupError("no stored raw body")
-    text, codec = decode(*raw)
-    result = process(text, url, codec)
-    row = db.execute("select parts from pages where url = ?", [url]).fetchone()
-    part_urls = json.loads(row[0])[1:] if row and row[0] else []
-    parts: list[Result] = []
-    for part_url in part_urls:
-        part_raw = store.raw_body(db, part_url)
-        if part_raw is None:
-            break
-        part_text, part_codec = decode(*part_raw)
+    """The stored page (and its stored parts) through `process` again; raises ArchiveError (see stored_pages.load)."""
+    return stored_pages.rebuild(stored_pages.load(db, url))
+
+
+# what a stored page that cannot be read raises: a missing or changed archive, a damaged compressed
+# body (zlib.error), a value SQLite cannot hand back (ValueError); the page keeps its stored essays
+UNREADABLE = (ArchiveError, zlib.error, ValueError)
+
+
+def _unreadable(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, ArchiveError) else f"stored raw body unreadable: {exc}"
+
+
+def _loaded(db: sqlite_utils.Database, urls: list[str]) -> Iterator[StoredPage | tuple[str, str]]:
+    for url in urls:
         try:
-            parts.append(Result(page=extract(part_text, part_url, part_codec), essays=()))
-        except ExtractError:
-            break
-    return join_parts(result, parts) if parts and not result.page.error else result
+            yield stored_pages.load(db, url)
+        except UNREADABLE as exc:
+            yield url, _unreadable(exc)
 
 
-def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = None) -> RunStats:
+def _results(db: sqlite_utils.Database, urls: list[str], client: Any) -> Iterator[tuple[str, Result | str, dict[str, bytes]]]:
+    """(url, its new Result or why it could not be redone, the essays' signatures) in the order of
+    `urls`; with a Dask client the pages are rebuilt on the cluster."""
+    if client is None:
+        for url in urls:
+            try:
+                yield url, reprocess_page(db, url), {}
+            except UNREADABLE as exc:
+                yield url, _unreadable(exc), {}
+        return
+    for chunk, outcome in ordered_map(client, dask_tasks.rebuild_chunk, chunked(_loaded(db, urls), CHUNK)):
+        if isinstance(outcome, BaseException):
+            for item in chunk:
+                yield (item.url if isinstance(item, StoredPage) else item[0]), describe_failure(outcome), {}
+            continue
+        for item, done in zip(chunk, outcome, strict=True):
+            if done is None:
+                assert isinstance(item, tuple)
+                yield item[0], item[1], {}
+            else:
+                yield done.result.page.url, done.result, done.signatures
+
+
+def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
+              cluster: ClusterSpec | None = None) -> RunStats:
     """Re-run extraction on every raw page; pages keep their fetch facts (status, validators, hash).
 
-    A page whose stored raw body cannot be read (a damaged blob) is recorded as failed and the run
-    goes on; a fault of the database itself stops it (see `run_context`)."""
-    started = time.perf_counter()
+    A page whose stored raw response cannot be read (a damaged blob, a changed archive) is recorded
+    as failed and the run goes on; a fault of the database itself stops it (see `run_context`).
+    With `cluster`, extraction runs on Dask workers and this process stores the results in the same
+    order, so the database ends exactly as a single-process run leaves it."""
     if not Path(db_path).is_file():
         raise ConfigError(f"no such database: {db_path}")
+    with ExitStack() as stack:
+        client = stack.enter_context(connect(cluster)) if cluster else None
+        return _reprocess(db_path, on_page, client)
+
+
+def _reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None, client: Any) -> RunStats:
+    started = time.perf_counter()
     stats = RunStats(kind="reprocess")
-    with write_run(db_path, "reprocess", {}, stats) as run:
+    with write_run(db_path, "reprocess", {}, stats) as run, ExitStack() as stack:
+        if client is not None:  # results come from the cluster: no page boundary of ours to wait for
+            stack.enter_context(run.stop_at_once())
         db = run.db
         skip = _part_urls(db)
         urls = [u for (u,) in db.execute("select url from raw order by url").fetchall() if u not in skip]
-        for url in urls:
-            try:
-                result = reprocess_page(db, url)
-            except (zlib.error, ValueError, LookupError) as exc:  # a damaged stored body
-                error = f"stored raw body unreadable: {exc}"
-                store.record_failure(db, url, error, run.run_id)
-                stats.pages_failed += 1
-                stats.failures.append(f"{url}: {error}")
-                if on_page:
-                    on_page(url, error)
-                run.check()
-                continue
-            found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
-            info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
-            try:
-                added, updated = store.save_result(db, result, run.run_id, info)
-            except StoreError as exc:  # this page's rows (a fault of the database itself raises StorageFault)
-                store.record_failure(db, url, str(exc), run.run_id)
-                stats.pages_failed += 1
-                stats.failures.append(f"{url}: {exc}")
-                run.check()
-                continue
-            stats.essays_added += added
-            stats.essays_updated += updated
-            if result.page.error:
-                stats.pages_failed += 1
-                stats.failures.append(f"{url}: {result.page.error}")
-            else:
-                stats.pages_fetched += 1
-            if on_page:
-                on_page(url, result.page.error)
+        for url, result, sigs in _results(db, urls, client):
+            _store(run, url, result, sigs, on_page)
             run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted
         stats.seconds = store.elapsed(started)
         run.status = "partial" if stats.pages_failed else "ok"
     return stats
+
+
+def _store(run: WriteRun, url: str, result: Result | str, sigs: dict[str, bytes],
+           on_page: Callable[[str, str], None] | None) -> None:
+    """Store one page's new result (or why it could not be redone), counting it once written."""
+    db, stats = run.db, run.stats
+    error = result if isinstance(result, str) else ""
+    if isinstance(result, str):  # the page and its essays stay as they were
+        store.mark_error(db, url, result, run.run_id)
+    else:
+        found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
+        info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
+        try:
+            added, updated = store.save_result(db, result, run.run_id, info, signatures=sigs)
+        except StoreError as exc:  # this page's rows (a fault of the database itself raises StorageFault)
+            error = str(exc)
+            store.mark_error(db, url, error, run.run_id)
+        else:
+            stats.essays_added += added
+            stats.essays_updated += updated
+            error = result.page.error
+    if error:
+        stats.pages_failed += 1
+        stats.failures.append(f"{url}: {error}")
+    else:
+        stats.pages_fetched += 1
+    if on_page:
+        on_page(url, error)

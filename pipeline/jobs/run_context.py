@@ -68,6 +68,17 @@ class WriteRun:
                 return True
         return False
 
+    @contextmanager
+    def stop_at_once(self) -> Iterator[None]:
+        """Within the block a signal raises Interrupted at once (the page in hand is rolled back): for
+        steps that call code with no page boundary to stop at (archives, a cluster)."""
+        self.guard.at_once()
+        try:
+            yield
+        finally:
+            self.guard.graceful()
+        self.guard.check()
+
     def on_stop(self, callback: Callable[[], None]) -> None:
         """For a job that stops by itself (a crawl): called when the first SIGINT/SIGTERM comes."""
         self.guard.on_stop(callback)

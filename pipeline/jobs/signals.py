@@ -55,6 +55,12 @@ class StopOnSignals:
         """From now on the first signal asks the job to stop (see `check` and `on_stop`)."""
         self._mode = "request"
 
+    def at_once(self) -> None:
+        """From now on a signal raises Interrupted at once (for work with no page boundary to stop at)."""
+        if self._mode != "ignore":
+            self._mode = "raise"
+            self.check()
+
     def closing(self) -> None:
         """From now on signals are only counted."""
         self._mode = "ignore"
