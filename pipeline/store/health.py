@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pipeline.errors import ConfigError, DatabaseDamaged
 from pipeline.store import faults, migrations, search_index
-from pipeline.store.lock import identity_fd
+from pipeline.store.lock import forget, identity_fd
 
 MAGIC = b"SQLite format 3\x00"
 # quick_check reads every page: an 83 MiB file took 0.2-0.5 s from the page cache, 3-4 s from a cold
@@ -74,8 +74,11 @@ def full_check(path: str | Path) -> CheckReport:
     if not path.is_file():
         raise ConfigError(f"no database at {path}")
     report = CheckReport(str(path))
-    fd, _ = identity_fd(path)  # this process's one descriptor of it: no other is opened and closed
-    problem = header_problem(os.pread(fd, 100, 0), os.fstat(fd).st_size)
+    fd, key = identity_fd(path)  # this process's one descriptor of it: no other is opened and closed
+    try:
+        problem = header_problem(os.pread(fd, 100, 0), os.fstat(fd).st_size)
+    finally:
+        forget(key)
     report.checks.append("header")
     if problem:
         report.problems.append(f"header: {problem}")

@@ -8,8 +8,9 @@ dead run is never in the way (no stale-lock guessing).
 flock and SQLite's own POSIX (fcntl) locks do not interact on a local file system. But closing
 *any* descriptor of a file drops every POSIX lock the process holds on it, SQLite's included
 (SQLite's "How To Corrupt An SQLite Database File", 2.2). So the descriptor this module opens for a
-database is opened once per process and never closed (`identity_fd`): releasing the lock only
-unlocks it; the run reads the file's header through it instead of opening another one. Two runs
+database is opened once per process (`identity_fd`) and closed only when the process holds no
+POSIX lock on the file (/proc/locks; elsewhere it stays open); the run reads the file's header
+through it instead of opening another one. Two runs
 in one process (threads) are kept apart by a set of the databases this process holds.
 """
 
@@ -56,22 +57,47 @@ def identity_fd(path: str | Path, create: bool = False) -> tuple[int, tuple[int,
         return fd, key
 
 
+def _proc_locks() -> list[list[str]] | None:
+    try:
+        return [line.split() for line in Path("/proc/locks").read_text().splitlines()]
+    except OSError:
+        return None
+
+
+def _same_file(field: str, key: tuple[int, int]) -> bool:
+    """Whether a /proc/locks "MAJOR:MINOR:INODE" field (major and minor in hex) names the file `key`."""
+    bits = field.split(":")
+    if len(bits) != 3 or bits[2] != str(key[1]):
+        return False
+    try:
+        return os.makedev(int(bits[0], 16), int(bits[1], 16)) == key[0]
+    except ValueError:
+        return False
+
+
+def posix_locks_held(key: tuple[int, int]) -> int | None:
+    """How many POSIX locks this process holds on the file `key` (None: cannot tell here)."""
+    rows = _proc_locks()
+    if rows is None:
+        return None
+    pid = str(os.getpid())
+    return sum(1 for b in rows if "->" not in b and len(b) >= 6 and b[1] == "POSIX" and b[4] == pid and _same_file(b[5], key))
+
+
+def forget(key: tuple[int, int]) -> None:
+    """Close this process's descriptor of the file `key` when no run holds it and closing drops no
+    POSIX lock of the process (see the module docstring)."""
+    with _GUARD:
+        if key in _FDS and key not in _HELD and posix_locks_held(key) == 0:
+            os.close(_FDS.pop(key))
+
+
 def holder_pid(fd: int) -> int | None:
     """The pid that holds an flock on the file behind `fd` (Linux: /proc/locks), or None."""
     st = os.fstat(fd)
-    try:
-        lines = Path("/proc/locks").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        bits = line.split()
-        if "->" in bits or len(bits) < 6 or bits[1] != "FLOCK":
-            continue
-        dev_ino = bits[5].split(":")
-        if len(dev_ino) == 3 and dev_ino[2] == str(st.st_ino) and bits[4].isdigit():
-            major, minor = int(dev_ino[0], 16), int(dev_ino[1], 16)
-            if os.makedev(major, minor) == st.st_dev:
-                return int(bits[4])
+    for b in _proc_locks() or []:
+        if "->" not in b and len(b) >= 6 and b[1] == "FLOCK" and b[4].isdigit() and _same_file(b[5], (st.st_dev, st.st_ino)):
+            return int(b[4])
     return None
 
 
@@ -111,11 +137,13 @@ class DbLock:
         return os.pread(self.fd, 100, 0), os.fstat(self.fd).st_size
 
     def release(self) -> None:
-        """Unlock; the descriptor stays open (see the module docstring)."""
+        """Unlock; close the descriptor only when this process holds no POSIX lock on the file (no
+        SQLite connection of it is in a transaction there), as /proc/locks shows; else keep it open."""
         if self.fd is not None and self.key is not None:
             with _GUARD:
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
                 _HELD.discard(self.key)
+            forget(self.key)
             self.fd = self.key = None
 
     def __enter__(self) -> DbLock:
