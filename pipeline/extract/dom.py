@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
+from urllib.parse import urljoin
 
 from lxml import etree, html
 
@@ -12,6 +13,24 @@ from pipeline.rules import load, regex, tagset
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
+# Characters an XML tree cannot hold: lxml's parser drops them from text but refuses them when a
+# tail or text is set from Python (dom.remove), so they become spaces before parsing.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NOT_XML_TABLE: dict[int, str | None] = {c: " " for c in (*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF)}
+_NOT_XML_TABLE[0x00] = None
+
+
+def join_url(base: str, href: str) -> str:
+    """`href` made absolute against `base` ('' for a malformed URL such as http://[oops/)."""
+    try:
+        return urljoin(base, href) if base else href
+    except ValueError:
+        return ""
+
+
+def xml_safe(text: str) -> str:
+    """The text with the control characters an lxml tree refuses turned into spaces (NULs dropped)."""
+    return text.translate(_NOT_XML_TABLE) if _NOT_XML.search(text) else text
 
 
 def chrome_hinted(el: html.HtmlElement) -> bool:
@@ -45,7 +64,7 @@ def _hidden_tokens(value: str) -> bool:
 
 def parse(text: str) -> html.HtmlElement:
     """Parse an HTML document; raises ExtractError when nothing parses."""
-    text = _XML_DECL.sub("", text, count=1).replace("\x00", "")
+    text = xml_safe(_XML_DECL.sub("", text, count=1))
     if not text.strip():
         raise ExtractError("empty page")
     try:
@@ -126,7 +145,7 @@ def remove(el: html.HtmlElement) -> None:
     if tail and tail.strip():
         prev = el.getprevious()
         if prev is not None:
-            prev.tail = (prev.tail or "") + tail
+            prev.tail = xml_safe((prev.tail or "") + tail)
         else:
-            parent.text = (parent.text or "") + tail
+            parent.text = xml_safe((parent.text or "") + tail)
     parent.remove(el)

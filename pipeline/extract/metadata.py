@@ -158,7 +158,10 @@ def published_of(root: html.HtmlElement, metas: dict[str, str], ld: list[dict[st
 
 
 def site_of(url: str, metas: dict[str, str]) -> str:
-    host = urlsplit(url).hostname if url and "://" in url else ""
+    try:
+        host = urlsplit(url).hostname if url and "://" in url else ""
+    except ValueError:  # a malformed URL (http://[oops/) names no site
+        return ""
     return host or ""
 
 
