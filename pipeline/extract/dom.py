@@ -42,7 +42,10 @@ def chrome_hinted(el: html.HtmlElement) -> bool:
 def _chrome_hint(value: str) -> bool:
     """The verdict for one class/id string (pages repeat the same few, so verdicts are cached)."""
     pattern, good, ignore = regex("html", "drop_hint"), regex("html", "content_words"), regex("html", "hint_ignore")
-    for token in value.split():
+    tokens = value.split()
+    if any(regex("html", "content_token").match(token) for token in tokens):
+        return False
+    for token in tokens:
         m = pattern.search(token)
         # A content word beside the chrome word saves the token (article-tools, post-comments-count
         # stay weak), one inside it does not ("relatedposts" is no post).
@@ -125,10 +128,22 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> None:
         # a part hidden by its class is dropped unless it holds nearly all of it (a page shown by script).
         total = len(text_of(root))
         scoring = load("html")["scoring"]
-        shares = [(el, scoring["hidden_keep_share"]) for el in folded] + [(el, scoring["hint_keep_share"]) for el in hinted]
-        for el, share in shares:
-            if el.getparent() is not None and len(text_of(el)) < total * share:
-                remove(el)
+        prose = prose_len(root) * scoring["hint_keep_prose_share"]
+        shares = [(el, scoring["hidden_keep_share"], False) for el in folded] + [(el, scoring["hint_keep_share"], True) for el in hinted]
+        for el, share, by_hint in shares:
+            if el.getparent() is None or len(text_of(el)) >= total * share:
+                continue
+            if by_hint and prose and prose_len(el) >= prose:
+                continue
+            remove(el)
+
+
+def prose_len(el: html.HtmlElement) -> int:
+    """Characters of paragraph text (<p> elements, link text left out) below an element."""
+    n = 0
+    for p in el.iter("p"):
+        n += len(p.text_content()) - sum(len(a.text_content()) for a in p.iter("a"))
+    return n
 
 
 def text_of(el: html.HtmlElement) -> str:
