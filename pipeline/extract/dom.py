@@ -126,7 +126,8 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> None:
     if hinted or folded:
         # Hints are weak evidence: an element holding half of the page's text is never chrome, and
         # a part hidden by its class is dropped unless it holds nearly all of it (a page shown by script).
-        total = len(text_of(root))
+        body = root.find("body")
+        total = len(text_of(body if body is not None else root))
         scoring = load("html")["scoring"]
         prose = prose_len(root) * scoring["hint_keep_prose_share"]
         shares = [(el, scoring["hidden_keep_share"], False) for el in folded] + [(el, scoring["hint_keep_share"], True) for el in hinted]

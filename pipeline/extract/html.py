@@ -88,7 +88,8 @@ def extract_html(text: str, url: str = "", encoding: str = "", profile: Profile 
         if str(exc) != "no main content found":
             raise
         root = dom.parse(text)
-        parsed = len(dom.text_of(root))
+        body = root.find("body")  # the visible text the tree holds (a <head> full of CSS is no text)
+        parsed = len(dom.text_of(body if body is not None else root))
         flat = len("".join(_flat_text(text).split()))
         if flat <= 2 * parsed:
             raise
