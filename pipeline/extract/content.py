@@ -189,7 +189,7 @@ def _is_ancestor(a: html.HtmlElement, b: html.HtmlElement) -> bool:
     return False
 
 
-def _checked(best: html.HtmlElement, root: html.HtmlElement) -> html.HtmlElement:
+def checked_choice(best: html.HtmlElement, root: html.HtmlElement) -> html.HtmlElement:
     """A second, independent choice (the prose container) checks the scored one: the scored
     block is kept while it holds a fair part of the container's prose; a block beside it or
     inside it that misses most of the prose gives way to the container."""
@@ -210,7 +210,7 @@ def content_nodes(root: html.HtmlElement) -> list[html.HtmlElement]:
     """The best candidate plus the siblings that belong with it (a lead paragraph or a second
     text column beside the article body), in document order."""
     best, best_score, scores, weights = _ranked(root)
-    best = _checked(_widen(best, weights), root)
+    best = checked_choice(_widen(best, weights), root)
     if best not in scores:
         best_score = _final(best, sum(weights.get(el, 0.0) for el in best.iter(*_SCORED)))
     parent = best.getparent()
@@ -259,6 +259,7 @@ class _Walker:
     def __init__(self) -> None:
         self.blocks: list[Block] = []
         self.links: list[int] = []
+        self.dropped: list[Removed] = []
         self.buf: list[str] = []
         self.bold: list[str] = []
         self.linked: list[str] = []
@@ -294,6 +295,9 @@ class _Walker:
             return
         if tag in ("ul", "ol") and _is_link_list(el):
             self.flush()
+            text = " ".join(" ".join(el.itertext()).split())
+            if text:
+                self.dropped.append(Removed(text, "link_list"))
             return
         is_block = tag in self.blocks_set
         if is_block:
@@ -362,7 +366,7 @@ def main_blocks(node: html.HtmlElement | list[html.HtmlElement], trim: bool = Tr
         walker.flush()
     blocks = walker.blocks
     if not trim or len(blocks) < 2:
-        return blocks, []
+        return blocks, walker.dropped
     scores = [_block_score(b, n) for b, n in zip(blocks, walker.links, strict=True)]
     start, end = core(scores)
     keep = [start <= i < end for i in range(len(blocks))]
@@ -371,7 +375,7 @@ def main_blocks(node: html.HtmlElement | list[html.HtmlElement], trim: bool = Tr
             keep[k] = False
     kept = [b for b, k in zip(blocks, keep, strict=True) if k]
     removed = [Removed(b.text, "link_block") for b, k in zip(blocks, keep, strict=True) if not k]
-    return kept, removed
+    return kept, walker.dropped + removed
 
 
 def _link_runs(scores: list[int], min_run: int = 3) -> list[tuple[int, int]]:

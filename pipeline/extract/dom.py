@@ -9,6 +9,7 @@ from urllib.parse import urljoin
 from lxml import etree, html
 
 from pipeline.errors import ExtractError
+from pipeline.models import Removed
 from pipeline.rules import load, regex, tagset
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -35,23 +36,28 @@ def xml_safe(text: str) -> str:
 
 def chrome_hinted(el: html.HtmlElement) -> bool:
     """True when a class/id token names chrome (and none names content)."""
+    return bool(_chrome_hint(hint(el)))
+
+
+def chrome_token(el: html.HtmlElement) -> str:
+    """The class/id token that names the element as chrome ('' when none does)."""
     return _chrome_hint(hint(el))
 
 
 @lru_cache(maxsize=4096)
-def _chrome_hint(value: str) -> bool:
-    """The verdict for one class/id string (pages repeat the same few, so verdicts are cached)."""
+def _chrome_hint(value: str) -> str:
+    """The chrome token of one class/id string, or '' (pages repeat the same few, so verdicts are cached)."""
     pattern, good, ignore = regex("html", "drop_hint"), regex("html", "content_words"), regex("html", "hint_ignore")
     tokens = value.split()
     if any(regex("html", "content_token").match(token) for token in tokens):
-        return False
+        return ""
     for token in tokens:
         m = pattern.search(token)
         # A content word beside the chrome word saves the token (article-tools, post-comments-count
         # stay weak), one inside it does not ("relatedposts" is no post).
         if m and not good.search(f"{token[: m.start()]} {token[m.end():]}") and not ignore.match(token):
-            return True
-    return False
+            return token
+    return ""
 
 
 def hidden_by_class(el: html.HtmlElement) -> bool:
@@ -101,42 +107,73 @@ def is_hidden(el: html.HtmlElement) -> bool:
     return el.get("hidden") is not None or el.get("aria-hidden") == "true"
 
 
-def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> None:
-    """Remove scripts, forms, hidden nodes and (optionally) elements hinted as chrome, in place."""
+_INVISIBLE_TAGS = frozenset({"script", "style", "head", "link", "meta", "template", "svg", "canvas", "map", "object", "embed"})
+
+
+def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Removed]:
+    """Remove scripts, forms, hidden nodes and (optionally) elements hinted as chrome, in place.
+    Returns one `Removed` per dropped subtree that held visible text, with its reason
+    (`tag:nav`, `hidden`, `hidden_class:d-none`, `hint:share-bar`)."""
     tags, soft = tagset("html", "drop_tags"), tagset("html", "soft_drop_tags")
-    doomed = []
-    hinted = []
-    folded = []
+    doomed: list[tuple[html.HtmlElement, str]] = []
+    hinted: list[tuple[html.HtmlElement, str]] = []
+    folded: list[tuple[html.HtmlElement, str]] = []
     for el in root.iter():
         tag = el.tag
         if not isinstance(tag, str):
-            doomed.append(el)
-        elif tag in tags or is_hidden(el):
-            doomed.append(el)
+            doomed.append((el, ""))
+        elif tag in tags:
+            doomed.append((el, f"tag:{tag}"))
+        elif is_hidden(el):
+            doomed.append((el, "hidden"))
         elif tag in ("html", "body"):
             continue
         elif el.get("class") and hidden_by_class(el):
-            folded.append(el)
+            folded.append((el, "hidden_class"))
         elif tag in soft:
-            hinted.append(el)
-        elif drop_by_hint and (el.get("class") or el.get("id")) and chrome_hinted(el):
-            hinted.append(el)
-    for el in doomed:
+            hinted.append((el, f"tag:{tag}"))
+        elif drop_by_hint and (el.get("class") or el.get("id")) and (token := chrome_token(el)):
+            hinted.append((el, f"hint:{token}"))
+    gone: set[html.HtmlElement] = set()
+    removed: list[Removed] = []
+
+    def drop(el: html.HtmlElement, reason: str) -> None:
+        if reason and el.tag not in _INVISIBLE_TAGS and not _inside(el, gone):
+            text = " ".join(" ".join(el.itertext()).split())
+            if text:
+                removed.append(Removed(text, reason))
+        gone.add(el)
         remove(el)
+
+    for el, reason in doomed:
+        drop(el, reason)
     if hinted or folded:
-        # Hints are weak evidence: an element holding half of the page's text is never chrome, and
-        # a part hidden by its class is dropped unless it holds nearly all of it (a page shown by script).
+        # Hints are weak evidence: an element holding half of the page's text or prose is never
+        # chrome, and a part hidden by its class is dropped unless it holds nearly all of the text
+        # (a page shown by script).
         body = root.find("body")
         total = len(text_of(body if body is not None else root))
         scoring = load("html")["scoring"]
         prose = prose_len(root) * scoring["hint_keep_prose_share"]
-        shares = [(el, scoring["hidden_keep_share"], False) for el in folded] + [(el, scoring["hint_keep_share"], True) for el in hinted]
-        for el, share, by_hint in shares:
-            if el.getparent() is None or len(text_of(el)) >= total * share:
+        shares = [(el, why, scoring["hidden_keep_share"], False) for el, why in folded]
+        shares += [(el, why, scoring["hint_keep_share"], True) for el, why in hinted]
+        for el, why, share, by_hint in shares:
+            if el.getparent() is None or _inside(el, gone) or len(text_of(el)) >= total * share:
                 continue
             if by_hint and prose and prose_len(el) >= prose:
                 continue
-            remove(el)
+            drop(el, why)
+    return removed
+
+
+def _inside(el: html.HtmlElement, gone: set[html.HtmlElement]) -> bool:
+    """Whether an ancestor of the element was removed already."""
+    node = el.getparent()
+    while node is not None:
+        if node in gone:
+            return True
+        node = node.getparent()
+    return False
 
 
 def prose_len(el: html.HtmlElement) -> int:

@@ -121,7 +121,7 @@ def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = 
         title = clean_line(heading[0].text_content()) if heading else title
     crumbs = breadcrumbs.breadcrumb_of(root, title, url, ld)
     links, next_pages = _links(root, url)
-    dom.strip_chrome(root)
+    stripped = dom.strip_chrome(root)
     page_text, head = _page_text(root, title)
     published = metadata.published_of(root, metas, ld, head, page_text)
     author, source = metadata.author_source(head)
@@ -132,7 +132,7 @@ def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = 
     if blocks and title and blocks[0].kind == "heading" and metadata.cut_title(blocks[0].text) and _same(blocks[0].text, title):
         blocks = blocks[1:]
     blocks, removed = clean_blocks(blocks)
-    removed = trimmed + removed
+    removed = stripped + trimmed + removed
     if not blocks:
         raise ExtractError("no main content found")
     return Page(
