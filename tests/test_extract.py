@@ -181,3 +181,13 @@ def test_the_prose_container_overrules_a_widget_chosen_by_score() -> None:
     assert content.checked_choice(root.find("body"), root) is root.find("body")  # wider: kept
     page = f"<html><body><div id='notice'>{notice}</div><div id='main'>{paras}</div></body></html>"
     assert texts(page) == [f"{P1}\n{P2}\n{P3}\n{P2}\n{P1}"]
+
+
+def test_links_are_joined_only_when_asked_next_pages_always() -> None:
+    page = f"""<html><body><a href="/a">新闻</a> <a href="b.html#top">体育</a> <a href="http://[oops/">坏链接</a>
+    <div class="content"><p>{P1}</p><p>{P2}</p></div><a href="p2.html">下一页</a></body></html>"""
+    plain = extract(page, "http://example.org/x/1.html")
+    assert (plain.links, plain.next_pages) == ((), ("http://example.org/x/p2.html",))
+    full = extract(page, "http://example.org/x/1.html", with_links=True)
+    assert full.links == ("http://example.org/a", "http://example.org/x/b.html", "http://example.org/x/p2.html")
+    assert full.next_pages == ("http://example.org/x/p2.html",)

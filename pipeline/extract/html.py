@@ -13,13 +13,15 @@ from pipeline.errors import ExtractError
 from pipeline.extract import breadcrumbs, content, dom, metadata
 from pipeline.extract.chrome import clean_blocks
 from pipeline.models import Block, Page, Profile
-from pipeline.rules import load
+from pipeline.rules import regex
 from pipeline.text.clean import clean_line
 
 
-def _links(root: html.HtmlElement, url: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    cfg = load("links")
-    next_re = re.compile(cfg["next_text"], re.I)
+def _links(root: html.HtmlElement, url: str, with_links: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(every link, made absolute, only `with_links`; the next-page links: rel=next or a short
+    'next page' text). Joining every link of every page is a tenth of extraction time, and only a
+    caller that discovers pages needs them."""
+    next_re = regex("links", "next_text")
     links: list[str] = []
     nexts: list[str] = []
     seen: set[str] = set()
@@ -27,14 +29,19 @@ def _links(root: html.HtmlElement, url: str) -> tuple[tuple[str, ...], tuple[str
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "mailto:", "#", "tel:")):
             continue
+        is_next = (a.get("rel") or "").lower() == "next"
+        if not is_next and not with_links:
+            text = a.text_content()
+            if len(text) > 40 or not next_re.match(clean_line(text)):
+                continue
+            is_next = True
         absolute = dom.join_url(url, href).split("#", 1)[0]
         if not absolute:
             continue
-        if absolute not in seen:
+        if with_links and absolute not in seen:
             seen.add(absolute)
             links.append(absolute)
-        text = clean_line(a.text_content())
-        if (a.get("rel") or "").lower() == "next" or next_re.match(text):
+        if is_next or next_re.match(clean_line(a.text_content())):
             if absolute not in nexts:
                 nexts.append(absolute)
     for link in root.iter("link"):
@@ -79,11 +86,13 @@ def _flat_page(text: str, url: str, encoding: str, title: str) -> Page:
                 encoding=encoding)
 
 
-def extract_html(text: str, url: str = "", encoding: str = "", profile: Profile | None = None) -> Page:
+def extract_html(text: str, url: str = "", encoding: str = "", profile: Profile | None = None, *,
+                 with_links: bool = False) -> Page:
     """An HTML page to a `Page`: metadata from the whole tree, blocks from the main content
-    (or from the element a site profile pins)."""
+    (or from the element a site profile pins); `Page.links` (every link, absolute) only
+    `with_links`, the next-page links always."""
     try:
-        return _extract_tree(text, url, encoding, profile)
+        return _extract_tree(text, url, encoding, profile, with_links)
     except ExtractError as exc:
         if str(exc) != "no main content found":
             raise
@@ -105,7 +114,7 @@ def _select(root: html.HtmlElement, selector: str) -> list[html.HtmlElement]:
     return found
 
 
-def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = None) -> Page:
+def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = None, with_links: bool = False) -> Page:
     root = dom.parse(text)
     pinned: html.HtmlElement | None = None
     if profile is not None:
@@ -120,7 +129,7 @@ def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = 
         heading = _select(root, profile.title)
         title = clean_line(heading[0].text_content()) if heading else title
     crumbs = breadcrumbs.breadcrumb_of(root, title, url, ld)
-    links, next_pages = _links(root, url)
+    links, next_pages = _links(root, url, with_links)
     stripped = dom.strip_chrome(root)
     page_text, head = _page_text(root, title)
     published = metadata.published_of(root, metas, ld, head, page_text)
