@@ -154,7 +154,15 @@ def published_of(root: html.HtmlElement, metas: dict[str, str], ld: list[dict[st
     for text in (head_text, page_text):
         if iso := labelled_date(text):
             return iso
-    return find_date(head_text)
+    if iso := find_date(head_text):
+        return iso
+    # last: the page's own data (a publish-time key in an inline script's JSON), then the date it
+    # was last modified, which a page that never changed gives for both; relative dates ("3天前",
+    # "yesterday") are never guessed
+    for key in ("script:published", *load("metadata")["date_meta_modified"]):
+        if key in metas and (iso := find_date(metas[key])):
+            return iso
+    return ""
 
 
 def site_of(url: str, metas: dict[str, str]) -> str:
@@ -176,4 +184,12 @@ def author_source(text: str) -> tuple[str, str]:
 
 
 def metas_and_ld(root: html.HtmlElement) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    return _metas(root), _jsonld(root)
+    """Meta tags (name/property/itemprop -> content; a publish time found in an inline script's
+    data under `script:published`) and the JSON-LD objects of a page (before scripts are stripped)."""
+    metas, ld = _metas(root), _jsonld(root)
+    pattern = regex("metadata", "script_date")
+    for script in root.iter("script"):
+        if script.text and (m := pattern.search(script.text)):
+            metas["script:published"] = m["v"]
+            break
+    return metas, ld
