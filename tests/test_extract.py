@@ -191,3 +191,16 @@ def test_links_are_joined_only_when_asked_next_pages_always() -> None:
     full = extract(page, "http://example.org/x/1.html", with_links=True)
     assert full.links == ("http://example.org/a", "http://example.org/x/b.html", "http://example.org/x/p2.html")
     assert full.next_pages == ("http://example.org/x/p2.html",)
+
+
+def test_responsive_hiding_classes_do_not_hide() -> None:
+    page = f"""<html><body><nav class="hidden lg:flex"><a href='/'>首页</a></nav>
+    <div class="hidden lg:block"><p>{P1}</p><p>{P2}</p></div><div class="hidden"><p>{P3}</p></div></body></html>"""
+    assert texts(page) == [f"{P1}\n{P2}"]
+
+
+def test_a_long_consent_notice_is_dropped_even_beside_a_short_article() -> None:
+    notice = "".join(f"<p>{p}</p>" for p in (P3, P3, P3, P3))
+    page = f"""<html><body><div class="cmplz-cookiebanner">{notice}</div>
+    <div class="entry"><p>{P1}</p><p>{P2}</p></div></body></html>"""
+    assert texts(page) == [f"{P1}\n{P2}"]

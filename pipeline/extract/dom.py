@@ -67,8 +67,9 @@ def hidden_by_class(el: html.HtmlElement) -> bool:
 
 @lru_cache(maxsize=4096)
 def _hidden_tokens(value: str) -> bool:
-    pattern = regex("html", "hidden_class")
-    return any(pattern.search(token) for token in value.split())
+    pattern, shown = regex("html", "hidden_class"), regex("html", "shown_class")
+    tokens = value.split()
+    return any(pattern.search(token) for token in tokens) and not any(shown.match(token) for token in tokens)
 
 
 def parse(text: str) -> html.HtmlElement:
@@ -157,11 +158,13 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Remo
         prose = prose_len(root) * scoring["hint_keep_prose_share"]
         shares = [(el, why, scoring["hidden_keep_share"], False) for el, why in folded]
         shares += [(el, why, scoring["hint_keep_share"], True) for el, why in hinted]
+        strong = regex("html", "strong_hint")
         for el, why, share, by_hint in shares:
-            if el.getparent() is None or _inside(el, gone) or len(text_of(el)) >= total * share:
+            if el.getparent() is None or _inside(el, gone):
                 continue
-            if by_hint and prose and prose_len(el) >= prose:
-                continue
+            if not (by_hint and strong.search(why)):
+                if len(text_of(el)) >= total * share or (by_hint and prose and prose_len(el) >= prose):
+                    continue
             drop(el, why)
     return removed
 
