@@ -44,20 +44,31 @@ def chrome_token(el: html.HtmlElement) -> str:
     return _chrome_hint(hint(el))
 
 
-@lru_cache(maxsize=4096)
 def _chrome_hint(value: str) -> str:
-    """The chrome token of one class/id string, or '' (pages repeat the same few, so verdicts are cached)."""
-    pattern, good, ignore = regex("html", "drop_hint"), regex("html", "content_words"), regex("html", "hint_ignore")
-    tokens = value.split()
-    if any(regex("html", "content_token").match(token) for token in tokens):
-        return ""
-    for token in tokens:
-        m = pattern.search(token)
-        # A content word beside the chrome word saves the token (article-tools, post-comments-count
-        # stay weak), one inside it does not ("relatedposts" is no post).
-        if m and not good.search(f"{token[: m.start()]} {token[m.end():]}") and not ignore.match(token):
-            return token
-    return ""
+    """The chrome token of one class/id string, or '' (a token naming content saves the element)."""
+    found = ""
+    for token in value.split():
+        verdict = _token_verdict(token)
+        if verdict == 1:
+            return ""
+        if verdict == 2 and not found:
+            found = token
+    return found
+
+
+@lru_cache(maxsize=16384)
+def _token_verdict(token: str) -> int:
+    """1: the token names content (content_token); 2: it names chrome; 0: neither. Cached per token:
+    pages repeat the same tokens in ever new combinations (post-123 hentry ...)."""
+    if regex("html", "content_token").match(token):
+        return 1
+    m = regex("html", "drop_hint").search(token)
+    # A content word beside the chrome word saves the token (article-tools, post-comments-count
+    # stay weak), one inside it does not ("relatedposts" is no post).
+    if m and not regex("html", "content_words").search(f"{token[: m.start()]} {token[m.end():]}") \
+            and not regex("html", "hint_ignore").match(token):
+        return 2
+    return 0
 
 
 def hidden_by_class(el: html.HtmlElement) -> bool:
@@ -123,17 +134,20 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Remo
         tag = el.tag
         if not isinstance(tag, str):
             doomed.append((el, ""))
-        elif tag in tags:
+            continue
+        if tag in tags:
             doomed.append((el, f"tag:{tag}"))
-        elif is_hidden(el):
+            continue
+        attrib = el.attrib
+        if attrib and is_hidden(el):
             doomed.append((el, "hidden"))
         elif tag in ("html", "body"):
             continue
-        elif el.get("class") and hidden_by_class(el):
+        elif attrib and (cls := attrib.get("class")) and _hidden_tokens(cls):
             folded.append((el, "hidden_class"))
         elif tag in soft:
             hinted.append((el, f"tag:{tag}"))
-        elif drop_by_hint and (el.get("class") or el.get("id")) and (token := chrome_token(el)):
+        elif attrib and drop_by_hint and (token := _chrome_hint(f"{attrib.get('class') or ''} {attrib.get('id') or ''}")):
             hinted.append((el, f"hint:{token}"))
     gone: set[html.HtmlElement] = set()
     removed: list[Removed] = []
