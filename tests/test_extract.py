@@ -174,7 +174,7 @@ def test_the_prose_container_overrules_a_widget_chosen_by_score() -> None:
     root = dom.parse(f"""<html><body><div id="notice"><div class="notice-text">{notice}</div></div>
     <div id="main">{paras}</div><div id="side"><p>{P3}</p></div></body></html>""")
     widget, main, side = root.find(".//div[@class='notice-text']"), root.find(".//div[@id='main']"), root.find(".//div[@id='side']")
-    assert content.prose_container(root, content._prose_map(root)) is main
+    assert content.prose_container(root, content.prose_map(root)) is main
     assert content.checked_choice(widget, root) is main  # beside the prose, with less than half of it
     assert content.checked_choice(side, root) is main
     assert content.checked_choice(main[0], root) is main  # inside it, with a fifth of it

@@ -146,7 +146,7 @@ def _weighted_len(text: str) -> int:
     return len(text) + len(_CJK.findall(text))
 
 
-def _prose_map(root: html.HtmlElement) -> dict[html.HtmlElement, int]:
+def prose_map(root: html.HtmlElement) -> dict[html.HtmlElement, int]:
     """Every element's prose: characters of sentence text (own text with punctuation, links left
     out) in its subtree. Independent of class names and of the candidate scores."""
     own: dict[html.HtmlElement, int] = {}
@@ -193,7 +193,7 @@ def checked_choice(best: html.HtmlElement, root: html.HtmlElement) -> html.HtmlE
     """A second, independent choice (the prose container) checks the scored one: the scored
     block is kept while it holds a fair part of the container's prose; a block beside it or
     inside it that misses most of the prose gives way to the container."""
-    prose = _prose_map(root)
+    prose = prose_map(root)
     container = prose_container(root, prose)
     if container is best or _is_ancestor(best, container) or container.tag in ("body", "html"):
         return best

@@ -141,6 +141,15 @@ def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = 
     if blocks and title and blocks[0].kind == "heading" and metadata.cut_title(blocks[0].text) and _same(blocks[0].text, title):
         blocks = blocks[1:]
     blocks, removed = clean_blocks(blocks)
+    if not blocks and pinned is None:
+        # never an empty record from a page with prose: the prose container, untrimmed, then the body
+        body = root.find("body")
+        prose = content.prose_map(root)
+        for node in (content.prose_container(root, prose), body if body is not None else root):
+            if prose.get(node):
+                blocks, removed = clean_blocks(content.main_blocks(node, trim=False)[0])
+                if blocks:
+                    break
     removed = stripped + trimmed + removed
     if not blocks:
         raise ExtractError("no main content found")
