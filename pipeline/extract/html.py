@@ -124,6 +124,7 @@ def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = 
         found = _select(root, profile.content) if profile.content else []
         pinned = found[0] if found else None
     metas, ld = metadata.metas_and_ld(root)
+    scripts = metadata.inline_scripts(root)
     title = metadata.title_of(root, metas, ld)
     if profile is not None and profile.title:
         heading = _select(root, profile.title)
@@ -132,7 +133,7 @@ def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = 
     links, next_pages = _links(root, url, with_links)
     stripped = dom.strip_chrome(root)
     page_text, head = _page_text(root, title)
-    published = metadata.published_of(root, metas, ld, head, page_text)
+    published = metadata.published_of(root, metas, ld, head, page_text, scripts)
     author, source = metadata.author_source(head)
     if pinned is not None:  # the profile's element, trusted as it is (scripts and hidden nodes went above)
         blocks, trimmed = content.main_blocks(pinned, trim=False)
