@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from pipeline.cli_maintenance import backup_cmd, index_cmd
 from pipeline.cli_options import db_option, fail, log, log_options, start, summarize
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.errors import ConfigError, Interrupted, PipelineError
 
 if TYPE_CHECKING:
     from pipeline.jobs.cluster import ClusterSpec
@@ -82,7 +83,9 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
     archive (a pointer that `pipeline reprocess` reads) unless --copy-raw. Malformed records are
     listed in the table source_failures and the file goes on.
 
-    Exit status: 0 all imported, 1 some pages failed (see the failures view), 2 usage error.
+    Exit status: 0 all imported, 1 some pages failed (see the failures view), 2 usage error or database
+    refused, 3 another run holds the database's lock, 4 storage fault midway (disk full, read-only,
+    locked, damaged), 130/143 interrupted by SIGINT/SIGTERM (the run marked interrupted).
     """
     from pipeline.cli_progress import track
     from pipeline.crawl.settings import load_profile
@@ -104,7 +107,7 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
             stats = import_sources(list(sources), db, on_page=page_done, timeout=timeout, near_threshold=near_dup_threshold,
                                    profile=profile, copy_raw=copy_raw, cluster=cluster, obey_robots=not ignore_robots,
                                    on_total=lambda n: bar.update(total=n))
-    except PipelineError as exc:
+    except (PipelineError, Interrupted) as exc:
         fail(exc)
     unchanged = f", {stats.pages_unchanged} unchanged" if stats.pages_unchanged else ""
     summary = (f"imported {stats.pages_fetched} pages, {stats.essays_added} essays added, {stats.essays_updated} updated, "
@@ -201,8 +204,9 @@ def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None, workers:
 
     A killed run resumes where it stopped. Exit status: 0 all done; 1 some pages failed, a site could
     not be crawled at all (start URLs or robots.txt unreachable) or its pages mostly gave no essay
-    where earlier runs did (see runs.reason and the failures view); 2 bad config; 3 another run holds
-    the database's lock.
+    where earlier runs did (see runs.reason and the failures view); 2 bad config or database refused;
+    3 another run holds the database's lock; 4 storage fault midway (disk full, read-only, locked,
+    damaged); 130/143 interrupted by SIGINT/SIGTERM (the run marked interrupted, resumed by the next one).
     """
     from pipeline.cli_progress import crawl_progress
     from pipeline.crawl.settings import load_sites
@@ -213,7 +217,7 @@ def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None, workers:
         sites = load_sites(configs)
         report = crawl_progress(lambda show: crawl(sites, db, max_pages, on_progress=show, workers=workers),
                                       max_pages, opts["quiet"])
-    except PipelineError as exc:
+    except (PipelineError, Interrupted) as exc:
         fail(exc)
     _report(report, db, opts["verbose"])
     sys.exit(report.exit_code)
@@ -247,12 +251,37 @@ def reprocess_cmd(db: str, dask_spec: str | None) -> None:
         with track("reprocessing", quiet=opts["quiet"]) as bar:
             stats = reprocess(db, on_page=lambda url, error: bar.advance(failed=bool(error)),
                               on_total=lambda n: bar.update(total=n), cluster=parse_spec(dask_spec) if dask_spec else None)
-    except PipelineError as exc:
+    except (PipelineError, Interrupted) as exc:
         fail(exc)
     summary = (f"reprocessed {stats.pages_fetched + stats.pages_failed} pages, {stats.essays_added} essays added, "
                f"{stats.essays_updated} updated, {stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}")
     summarize(stats.failures, stats.run_id, db, summary, not stats.pages_failed, opts["verbose"])
     sys.exit(1 if stats.pages_failed else 0)
+
+
+@main.command("check")
+@db_option
+def check_cmd(db: str) -> None:
+    """Check the whole database: SQLite's full integrity_check and the search index's own check.
+
+    Reads only; safe while a crawl runs. Exit status: 0 sound, 1 problems found (listed on
+    stdout), 2 no such database.
+
+    \b
+    Example:
+      pipeline check --db output/essays.db
+    """
+    from pipeline.store.health import full_check
+
+    try:
+        report = full_check(db)
+    except PipelineError as exc:
+        fail(exc)
+    for problem in report.problems:
+        click.echo(problem)
+    verdict = "ok" if report.ok else f"{len(report.problems)} problems found"
+    click.echo(f"checked {db} ({', '.join(report.checks)}): {verdict}", err=True)
+    sys.exit(0 if report.ok else 1)
 
 
 @main.command("demo")
@@ -277,7 +306,7 @@ def demo_cmd(db: str, port: int) -> None:
             log.info(f"demo: serving fixtures/demo-site on {server.base}")
             report = crawl_progress(lambda show: crawl([site.with_base(server.base)], db, on_progress=show), None,
                                           opts["quiet"])
-    except PipelineError as exc:
+    except (PipelineError, Interrupted) as exc:
         fail(exc)
     _report(report, db, opts["verbose"])
     log.info(f"browse it: .venv/bin/pipeline serve --db {db}   (datasette with facets and Chinese search)")
@@ -314,9 +343,10 @@ def search_cmd(query: str, db: str, as_json: bool, limit: int) -> None:
     if as_json:
         click.echo(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=1))
     else:
+        bold = sys.stdout.isatty()  # the words found in bold on a terminal, plain text in a pipe
         for h in hits:
             click.echo(f"{h.id}  {h.title}  ({', '.join(x for x in (h.site, h.category, h.published) if x)})")
-            click.echo(f"    {h.snippet}")
+            click.echo("    " + "".join(click.style(t, bold=True, fg="red") if hit and bold else t for t, hit in h.pieces()))
     log.info(f"{len(hits)} essays found for {query[:60]!r}" + (" (limit reached)" if len(hits) == limit else ""))
 
 
@@ -325,74 +355,38 @@ def search_cmd(query: str, db: str, as_json: bool, limit: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep it on loopback).")
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the essays table in a web browser.")
+@click.option("--setting", "settings", nargs=2, multiple=True, metavar="NAME VALUE",
+              help="A datasette setting, as `datasette --setting` takes it (repeatable).")
+@click.option("--metadata", type=click.Path(dir_okay=False), help="A datasette metadata file (JSON or YAML); it wins over the project's.")
+@click.option("--plugins-dir", type=click.Path(file_okay=False), help="A folder of further datasette plugins.")
+@click.option("--template-dir", type=click.Path(file_okay=False), help="A folder of datasette templates that win over the project's.")
 @log_options
-def serve_cmd(db: str, host: str, port: int, open_browser: bool) -> None:
-    """Browse and query the database in datasette, with the project's metadata, facets, canned queries
-    and Chinese full-text search. Reads only (a missing or stale search index is named: `pipeline
-    index` rebuilds it). Stop it with Ctrl-C.
+def serve_cmd(db: str, host: str, port: int, open_browser: bool, settings: tuple[tuple[str, str], ...], metadata: str | None,
+              plugins_dir: str | None, template_dir: str | None) -> None:
+    """Browse and query the database in datasette, with the project's metadata, facets, canned queries,
+    essay pages and Chinese full-text search (best matches first). Reads only: a missing or stale
+    search index is named (`pipeline index` rebuilds it). Stop it with Ctrl-C.
+
+    A plain `datasette output/essays.db` gets the same: the plugin is installed with the project.
 
     \b
     Examples:
       pipeline serve                      # http://127.0.0.1:8001/essays/essays
       pipeline serve --db my.db --port 8002 --open
+      pipeline serve --setting default_page_size 50 --metadata my-metadata.yml
     """
-    from pipeline.serve.launcher import serve
+    from pipeline.serve.launcher import serve, settings_from_pairs
 
     start()
     try:
-        serve(db, host=host, port=port, open_browser=open_browser, say=log.warning)
+        serve(db, host=host, port=port, open_browser=open_browser, say=log.warning,
+              settings=settings_from_pairs(settings), metadata=metadata, plugins_dir=plugins_dir, template_dir=template_dir)
     except PipelineError as exc:
         fail(exc)
 
 
-@main.command("index")
-@db_option
-@log_options
-def index_cmd(db: str) -> None:
-    """Rebuild the full-text search index from the essays (and bring the database's schema up to date).
-
-    The write commands keep the index current; run this when `serve` or `search` says the index is
-    missing, stale (built by an older version) or behind (essays written by another program).
-
-    \b
-    Example:
-      pipeline index --db output/essays.db
-    """
-    from pipeline.store.database import rebuild_index
-    from pipeline.store.lock import DbLock
-
-    start()
-    if not Path(db).is_file():
-        fail(ConfigError(f"no database at {db}: import something first (pipeline import PATH --db {db})"))
-    try:
-        with DbLock(db):
-            n = rebuild_index(db)
-    except PipelineError as exc:
-        fail(exc)
-    log.info(f"indexed {n} essays -> {db}")
-
-
-@main.command("backup")
-@click.argument("dest", type=click.Path())
-@db_option
-@log_options
-def backup_cmd(dest: str, db: str) -> None:
-    """Write a consistent copy of the database to DEST (a new file, or a folder), through SQLite's
-    online backup API: safe while a crawl or an import is writing. The copy is one file (no -wal).
-
-    \b
-    Examples:
-      pipeline backup backups/essays-$(date +%F).db
-      PIPELINE_DB=crawl.db pipeline backup /mnt/backups/
-    """
-    from pipeline.store.database import backup
-
-    start()
-    try:
-        target, size = backup(db, dest)
-    except PipelineError as exc:
-        fail(exc)
-    log.info(f"backed up {db} -> {target} ({size} bytes)")
+main.add_command(index_cmd)
+main.add_command(backup_cmd)
 
 
 __all__ = ["main", "ConfigError"]

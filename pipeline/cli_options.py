@@ -9,16 +9,20 @@ from typing import Any, NoReturn
 
 import click
 
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.errors import ConfigError, Interrupted, PipelineError
 
 DEFAULT_DB = "output/essays.db"
 SHOWN_FAILURES = 20  # failures named one by one in a summary (all of them with -v)
 log = logging.getLogger("pipeline")
 
 
-def fail(exc: PipelineError) -> NoReturn:
-    """Print the error and exit with its status (2 usage or config, 3 locked, ...)."""
-    log.error(f"error: {exc}")
+def fail(exc: PipelineError | Interrupted) -> NoReturn:
+    """One line on stderr, then the exit status of the error's class (2 usage or config, 3 locked,
+    4 storage fault, 130/143 interrupted; see README "Exit statuses")."""
+    if isinstance(exc, Interrupted):
+        log.error(f"interrupted: {exc.summary or exc.name}")
+    else:
+        log.error(f"error: {exc}")
     sys.exit(exc.exit_code)
 
 

@@ -13,7 +13,8 @@ from pipeline.jobs.reprocess import reprocess
 from .conftest import FIXTURES
 
 FANWEN = FIXTURES / "corpus" / "fanwen"
-ZH_NEWS = FIXTURES / "corpus" / "zh-news"
+EXTRA = FIXTURES / "fanwen-extra"
+DEMO = FIXTURES / "demo-site"
 
 # run bookkeeping: which run last saw a row and when; everything else must stay as it was
 BOOKKEEPING = {"runs": None, "pages": {"run_id", "fetched_at"}, "raw": {"fetched_at"}}
@@ -64,7 +65,7 @@ def test_a_later_exact_copy_never_hides_an_older_near_copy(tmp_path: Path) -> No
 
 def test_importing_and_reprocessing_unchanged_pages_changes_no_table(tmp_path: Path) -> None:
     db = tmp_path / "e.db"
-    sources = [str(FANWEN), str(ZH_NEWS)]
+    sources = [str(FANWEN), str(EXTRA), str(DEMO)]
     import_sources(sources, db)
     first = dump(db)
     assert len(first["essays"]) > 50 and any(row[8] for row in first["essays"])  # some duplicates to keep

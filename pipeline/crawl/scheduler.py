@@ -251,7 +251,7 @@ class Crawler:
             self.report.skipped += 1
             self._note(site, row, "skipped", f"skipped: {exc}")
             if row.kind == "article":
-                store.record_failure(self.db, row.url, f"skipped: {exc}", self.run_id, exc.status or None)
+                store.record_failure(self.db, row.url, f"skipped: {exc}", self.run_id, exc.status or None, site=site.name)
             frontier.finish(self.db, row, "skipped", self.run_id, str(exc), keep_validators=True)
         except Failed as exc:
             if row.kind == "article" and exc.status in (404, 410) and store.mark_gone(self.db, row.url, exc.status, self.run_id):
@@ -291,7 +291,7 @@ class Crawler:
         self.report.stats.pages_failed += 1
         self.report.stats.failures.append(f"{row.url}: {error}")
         if row.kind == "article":
-            store.record_failure(self.db, row.url, error, self.run_id, status)
+            store.record_failure(self.db, row.url, error, self.run_id, status, site=site.name)
         frontier.finish(self.db, row, "failed", self.run_id, error, keep_validators=True)
 
     def _listing(self, site: SiteConfig, row: Row, resp: Response) -> None:
