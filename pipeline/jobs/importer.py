@@ -81,10 +81,13 @@ def expand(refs: list[str]) -> list[Source]:
                 raise ConfigError(f"no pages (*.html, *.txt) in folder: {ref}")
             out.extend(Source(str(p), p.resolve().as_uri()) for p in files)
         else:
-            try:
-                head = path.read_bytes()[:1 << 20] if path.suffix.lower() in (".txt", ".text", "") else b""
-            except OSError:
-                head = b""
+            head = b""
+            if path.suffix.lower() in (".txt", ".text", "") and path.is_file() and stat.S_ISREG(path.stat().st_mode):
+                try:  # the first MB of a regular file only: never a FIFO or a device
+                    with path.open("rb") as f:
+                        head = f.read(1 << 20)
+                except OSError:
+                    pass
             if head and is_url_list(head):
                 raise ConfigError(url_list_message(ref))
             out.append(Source(str(path), path.resolve().as_uri()))
