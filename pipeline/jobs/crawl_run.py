@@ -30,6 +30,7 @@ from pipeline.errors import ExtractError
 from pipeline.extract import extract
 from pipeline.jobs.process import join_parts, process
 from pipeline.models import Result
+from pipeline.store.batch import Batch, page_done
 from pipeline.store.lock import DbLock
 from pipeline.text.encoding import decode
 
@@ -69,6 +70,7 @@ def work(db: sqlite_utils.Database, job: PageJob, write_lock: Any = None) -> Pag
         if kept:
             frontier.mark_parts(db, job.site, [k[0] for k in kept], job.depth, job.run_id)
         frontier.close(db, job.url, "failed" if result.page.error else "done", job.run_id, result.page.error or None)
+    page_done(db)  # the page and its frontier row commit together, in the batch open on db (if any)
     return PageDone(saved=True, added=added, updated=updated, error=result.page.error)
 
 
@@ -130,6 +132,21 @@ def open_for_run(db_path: str | Path) -> sqlite_utils.Database:
     return db
 
 
+async def _batched(crawler: Crawler, batch: Batch) -> CrawlReport:
+    """Run the crawl with its writes grouped in `batch`; a timer commits while the crawl waits on the
+    network (between awaits no page is half-written: every write of a page happens in one step)."""
+    async def flush() -> None:
+        while True:
+            await asyncio.sleep(0.2)
+            batch.maybe_commit()
+
+    timer = asyncio.create_task(flush())
+    try:
+        return await crawler.run()
+    finally:
+        timer.cancel()
+
+
 def crawl(sites: list[SiteConfig], db_path: str | Path, max_fetches: int | None = None, on_progress: Progress | None = None,
           transport: httpx.AsyncBaseTransport | None = None, workers: int = 0) -> CrawlReport:
     """Crawl the sites into the database; raises LockHeld when another run holds it.
@@ -145,7 +162,11 @@ def crawl(sites: list[SiteConfig], db_path: str | Path, max_fetches: int | None 
         crawler = Crawler(db, sites, run_id, max_fetches, on_progress, transport, pool)
         status = "interrupted"
         try:
-            report = asyncio.run(crawler.run())
+            if workers:  # each worker process writes its own pages, page by page, as before
+                report = asyncio.run(crawler.run())
+            else:  # one process writes everything: pages and frontier rows in batches
+                with Batch(db) as batch:
+                    report = asyncio.run(_batched(crawler, batch))
             status = report.status
         finally:
             pool.close()

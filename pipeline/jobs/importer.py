@@ -19,6 +19,7 @@ from pipeline.jobs.archive_import import import_archive, is_archive
 from pipeline.jobs.process import join_parts, process
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
+from pipeline.store.batch import Batch
 from pipeline.text.encoding import decode
 
 PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml", ".txt", ".text", ".php", ".asp", ".aspx", ".jsp")
@@ -153,10 +154,10 @@ def import_sources(
     stats = RunStats(kind="import")
     run_id = store.start_run(db, "import", {"sources": refs})
     skipped: Counter[str] = Counter()
-    for ref in archives:
-        import_archive(db, ref, run_id, stats, skipped, on_page, copy_raw, near_threshold, profile)
-    stats.skipped = dict(skipped)
-    with make_client(timeout=timeout, transport=transport) as client:
+    with Batch(db) as batch, make_client(timeout=timeout, transport=transport) as client:
+        for ref in archives:
+            import_archive(db, ref, run_id, stats, skipped, on_page, copy_raw, near_threshold, profile)
+        stats.skipped = dict(skipped)
         for source, result, info, raw, ctype, error in iter_results(sources, client, profile):
             if result is None or error:
                 stats.pages_failed += 1
@@ -170,6 +171,7 @@ def import_sources(
                 added, updated = store.save_result(db, result, run_id, info, (raw, ctype), near_threshold)
                 stats.essays_added += added
                 stats.essays_updated += updated
+            batch.page_done()
             if on_page:
                 on_page(source.ref, error)
     stats.seconds = store.elapsed(started)

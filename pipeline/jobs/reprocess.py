@@ -16,6 +16,7 @@ from pipeline.extract import extract
 from pipeline.fetch.warc import ArchiveError, read_response
 from pipeline.jobs.process import join_parts, process
 from pipeline.models import Result, RunStats
+from pipeline.store.batch import Batch
 from pipeline.store.lock import DbLock
 from pipeline.text.encoding import decode
 
@@ -67,6 +68,34 @@ def reprocess_page(db: sqlite_utils.Database, url: str) -> Result:
     return join_parts(result, parts) if parts and not result.page.error else result
 
 
+def reprocess_urls(db: sqlite_utils.Database, urls: list[str], run_id: int, stats: RunStats, batch: Batch,
+                   on_page: Callable[[str, str], None] | None = None) -> None:
+    """Re-extract and store each page (one savepoint each, committed by the batch)."""
+    for url in urls:
+        try:
+            result = reprocess_page(db, url)
+        except ArchiveError as exc:  # the page and its essays stay as they were
+            store.mark_error(db, url, str(exc), run_id)
+            stats.pages_failed += 1
+            stats.failures.append(f"{url}: {exc}")
+            if on_page:
+                on_page(url, str(exc))
+            continue
+        found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
+        info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
+        added, updated = store.save_result(db, result, run_id, info)
+        stats.essays_added += added
+        stats.essays_updated += updated
+        if result.page.error:
+            stats.pages_failed += 1
+            stats.failures.append(f"{url}: {result.page.error}")
+        else:
+            stats.pages_fetched += 1
+        if on_page:
+            on_page(url, result.page.error)
+        batch.page_done()
+
+
 def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = None) -> RunStats:
     """Re-run extraction on every raw page; pages keep their fetch facts (status, validators, hash)."""
     started = time.perf_counter()
@@ -84,28 +113,8 @@ def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = 
         try:
             skip = _part_urls(db)
             urls = [u for (u,) in db.execute("select url from raw order by url").fetchall() if u not in skip]
-            for url in urls:
-                try:
-                    result = reprocess_page(db, url)
-                except ArchiveError as exc:  # the page and its essays stay as they were
-                    store.mark_error(db, url, str(exc), run_id)
-                    stats.pages_failed += 1
-                    stats.failures.append(f"{url}: {exc}")
-                    if on_page:
-                        on_page(url, str(exc))
-                    continue
-                found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
-                info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
-                added, updated = store.save_result(db, result, run_id, info)
-                stats.essays_added += added
-                stats.essays_updated += updated
-                if result.page.error:
-                    stats.pages_failed += 1
-                    stats.failures.append(f"{url}: {result.page.error}")
-                else:
-                    stats.pages_fetched += 1
-                if on_page:
-                    on_page(url, result.page.error)
+            with Batch(db) as batch:
+                reprocess_urls(db, urls, run_id, stats, batch, on_page)
             status = "partial" if stats.pages_failed else "ok"
         finally:
             stats.seconds = store.elapsed(started)

@@ -11,6 +11,7 @@ import sqlite_utils
 
 from pipeline.errors import StoreError
 from pipeline.store import migrations, search_index
+from pipeline.store.batch import BatchConnection
 
 
 def now() -> str:
@@ -26,7 +27,7 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False, factory=BatchConnection)
         conn.execute("PRAGMA busy_timeout = 30000")
         migrations.check(conn, str(path))  # refuse another program's file before writing anything
         db = sqlite_utils.Database(conn)
