@@ -99,31 +99,60 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
 
 
 @main.command("extract")
-@click.argument("source")
-@click.option("--json", "as_json", is_flag=True, help="Print the page and its essays as JSON (the default).")
-@click.option("--explain", is_flag=True, help="Also print what was removed and by which rule.")
+@click.argument("sources", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="One page: print the page and its essays as JSON (the default).")
+@click.option("--explain", is_flag=True, help="One page: also print what was removed and by which rule.")
 @click.option("--profile", "profile_path", type=click.Path(dir_okay=False),
               help="A site profile (TOML with a [profile] table of CSS selectors) to pin extraction.")
-def extract_cmd(source: str, as_json: bool, explain: bool, profile_path: str | None) -> None:
-    """Print the records of one page (file or URL) without storing them.
+@click.option("-i", "--input", "input_list", metavar="FILE",
+              help="Read sources from FILE: one URL or path per line, # comments, blank lines ignored; - for stdin.")
+@click.option("-o", "--output", metavar="FILE", help="Write the records to FILE instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv", "txt", "markdown"]), default=None,
+              help="Output format of a batch (default jsonl: one JSON object per line).")
+@click.option("--per", type=click.Choice(["page", "essay"]), default=None,
+              help="One record per page (with its essays list) or per essay (with its page's fields).")
+@click.option("--workers", type=click.IntRange(0, 64), default=None,
+              help="Extract in N processes; records still come out in input order.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+def extract_cmd(sources: tuple[str, ...], as_json: bool, explain: bool, profile_path: str | None, input_list: str | None,
+                output: str | None, fmt: str | None, per: str | None, workers: int | None, overwrite: bool) -> None:
+    """Print the records of pages (files, folders, URLs, URL lists) without storing them.
+
+    One source and no batch option: the page and its essays as indented JSON (as always).
+    Otherwise one record per page as JSON lines (or --format), a failed source as one record
+    with "error", and processing goes on. Exit status: 0 all extracted, 1 some failed, 2 usage.
 
     \b
     Examples:
       pipeline extract fixtures/seed/000_a2624caf89aaf6c8.txt --json
       pipeline extract page.html --explain
+      pipeline extract saved/ a.html https://example.org/1.html > pages.jsonl
+      pipeline extract -i urls.txt --per essay --format csv -o essays.csv --workers 2
+      cat urls.txt | pipeline extract -i - --format markdown
     """
+    if len(sources) != 1 or input_list or output or fmt or per or workers is not None:
+        from pipeline.cli_bulk import run_extract
+
+        if explain:
+            fail(ConfigError("--explain shows one page: give one source and no batch option"))
+        try:
+            sys.exit(run_extract(list(sources), input_list, output, fmt or "jsonl", per or "page", workers or 0,
+                                 overwrite, profile_path))
+        except PipelineError as exc:
+            fail(exc)
+    source = sources[0]
     from pipeline.crawl.settings import load_profile
     from pipeline.fetch.sync_client import make_client
     from pipeline.jobs.importer import Source, expand, iter_results
     from pipeline.jobs.process import to_json
 
     try:
-        sources: list[Source] = expand([source])
+        found: list[Source] = expand([source])
         profile = load_profile(profile_path) if profile_path else None
     except PipelineError as exc:
         fail(exc)
     with make_client() as client:
-        _, result, _, _, _, error = next(iter_results(sources[:1], client, profile))
+        _, result, _, _, _, error = next(iter_results(found[:1], client, profile))
     if result is None:
         click.echo(f"error: {source}: {error}", err=True)
         sys.exit(1)

@@ -1,0 +1,51 @@
+"""The CLI's side of the bulk commands: batch extraction (and export), with the summary line on stderr."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from pipeline.errors import ConfigError
+
+
+def run_extract(sources: list[str], input_list: str | None, output: str | None, fmt: str, per: str, workers: int,
+                overwrite: bool, profile_path: str | None) -> int:
+    """`pipeline extract` with several sources or batch options; returns the exit status."""
+    from pipeline.crawl.settings import load_profile
+    from pipeline.jobs.batch_extract import extract_many, read_list
+    from pipeline.jobs.records_out import Writer, check_output, open_output, per_essay
+
+    refs = list(sources)
+    if input_list:
+        if input_list == "-":
+            refs += list(read_list(sys.stdin))
+        else:
+            path = Path(input_list)
+            if not path.is_file():
+                raise ConfigError(f"no such list file: {input_list}")
+            with open(path, encoding="utf-8-sig") as fh:
+                refs += list(read_list(fh, path.parent))
+    if not refs:
+        raise ConfigError("nothing to extract: give files, folders or URLs, or -i FILE")
+    if output:
+        check_output(output, overwrite)  # refuse before any work
+    profile = load_profile(profile_path) if profile_path else None
+    started = time.perf_counter()
+    pages = failed = 0
+    with open_output(output, overwrite) as out:
+        writer = Writer(out, fmt, essays=per == "essay")
+        for record in extract_many(refs, workers, profile):
+            pages += 1
+            if record.get("error"):
+                failed += 1
+                click.echo(f"failed: {record.get('input')}: {record['error']}", err=True)
+            for rec in per_essay([record]) if per == "essay" else [record]:
+                writer.write(rec)
+        writer.close()
+    seconds = time.perf_counter() - started
+    where = f" -> {output}" if output else ""
+    click.echo(f"extracted {pages - failed} pages, {failed} failed, {writer.count} records in {seconds:.2f}s{where}", err=True)
+    return 1 if failed else 0
