@@ -230,17 +230,22 @@ def _end_progress() -> None:
 
 @main.command("reprocess")
 @db_option
-def reprocess_cmd(db: str) -> None:
+@click.option("--outdated", is_flag=True, help="Only pages stored by an older version of the extractor.")
+def reprocess_cmd(db: str, outdated: bool) -> None:
     """Re-extract every stored raw page with the current code (no network); idempotent.
 
+    Pages imported from WARC files are read back from the archive (a moved archive is recorded
+    on the page as its error; its essays stay).
+
     \b
-    Example:
+    Examples:
       pipeline reprocess --db output/essays.db
+      pipeline reprocess --outdated          # only pages of older extractor versions
     """
     from pipeline.jobs.reprocess import reprocess
 
     try:
-        stats = reprocess(db)
+        stats = reprocess(db, outdated=outdated)
     except PipelineError as exc:
         fail(exc)
     for line in stats.failures[:20]:
@@ -248,6 +253,34 @@ def reprocess_cmd(db: str) -> None:
     click.echo(f"reprocessed {stats.pages_fetched + stats.pages_failed} pages, {stats.essays_added} essays added, "
                f"{stats.essays_updated} updated, {stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}", err=True)
     sys.exit(1 if stats.pages_failed else 0)
+
+
+@main.command("export")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True,
+              help="JSON lines, CSV, or Parquet (needs -o).")
+@click.option("-o", "--output", metavar="PATH", help="Write to PATH instead of stdout.")
+@click.option("--per", type=click.Choice(["essay", "page"]), default="essay", show_default=True,
+              help="One record per essay (with its page's fields) or per page (with its essays).")
+@click.option("--where", metavar="SQL", help="An SQL condition over the record's columns, e.g. \"site = 'x.org' and chars > 500\".")
+@click.option("--since", metavar="TIME", help="Only essays added or changed after TIME (2024-05-01 or 2024-05-01T12:00:00Z).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+def export_cmd(db: str, fmt: str, output: str | None, per: str, where: str | None, since: str | None, overwrite: bool) -> None:
+    """Export the essays (or pages) as JSON lines, CSV or Parquet, streamed in constant memory.
+
+    \b
+    Examples:
+      pipeline export > essays.jsonl
+      pipeline export --format parquet -o essays.parquet
+      pipeline export --format csv --per page --where "site = 'example.org'" -o pages.csv
+      pipeline export --since 2024-05-01T00:00:00Z -o new.jsonl     # what changed since the last export
+    """
+    from pipeline.cli_bulk import run_export
+
+    try:
+        run_export(db, fmt, output, per, where, since, overwrite)
+    except PipelineError as exc:
+        fail(exc)
 
 
 @main.command("demo")

@@ -49,3 +49,13 @@ def run_extract(sources: list[str], input_list: str | None, output: str | None, 
     where = f" -> {output}" if output else ""
     click.echo(f"extracted {pages - failed} pages, {failed} failed, {writer.count} records in {seconds:.2f}s{where}", err=True)
     return 1 if failed else 0
+
+
+def run_export(db: str, fmt: str, output: str | None, per: str, where: str | None, since: str | None, overwrite: bool) -> None:
+    """`pipeline export`: the records, then a summary line on stderr."""
+    from pipeline.jobs.export import export
+
+    started = time.perf_counter()
+    count = export(db, output, fmt, per, where, since, overwrite)
+    where_to = f" -> {output}" if output and output != "-" else ""
+    click.echo(f"exported {count} {per}s as {fmt} in {time.perf_counter() - started:.2f}s{where_to}", err=True)

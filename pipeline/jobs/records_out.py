@@ -53,10 +53,11 @@ def _cell(value: Any) -> str:
 class Writer:
     """Writes records to a text stream in one of FORMATS."""
 
-    def __init__(self, out: TextIO, fmt: str, essays: bool = False) -> None:
+    def __init__(self, out: TextIO, fmt: str, essays: bool = False, columns: tuple[str, ...] | None = None) -> None:
         if fmt not in FORMATS:
             raise ConfigError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
         self.out, self.fmt, self.essays = out, fmt, essays
+        self.columns = columns or (ESSAY_COLUMNS if essays else PAGE_COLUMNS)
         self.count = 0
         self._csv: Any = None
 
@@ -68,8 +69,7 @@ class Writer:
             out.write(("[\n" if self.count == 0 else ",\n") + json.dumps(rec, ensure_ascii=False))
         elif fmt == "csv":
             if self._csv is None:
-                columns = ESSAY_COLUMNS if self.essays else PAGE_COLUMNS
-                self._csv = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
+                self._csv = csv.DictWriter(out, fieldnames=list(self.columns), extrasaction="ignore")
                 self._csv.writeheader()
             self._csv.writerow({k: _cell(v) for k, v in rec.items()})
         else:

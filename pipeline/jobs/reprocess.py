@@ -12,7 +12,7 @@ import sqlite_utils
 
 from pipeline import store
 from pipeline.errors import ExtractError
-from pipeline.extract import extract
+from pipeline.extract import EXTRACTOR_VERSION, extract
 from pipeline.fetch.warc import ArchiveError, read_response
 from pipeline.jobs.process import join_parts, process
 from pipeline.models import Result, RunStats
@@ -96,8 +96,11 @@ def reprocess_urls(db: sqlite_utils.Database, urls: list[str], run_id: int, stat
         batch.page_done()
 
 
-def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = None) -> RunStats:
-    """Re-run extraction on every raw page; pages keep their fetch facts (status, validators, hash)."""
+def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = None, outdated: bool = False) -> RunStats:
+    """Re-run extraction on every raw page; pages keep their fetch facts (status, validators, hash).
+
+    `outdated`: only the pages stored by an older extractor (pages.extractor_version below
+    `extract.EXTRACTOR_VERSION`, or none recorded)."""
     started = time.perf_counter()
     if not Path(db_path).exists():
         from pipeline.errors import ConfigError
@@ -108,11 +111,15 @@ def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = 
 
         db = open_for_run(db_path)
         stats = RunStats(kind="reprocess")
-        run_id = store.start_run(db, "reprocess", {})
+        run_id = store.start_run(db, "reprocess", {"outdated": True} if outdated else {})
         status = "interrupted"
         try:
             skip = _part_urls(db)
-            urls = [u for (u,) in db.execute("select url from raw order by url").fetchall() if u not in skip]
+            sql = "select url from raw order by url"
+            if outdated:
+                sql = (f"select r.url from raw r left join pages p on p.url = r.url "
+                       f"where coalesce(p.extractor_version, 0) < {int(EXTRACTOR_VERSION)} order by r.url")
+            urls = [u for (u,) in db.execute(sql).fetchall() if u not in skip]
             with Batch(db) as batch:
                 reprocess_urls(db, urls, run_id, stats, batch, on_page)
             status = "partial" if stats.pages_failed else "ok"

@@ -48,11 +48,22 @@ def _v2_archive_pointers(db: sqlite_utils.Database) -> None:
         db.table("source_failures").create_index(["run_id"], if_not_exists=True)
 
 
+def _v3_change_times(db: sqlite_utils.Database) -> None:
+    """essays.changed_at (when the row last changed: `export --since`) and pages.extractor_version
+    (the extraction that made the page's essays: `reprocess --outdated`); rows written before stay null."""
+    if "changed_at" not in db.table("essays").columns_dict:
+        db.table("essays").add_column("changed_at", str)
+    if "extractor_version" not in db.table("pages").columns_dict:
+        db.table("pages").add_column("extractor_version", int)
+    db.table("essays").create_index(["changed_at"], if_not_exists=True)
+
+
 Migration = tuple[int, str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
     (1, "pages, essays, runs, raw, signatures, LSH bands and the search index", _v1_base_schema),
     (2, "raw pointers into WARC files, source_failures, runs.skipped", _v2_archive_pointers),
+    (3, "essays.changed_at, pages.extractor_version", _v3_change_times),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
