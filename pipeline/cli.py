@@ -43,7 +43,7 @@ def main() -> None:
 
 
 @main.command("import")
-@click.argument("sources", nargs=-1, required=True)
+@click.argument("sources", nargs=-1)
 @db_option
 @click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for each URL.")
 @click.option("--near-dup-threshold", default=DEFAULT_NEAR_THRESHOLD, show_default=True, type=click.FloatRange(0.0, 1.0),
@@ -52,8 +52,12 @@ def main() -> None:
               help="A site profile (TOML with a [profile] table of CSS selectors) to pin extraction for these pages.")
 @click.option("--copy-raw", is_flag=True,
               help="WARC/ARC input: keep a copy of each raw body in the database instead of a pointer into the archive.")
+@click.option("-i", "--input", "input_list", metavar="FILE",
+              help="A list of URLs and paths, one a line (# comments; - for stdin): URLs fetched politely, as a crawl fetches.")
+@click.option("--delay", default=1.5, show_default=True, type=click.FloatRange(0.0),
+              help="With -i: seconds between two requests to one host (robots.txt Crawl-delay may ask for more).")
 def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_threshold: float, profile_path: str | None,
-               copy_raw: bool) -> None:
+               copy_raw: bool, input_list: str | None, delay: float) -> None:
     """Import pages: HTML files, text dumps, folders (recursive), http(s) URLs and WARC/ARC archives.
 
     \b
@@ -62,6 +66,7 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
       pipeline import page.html dump.txt https://example.org/essay.html --db my.db
       pipeline import saved-pages/ --profile fixtures/sites/profile-example.toml
       pipeline import crawl-1.warc.gz crawl-2.warc.gz      # each HTTP response record as a page
+      pipeline import -i urls.txt                          # robots.txt, per-host delay, hosts in parallel
 
     Archives (*.warc, *.warc.gz, *.arc, *.arc.gz): each text response is stored with its WARC-Date as
     fetch time; a URL captured several times keeps its latest capture; the raw body stays in the
@@ -73,6 +78,17 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
     from pipeline.crawl.settings import load_profile
     from pipeline.jobs.importer import import_sources
 
+    if input_list:
+        from pipeline.cli_bulk import run_import_list
+
+        try:
+            code = run_import_list(input_list, db, delay, _progress_printer())
+        except PipelineError as exc:
+            fail(exc)
+        if not sources:
+            sys.exit(code)
+    elif not sources:
+        fail(ConfigError("nothing to import: give files, folders, URLs or archives, or -i FILE"))
     show = sys.stderr.isatty()
 
     def progress(ref: str, error: str) -> None:
