@@ -98,3 +98,23 @@ def test_kill_9_keeps_whole_committed_pages_only(tmp_path: Path) -> None:
     assert count(path, "select count(*) from pages") == 10
     assert count(path, "select count(*) from essays") == 10
     assert count(path, "select count(*) from essays e left join pages p on p.url = e.page_url where p.url is null") == 0
+
+
+def test_an_import_run_again_skips_the_files_stored_unchanged(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(1, 4):
+        (folder / f"{i}.html").write_text(f"<html><head><title>第{i}篇</title></head><body><h1>第{i}篇</h1><p>{LONG}{i}</p></body></html>",
+                                          encoding="utf-8")
+    db = tmp_path / "x.db"
+    assert CliRunner().invoke(main, ["import", str(folder), "--db", str(db)]).exit_code == 0
+    before = store.open_db(db).execute("select rowid, * from essays order by rowid").fetchall()
+    (folder / "2.html").write_text((folder / "2.html").read_text(encoding="utf-8").replace("第2篇", "第二篇"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["import", str(folder), "--db", str(db)])
+    assert "imported 1 pages, 0 essays added, 0 updated, 0 failed, 2 unchanged" in result.stderr  # a new title, the same text
+    after = store.open_db(db).execute("select rowid, * from essays order by rowid").fetchall()
+    assert [a for a in after if "第二篇" not in a[4]] == [b for b in before if "第2篇" not in b[4]]

@@ -10,10 +10,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
+import sqlite_utils
 
 from pipeline import store
 from pipeline.errors import ConfigError, ExtractError, FetchError
-from pipeline.extract import extract
+from pipeline.extract import EXTRACTOR_VERSION, extract
 from pipeline.fetch.sync_client import fetch, make_client
 from pipeline.jobs.archive_import import import_archive, is_archive
 from pipeline.jobs.process import join_parts, process
@@ -135,6 +136,17 @@ def iter_results(
         yield source, result, info, raw, ctype, result.page.error
 
 
+def stored_unchanged(db: sqlite_utils.Database, source: Source) -> bool:
+    """Whether a local file is stored already, from the same bytes, by this extractor, without error."""
+    try:
+        sha1 = hashlib.sha1(Path(source.ref).read_bytes()).hexdigest()
+    except OSError:
+        return False
+    row = db.execute("select 1 from pages where url = ? and content_sha1 = ? and error is null and extractor_version = ?",
+                     [source.url, sha1, EXTRACTOR_VERSION]).fetchone()
+    return row is not None
+
+
 def import_sources(
     refs: list[str], db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
     transport: httpx.BaseTransport | None = None, timeout: float = 20.0, near_threshold: float = DEFAULT_THRESHOLD,
@@ -158,7 +170,9 @@ def import_sources(
         for ref in archives:
             import_archive(db, ref, run_id, stats, skipped, on_page, copy_raw, near_threshold, profile)
         stats.skipped = dict(skipped)
-        for source, result, info, raw, ctype, error in iter_results(sources, client, profile):
+        fresh = [s for s in sources if s.is_url or profile is not None or not stored_unchanged(db, s)]
+        stats.pages_unchanged += len(sources) - len(fresh)  # a run started again goes on where it stopped
+        for source, result, info, raw, ctype, error in iter_results(fresh, client, profile):
             if result is None or error:
                 stats.pages_failed += 1
                 stats.failures.append(f"{source.ref}: {error}")
