@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from pipeline.cli_bulk import export_cmd
 from pipeline.errors import ConfigError, PipelineError
+
+if TYPE_CHECKING:
+    from pipeline.jobs.cluster import ClusterSpec
+    from pipeline.models import Profile
 
 DEFAULT_DB = "output/essays.db"
 DEFAULT_NEAR_THRESHOLD = 0.7  # the same as pipeline.dedupe.DEFAULT_THRESHOLD (not imported: it pulls numpy into --help)
@@ -42,6 +47,12 @@ def main() -> None:
     """
 
 
+dask_option = click.option(
+    "--dask", "dask_spec", default=None, metavar="local[:N]|tcp://HOST:PORT",
+    help="Extract on a Dask cluster (reprocess, and WARC/ARC input of import): 'local' (one worker per core), 'local:N', or a running scheduler's address; "
+         "this process stores the results in input order (the database ends as a single-process run leaves it).")
+
+
 @main.command("import")
 @click.argument("sources", nargs=-1)
 @db_option
@@ -52,12 +63,17 @@ def main() -> None:
               help="A site profile (TOML with a [profile] table of CSS selectors) to pin extraction for these pages.")
 @click.option("--copy-raw", is_flag=True,
               help="WARC/ARC input: keep a copy of each raw body in the database instead of a pointer into the archive.")
+@dask_option
+@click.option("--output", "output", default=None, metavar="parquet:DIR",
+              help="With --dask and WARC/ARC input: write Parquet shards into DIR (from the workers, no database) instead of --db.")
+@click.option("--overwrite", is_flag=True, help="With --output: replace the shards of an earlier run in DIR.")
 @click.option("-i", "--input", "input_list", metavar="FILE",
               help="A list of URLs and paths, one a line (# comments; - for stdin): URLs fetched politely, as a crawl fetches.")
 @click.option("--delay", default=1.5, show_default=True, type=click.FloatRange(0.0),
               help="With -i: seconds between two requests to one host (robots.txt Crawl-delay may ask for more).")
 def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_threshold: float, profile_path: str | None,
-               copy_raw: bool, input_list: str | None, delay: float) -> None:
+               copy_raw: bool, dask_spec: str | None, output: str | None, overwrite: bool, input_list: str | None,
+               delay: float) -> None:
     """Import pages: HTML files, text dumps, folders (recursive), http(s) URLs and WARC/ARC archives.
 
     \b
@@ -76,6 +92,7 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
     Exit status: 0 all imported, 1 some pages failed (see pages.error), 2 usage error.
     """
     from pipeline.crawl.settings import load_profile
+    from pipeline.jobs.cluster import parse_spec
     from pipeline.jobs.importer import import_sources
 
     if input_list:
@@ -99,8 +116,11 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
 
     try:
         profile = load_profile(profile_path) if profile_path else None
+        cluster = parse_spec(dask_spec) if dask_spec else None
+        if output is not None:
+            _import_to_shards(list(sources), output, cluster, overwrite, near_dup_threshold, profile)
         stats = import_sources(list(sources), db, on_page=progress, timeout=timeout, near_threshold=near_dup_threshold,
-                               profile=profile, copy_raw=copy_raw)
+                               profile=profile, copy_raw=copy_raw, cluster=cluster)
     except PipelineError as exc:
         fail(exc)
     unchanged = f", {stats.pages_unchanged} unchanged" if stats.pages_unchanged else ""
@@ -109,6 +129,25 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
         f"{stats.pages_failed} failed{unchanged} in {stats.seconds:.2f}s -> {db}",
         err=True,
     )
+    if stats.skipped:
+        click.echo("skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(stats.skipped.items())), err=True)
+    sys.exit(1 if stats.pages_failed else 0)
+
+
+def _import_to_shards(sources: list[str], output: str, cluster: ClusterSpec | None, overwrite: bool, threshold: float,
+                      profile: Profile | None) -> NoReturn:
+    from pipeline.jobs.shard_run import run
+
+    kind, _, folder = output.partition(":")
+    if kind != "parquet" or not folder:
+        raise ConfigError(f"--output {output}: give parquet:DIR")
+    if cluster is None:
+        raise ConfigError("--output parquet:DIR runs on a Dask cluster: add --dask local (or local:N, or a scheduler address)")
+    stats = run(sources, folder, cluster, overwrite, threshold, profile)
+    for line in stats.failures[:20]:
+        click.echo(f"failed: {line}", err=True)
+    click.echo(f"wrote {stats.pages_fetched} pages, {stats.essays_added} essays, {stats.pages_failed} failed "
+               f"in {stats.seconds:.2f}s -> {folder}", err=True)
     if stats.skipped:
         click.echo("skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(stats.skipped.items())), err=True)
     sys.exit(1 if stats.pages_failed else 0)
@@ -247,7 +286,8 @@ def _end_progress() -> None:
 @main.command("reprocess")
 @db_option
 @click.option("--outdated", is_flag=True, help="Only pages stored by an older version of the extractor.")
-def reprocess_cmd(db: str, outdated: bool) -> None:
+@dask_option
+def reprocess_cmd(db: str, outdated: bool, dask_spec: str | None) -> None:
     """Re-extract every stored raw page with the current code (no network); idempotent.
 
     Pages imported from WARC files are read back from the archive (a moved archive is recorded
@@ -257,11 +297,14 @@ def reprocess_cmd(db: str, outdated: bool) -> None:
     Examples:
       pipeline reprocess --db output/essays.db
       pipeline reprocess --outdated          # only pages of older extractor versions
+      pipeline reprocess --dask local:2
+      pipeline reprocess --dask tcp://10.0.0.5:8786
     """
+    from pipeline.jobs.cluster import parse_spec
     from pipeline.jobs.reprocess import reprocess
 
     try:
-        stats = reprocess(db, outdated=outdated)
+        stats = reprocess(db, cluster=parse_spec(dask_spec) if dask_spec else None, outdated=outdated)
     except PipelineError as exc:
         fail(exc)
     for line in stats.failures[:20]:
@@ -269,34 +312,6 @@ def reprocess_cmd(db: str, outdated: bool) -> None:
     click.echo(f"reprocessed {stats.pages_fetched + stats.pages_failed} pages, {stats.essays_added} essays added, "
                f"{stats.essays_updated} updated, {stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}", err=True)
     sys.exit(1 if stats.pages_failed else 0)
-
-
-@main.command("export")
-@db_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True,
-              help="JSON lines, CSV, or Parquet (needs -o).")
-@click.option("-o", "--output", metavar="PATH", help="Write to PATH instead of stdout.")
-@click.option("--per", type=click.Choice(["essay", "page"]), default="essay", show_default=True,
-              help="One record per essay (with its page's fields) or per page (with its essays).")
-@click.option("--where", metavar="SQL", help="An SQL condition over the record's columns, e.g. \"site = 'x.org' and chars > 500\".")
-@click.option("--since", metavar="TIME", help="Only essays added or changed after TIME (2024-05-01 or 2024-05-01T12:00:00Z).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
-def export_cmd(db: str, fmt: str, output: str | None, per: str, where: str | None, since: str | None, overwrite: bool) -> None:
-    """Export the essays (or pages) as JSON lines, CSV or Parquet, streamed in constant memory.
-
-    \b
-    Examples:
-      pipeline export > essays.jsonl
-      pipeline export --format parquet -o essays.parquet
-      pipeline export --format csv --per page --where "site = 'example.org'" -o pages.csv
-      pipeline export --since 2024-05-01T00:00:00Z -o new.jsonl     # what changed since the last export
-    """
-    from pipeline.cli_bulk import run_export
-
-    try:
-        run_export(db, fmt, output, per, where, since, overwrite)
-    except PipelineError as exc:
-        fail(exc)
 
 
 @main.command("demo")
@@ -377,5 +392,7 @@ def serve_cmd(db: str, host: str, port: int, open_browser: bool) -> None:
     except PipelineError as exc:
         fail(exc)
 
+
+main.add_command(export_cmd)
 
 __all__ = ["main", "ConfigError"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, PipelineError
 
 
 def read_entries(input_list: str) -> list[str]:
@@ -89,11 +89,33 @@ def run_extract(sources: list[str], input_list: str | None, output: str | None, 
     return 1 if failed else 0
 
 
-def run_export(db: str, fmt: str, output: str | None, per: str, where: str | None, since: str | None, overwrite: bool) -> None:
-    """`pipeline export`: the records, then a summary line on stderr."""
+@click.command("export")
+@click.option("--db", default="output/essays.db", show_default=True, type=click.Path(dir_okay=False), help="SQLite database file.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True,
+              help="JSON lines, CSV, or Parquet (needs -o).")
+@click.option("-o", "--output", metavar="PATH", help="Write to PATH instead of stdout.")
+@click.option("--per", type=click.Choice(["essay", "page"]), default="essay", show_default=True,
+              help="One record per essay (with its page's fields) or per page (with its essays).")
+@click.option("--where", metavar="SQL", help="An SQL condition over the record's columns, e.g. \"site = 'x.org' and chars > 500\".")
+@click.option("--since", metavar="TIME", help="Only essays added or changed after TIME (2024-05-01 or 2024-05-01T12:00:00Z).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+def export_cmd(db: str, fmt: str, output: str | None, per: str, where: str | None, since: str | None, overwrite: bool) -> None:
+    """Export the essays (or pages) as JSON lines, CSV or Parquet, streamed in constant memory.
+
+    \b
+    Examples:
+      pipeline export > essays.jsonl
+      pipeline export --format parquet -o essays.parquet
+      pipeline export --format csv --per page --where "site = 'example.org'" -o pages.csv
+      pipeline export --since 2024-05-01T00:00:00Z -o new.jsonl     # what changed since the last export
+    """
     from pipeline.jobs.export import export
 
     started = time.perf_counter()
-    count = export(db, output, fmt, per, where, since, overwrite)
+    try:
+        count = export(db, output, fmt, per, where, since, overwrite)
+    except PipelineError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
     where_to = f" -> {output}" if output and output != "-" else ""
     click.echo(f"exported {count} {per}s as {fmt} in {time.perf_counter() - started:.2f}s{where_to}", err=True)

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("extract", "dedupe", "crawl", "search", "bulk")
+SECTIONS = ("extract", "dedupe", "crawl", "search", "bulk", "scale")
 
 
 def main() -> int:

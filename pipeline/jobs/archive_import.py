@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -25,9 +25,9 @@ import sqlite_utils
 
 from pipeline import store
 from pipeline.fetch.sync_client import TEXT_TYPES
-from pipeline.fetch.warc import ArchivedResponse, ArchiveReader
+from pipeline.fetch.warc import ArchivedResponse, ArchiveReader, RecordFailure
 from pipeline.jobs.process import process
-from pipeline.models import Profile, RunStats
+from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
 from pipeline.store.batch import page_done
 from pipeline.text.encoding import decode
@@ -62,6 +62,57 @@ def _stored(db: sqlite_utils.Database, url: str) -> tuple[str, str] | None:
     return (row[0] or "", row[1] or "") if row else None
 
 
+def take(db: sqlite_utils.Database, url: str, warc_date: str, sha1: str, stats: RunStats, skipped: Counter[str]) -> bool:
+    """Whether a capture is stored: not when the same capture is stored already (counted unchanged)
+    or a later one is (counted superseded); a stored earlier capture gives way (counted superseded)."""
+    stored = _stored(db, url)
+    if stored is None:
+        return True
+    old, new = _when(stored[0]), _when(warc_date)
+    if stored == (warc_date, sha1):
+        stats.pages_unchanged += 1
+        return False
+    skipped["superseded"] += 1
+    return not (old is not None and new is not None and old > new)
+
+
+def store_capture(
+    db: sqlite_utils.Database, resp: ArchivedResponse, result: Result, sha1: str, run_id: int, stats: RunStats,
+    on_page: Callable[[str, str], None] | None, copy_raw: bool, near_threshold: float,
+    signatures: Mapping[str, bytes] | None = None,
+) -> None:
+    """Store one processed capture as the crawl stores a fetched page (`resp.body` is needed only with `copy_raw`)."""
+    info = {"status": resp.status, "final_url": resp.url, "etag": resp.headers.get("etag"),
+            "last_modified": resp.headers.get("last-modified"), "content_sha1": sha1, "fetched_at": resp.warc_date or store.now()}
+    pointer = None if copy_raw else store.RawPointer(resp.file, resp.offset, resp.length, resp.content_type)
+    raw = (resp.body, resp.content_type) if copy_raw else None
+    added, updated = store.save_result(db, result, run_id, info, raw, near_threshold, raw_pointer=pointer, signatures=signatures)
+    stats.essays_added += added
+    stats.essays_updated += updated
+    page_done(db)  # the batch open on db (if any) may commit here: never inside a page
+    if result.page.error:
+        stats.pages_failed += 1
+        stats.failures.append(f"{resp.url}: {result.page.error}")
+    else:
+        stats.pages_fetched += 1
+    if on_page:
+        on_page(resp.url, result.page.error)
+
+
+def record_reader_failures(db: sqlite_utils.Database, run_id: int, stats: RunStats, skipped: Counter[str],
+                           kinds: Mapping[str, int], failures: list[RecordFailure],
+                           on_page: Callable[[str, str], None] | None) -> None:
+    """What the reader skipped (by record type) and could not read, counted and recorded."""
+    for kind, n in kinds.items():
+        skipped[f"{kind} record"] += n
+    for failure in failures:
+        stats.pages_failed += 1
+        stats.failures.append(str(failure))
+        store.record_source_failure(db, run_id, failure.file, failure.error, failure.offset)
+        if on_page:
+            on_page(f"{failure.file}@{failure.offset}", failure.error)
+
+
 def import_archive(
     db: sqlite_utils.Database, path: str | Path, run_id: int, stats: RunStats, skipped: Counter[str],
     on_page: Callable[[str, str], None] | None = None, copy_raw: bool = False,
@@ -76,38 +127,8 @@ def import_archive(
             skipped[reason] += 1
             continue
         sha1 = hashlib.sha1(resp.body).hexdigest()
-        stored = _stored(db, resp.url)
-        if stored is not None:
-            old, new = _when(stored[0]), _when(resp.warc_date)
-            if stored == (resp.warc_date, sha1):
-                stats.pages_unchanged += 1
-                continue
-            if old is not None and new is not None and old > new:
-                skipped["superseded"] += 1
-                continue
-            skipped["superseded"] += 1  # the stored capture gives way to this later one
+        if not take(db, resp.url, resp.warc_date, sha1, stats, skipped):
+            continue
         text, codec = decode(resp.body, resp.content_type)
-        result = process(text, resp.url, codec, profile)
-        info = {"status": resp.status, "final_url": resp.url, "etag": resp.headers.get("etag"),
-                "last_modified": resp.headers.get("last-modified"), "content_sha1": sha1, "fetched_at": resp.warc_date or store.now()}
-        pointer = None if copy_raw else store.RawPointer(file, resp.offset, resp.length, resp.content_type)
-        raw = (resp.body, resp.content_type) if copy_raw else None
-        added, updated = store.save_result(db, result, run_id, info, raw, near_threshold, raw_pointer=pointer)
-        stats.essays_added += added
-        stats.essays_updated += updated
-        page_done(db)  # the batch open on db (if any) may commit here: never inside a page
-        if result.page.error:
-            stats.pages_failed += 1
-            stats.failures.append(f"{resp.url}: {result.page.error}")
-        else:
-            stats.pages_fetched += 1
-        if on_page:
-            on_page(resp.url, result.page.error)
-    for kind, n in reader.skipped.items():
-        skipped[f"{kind} record"] += n
-    for failure in reader.failures:
-        stats.pages_failed += 1
-        stats.failures.append(str(failure))
-        store.record_source_failure(db, run_id, failure.file, failure.error, failure.offset)
-        if on_page:
-            on_page(f"{failure.file}@{failure.offset}", failure.error)
+        store_capture(db, resp, process(text, resp.url, codec, profile), sha1, run_id, stats, on_page, copy_raw, near_threshold)
+    record_reader_failures(db, run_id, stats, skipped, reader.skipped, reader.failures, on_page)

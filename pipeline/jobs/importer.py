@@ -6,8 +6,10 @@ import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import sqlite_utils
@@ -16,12 +18,14 @@ from pipeline import store
 from pipeline.errors import ConfigError, ExtractError, FetchError
 from pipeline.extract import EXTRACTOR_VERSION, extract
 from pipeline.fetch.sync_client import fetch, make_client
+from pipeline.jobs.archive_cluster import import_archives
 from pipeline.jobs.archive_import import import_archive, is_archive
+from pipeline.jobs.cluster import ClusterSpec, connect
 from pipeline.jobs.process import join_parts, process
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
 from pipeline.store.batch import Batch
-from pipeline.text.encoding import decode
+from pipeline.text.encoding import decode_page
 
 PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml", ".txt", ".text", ".php", ".asp", ".aspx", ".jsp")
 MAX_PARTS = 20
@@ -62,13 +66,7 @@ def expand(refs: list[str]) -> list[Source]:
 def read_file(path: Path) -> tuple[bytes, str, str]:
     """(bytes, text, codec) of a local page; raises ExtractError for empty or binary files."""
     data = path.read_bytes()
-    if not data.strip():
-        raise ExtractError("empty file")
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ExtractError("binary file, not a page")
-    text, codec = decode(data)
-    if text.count("\ufffd") > max(20, len(text) // 50):
-        raise ExtractError("binary file, not a page")
+    text, codec = decode_page(data)
     return data, text, codec
 
 
@@ -150,29 +148,58 @@ def stored_unchanged(db: sqlite_utils.Database, source: Source) -> bool:
 def import_sources(
     refs: list[str], db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
     transport: httpx.BaseTransport | None = None, timeout: float = 20.0, near_threshold: float = DEFAULT_THRESHOLD,
-    profile: Profile | None = None, copy_raw: bool = False,
+    profile: Profile | None = None, copy_raw: bool = False, cluster: ClusterSpec | None = None,
 ) -> RunStats:
     """Import pages into the database; each page in its own transaction. Never raises for one bad page.
 
     WARC/ARC files (`archive_import.is_archive`) are read record by record (see `archive_import`);
-    their raw bodies are kept as pointers into the archive unless `copy_raw`."""
+    their raw bodies are kept as pointers into the archive unless `copy_raw`. With `cluster`, the
+    archives are read and processed on Dask workers (`archive_cluster`; the workers must see the
+    paths) and stored here in the same order, so the database ends as a single-process run leaves it."""
+    with ExitStack() as stack:
+        client = stack.enter_context(connect(cluster)) if cluster else None
+        return _import(refs, db_path, on_page, transport, timeout, near_threshold, profile, copy_raw, client)
+
+
+def _import(
+    refs: list[str], db_path: str | Path, on_page: Callable[[str, str], None] | None, transport: httpx.BaseTransport | None,
+    timeout: float, near_threshold: float, profile: Profile | None, copy_raw: bool, client: Any,
+) -> RunStats:
     started = time.perf_counter()
     archives = [r for r in refs if is_archive(r) and not r.startswith(("http://", "https://"))]
     for ref in archives:
-        if not Path(ref).is_file():
+        if client is None and not Path(ref).is_file():  # on a cluster the workers read the paths
             raise ConfigError(f"no such file: {ref}")
     sources = expand([r for r in refs if r not in archives])
     db = store.open_db(db_path)
     stats = RunStats(kind="import")
     run_id = store.start_run(db, "import", {"sources": refs})
     skipped: Counter[str] = Counter()
-    with Batch(db) as batch, make_client(timeout=timeout, transport=transport) as client:
-        for ref in archives:
+    with Batch(db) as batch:  # pages grouped into larger transactions, each page atomic (store.batch)
+        if client is not None:
+            import_archives(client, db, [str(Path(ref).resolve()) for ref in archives], run_id, stats, skipped, on_page, copy_raw,
+                            near_threshold, profile)
+        for ref in archives if client is None else []:
             import_archive(db, ref, run_id, stats, skipped, on_page, copy_raw, near_threshold, profile)
         stats.skipped = dict(skipped)
-        fresh = [s for s in sources if s.is_url or profile is not None or not stored_unchanged(db, s)]
+        plain = profile is None and near_threshold == DEFAULT_THRESHOLD  # other options may change what a page gives
+        fresh = [s for s in sources if s.is_url or not plain or not stored_unchanged(db, s)]
         stats.pages_unchanged += len(sources) - len(fresh)  # a run started again goes on where it stopped
-        for source, result, info, raw, ctype, error in iter_results(fresh, client, profile):
+        _import_sources(db, fresh, run_id, stats, batch, on_page, transport, timeout, near_threshold, profile)
+    stats.seconds = store.elapsed(started)
+    done = stats.pages_fetched or stats.pages_unchanged
+    store.finish_run(db, run_id, stats, "failed" if stats.pages_failed and not done else ("partial" if stats.pages_failed else "ok"))
+    db.conn.close()
+    return stats
+
+
+def _import_sources(
+    db: sqlite_utils.Database, sources: list[Source], run_id: int, stats: RunStats, batch: Batch,
+    on_page: Callable[[str, str], None] | None, transport: httpx.BaseTransport | None, timeout: float,
+    near_threshold: float, profile: Profile | None,
+) -> None:
+    with make_client(timeout=timeout, transport=transport) as client:
+        for source, result, info, raw, ctype, error in iter_results(sources, client, profile):
             if result is None or error:
                 stats.pages_failed += 1
                 stats.failures.append(f"{source.ref}: {error}")
@@ -188,8 +215,3 @@ def import_sources(
             batch.page_done()
             if on_page:
                 on_page(source.ref, error)
-    stats.seconds = store.elapsed(started)
-    done = stats.pages_fetched or stats.pages_unchanged
-    store.finish_run(db, run_id, stats, "failed" if stats.pages_failed and not done else ("partial" if stats.pages_failed else "ok"))
-    db.conn.close()
-    return stats

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -34,6 +35,7 @@ def _upsert(conn: sqlite3.Connection, table: str, row: dict[str, Any], pk: str) 
 def save_result(
     db: sqlite_utils.Database, result: Result, run_id: int, fetch_info: dict[str, Any] | None = None,
     raw: tuple[bytes, str] | None = None, near_threshold: float = dedupe.DEFAULT_THRESHOLD,
+    signatures: Mapping[str, bytes] | None = None,
     raw_pointer: RawPointer | None = None,
 ) -> tuple[int, int]:
     """Store a page and its essays in one transaction; returns (essays added, essays updated).
@@ -49,14 +51,14 @@ def save_result(
     info = fetch_info or {}
     conn = db.conn
     try:
-        return _save(db, conn, result, run_id, info, raw, near_threshold, raw_pointer)
+        return _save(db, conn, result, run_id, info, raw, near_threshold, signatures or {}, raw_pointer)
     except sqlite3.Error as exc:
         raise StoreError(f"cannot store {page.url}: {exc}") from None
 
 
 def _save(
     db: sqlite_utils.Database, conn: sqlite3.Connection, result: Result, run_id: int, info: dict[str, Any],
-    raw: tuple[bytes, str] | None, near_threshold: float, pointer: RawPointer | None = None,
+    raw: tuple[bytes, str] | None, near_threshold: float, signatures: Mapping[str, bytes], pointer: RawPointer | None = None,
 ) -> tuple[int, int]:
     page = result.page
     added = updated = 0
@@ -90,7 +92,8 @@ def _save(
             elif prev["text_sha1"] != essay.text_sha1:
                 updated += 1
             same_text = prev is not None and prev["text_sha1"] == essay.text_sha1
-            dup = duplicate_of(db, essay.id, essay.text, essay.text_sha1, page.url, near_threshold, same_text)
+            dup = duplicate_of(db, essay.id, essay.text, essay.text_sha1, page.url, near_threshold, same_text,
+                               signatures.get(essay.id))
             new = {
                 "id": essay.id, "page_url": page.url, "position": essay.position, "title": essay.title,
                 "text": essay.text, "chars": essay.chars, "text_sha1": essay.text_sha1,
@@ -161,6 +164,7 @@ def raw_pointer(db: sqlite_utils.Database, url: str) -> RawPointer | None:
 
 def duplicate_of(
     db: sqlite_utils.Database, essay_id: str, text: str, sha1: str, page_url: str, threshold: float, unchanged: bool = False,
+    computed: bytes | None = None,
 ) -> str | None:
     """The first stored essay of another page that this one copies (exactly, or nearly), indexing this one.
 
@@ -168,7 +172,8 @@ def duplicate_of(
     against `threshold`. The essay's own signature and band keys are (re)written here.
     """
     stored = db.execute("select sig from essay_sigs where essay_id = ?", [essay_id]).fetchone() if unchanged else None
-    sig = dedupe.from_blob(stored[0]) if stored else dedupe.signature(text)
+    blob = stored[0] if stored else computed  # a signature computed elsewhere (a Dask worker) is used as is
+    sig = dedupe.from_blob(blob) if blob else dedupe.signature(text)
     keys = dedupe.band_keys(sig)
     own = db.execute("select rowid from essays where id = ?", [essay_id]).fetchone()
     own_rowid = own[0] if own else None
