@@ -9,7 +9,8 @@
 4. bytes written (the process's storage writes, as /proc/PID/io write_bytes counts them, from
    getrusage's block counts) per byte of database, importing 2,000 WARC pages and crawling a
    2,000-article site (one process), with page-by-page transactions (batch of 1: how every page was
-   written before) and with the batches of `store.batch` (200 pages or 1 s).
+   written before) and with the batches of `store.batch` (200 pages or 1 s); and the crawl with
+   `--workers 1` (extraction in a worker process, the crawl's process the one writer).
 
 Progress on stderr; the last line on stdout is one JSON object (tools/bench.py reads it).
 """
@@ -158,6 +159,11 @@ def main() -> None:
                 out[f"crawl_2k_{label}"] = {"bytes_written_per_byte_stored": round(r["written"] / db_bytes(cdb), 2),
                                             "pages_per_s": round(2041 / r["seconds"], 1)}
                 log(f"  {label}: import {out[f'import_2k_{label}']}, crawl {out[f'crawl_2k_{label}']}")
+            cdb = tmp / "c-workers.db"
+            r = run(["crawl", str(toml), "--db", str(cdb), "--workers", "1"])
+            out["crawl_2k_after_workers_1"] = {"bytes_written_per_byte_stored": round(r["written"] / db_bytes(cdb), 2),
+                                               "pages_per_s": round(2041 / r["seconds"], 1)}
+            log(f"  after, crawl --workers 1: {out['crawl_2k_after_workers_1']}")
         finally:
             server.kill()
             server.wait()
