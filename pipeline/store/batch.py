@@ -26,6 +26,8 @@ from typing import Any
 
 import sqlite_utils
 
+from pipeline.errors import StoreError
+
 DEFAULT_PAGES = 200  # module settings: the bench sets DEFAULT_PAGES = 1 to measure page-by-page writing
 DEFAULT_SECONDS = 1.0
 CACHE_KIB = 65536  # page cache while a batch is open: dirty pages stay in memory until the commit
@@ -106,7 +108,10 @@ class Batch:
         if isinstance(conn, BatchConnection) and conn.depth:
             return  # inside a page's block: never commit half a page
         if conn.in_transaction:
-            conn.commit()
+            try:
+                conn.commit()
+            except sqlite3.Error as exc:  # disk full, I/O error: the batch's pages are not stored
+                raise StoreError(f"cannot commit a batch of {self.pages} pages: {exc}") from None
             self.commits += 1
         self.pages = 0
         self.started = time.monotonic()
