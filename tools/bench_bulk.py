@@ -82,8 +82,10 @@ def db_bytes(db: Path) -> int:
 
 def grow_essays(src: Path, dst: Path, copies: int) -> int:
     """A database with `copies` times the essays of `src` (pages and essays copied under new URLs and ids)."""
-    dst.write_bytes(src.read_bytes())
+    source = sqlite3.connect(src)
     con = sqlite3.connect(dst)
+    source.backup(con)  # the main file and whatever its WAL still holds
+    source.close()
     cols = [r[1] for r in con.execute("pragma table_info(pages)")]
     ecols = [r[1] for r in con.execute("pragma table_info(essays)")]
     for k in range(1, copies):
