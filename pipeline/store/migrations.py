@@ -111,6 +111,14 @@ def _v3_essay_key_and_site(db: sqlite_utils.Database) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+def _v4_change_times(db: sqlite_utils.Database) -> None:
+    """essays.changed_at (when the row last changed: `export --since`) and pages.extractor_version
+    (the extraction that made the page's essays: `reprocess --outdated`); rows written before stay null."""
+    if "changed_at" not in db.table("essays").columns_dict:
+        db.table("essays").add_column("changed_at", str)
+    if "extractor_version" not in db.table("pages").columns_dict:
+        db.table("pages").add_column("extractor_version", int)
+    db.table("essays").create_index(["changed_at"], if_not_exists=True)
 
 
 Migration = tuple[int, str, Callable[[sqlite_utils.Database], None]]
@@ -120,6 +128,7 @@ MIGRATIONS: list[Migration] = [
     (2, "raw pointers into WARC files, source_failures, runs.skipped", _v2_archive_pointers),
     (3, "essays keyed on num INTEGER PRIMARY KEY (the search index's key); host and site of pages and essays",
      _v3_essay_key_and_site),
+    (4, "essays.changed_at, pages.extractor_version", _v4_change_times),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
