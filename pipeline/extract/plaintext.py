@@ -10,7 +10,7 @@ import re
 
 from pipeline.errors import ExtractError
 from pipeline.extract import textlayout as layout
-from pipeline.extract.chrome import clean_blocks
+from pipeline.extract.chrome import clean_blocks, is_chrome
 from pipeline.extract.metadata import find_date
 from pipeline.models import Block, Page, Removed
 from pipeline.rules import rules
@@ -57,12 +57,12 @@ def extract_text(text: str, url: str = "", encoding: str = "") -> Page:
     lines = [line for line in lines if line]
     if not lines:
         raise ExtractError("empty text page")
-    lines, gone_cells = layout.unwrap(lines)
-    if not lines:
-        raise ExtractError("no text on the page")
     lines = _opening(lines)
-    removed: list[Removed] = [Removed(c, "table_cell") for c in gone_cells]
-    head = layout.read_head(lines)
+    lines, furniture = layout.unwrap(lines)
+    head = layout.read_head([line if i not in furniture else "" for i, line in enumerate(lines)])
+    for i in furniture:
+        head.chrome[i] = "furniture"
+    removed: list[Removed] = []
     site = ""
     domain_date = _rule("domain_date")
     for i, reason in head.chrome.items():
@@ -76,7 +76,8 @@ def extract_text(text: str, url: str = "", encoding: str = "") -> Page:
         removed.append(Removed(lines[i], head.chrome[i]))
     first_body = min(body_idx) if body_idx else len(lines)
     tail = layout.tail_chrome(lines, first_body, title)
-    footer = layout.footer_after(lines, set(tail) | set(head.chrome), first_body)
+    ruled = {i for i in body_idx if is_chrome(lines[i])}
+    footer = layout.footer_after(lines, set(tail) | set(head.chrome) | ruled, first_body)
     if footer is not None:
         tail[footer] = "footer"
     for i in sorted(tail):

@@ -97,25 +97,23 @@ def _ends_with_empty_field(line: str) -> bool:
     return len(line) <= 40 and bool(re.search(r"[\u3400-\u9fff]{1,6}\s*[:：]$", line)) and " " in line
 
 
-def unwrap(lines: list[str]) -> tuple[list[str], list[str]]:
-    """Lines without list bullets and table cell labels ('标题 | text |' -> 'text'); lines that
-    hold no word (a lone '|') and label-only cells are returned apart as removed."""
+def unwrap(lines: list[str]) -> tuple[list[str], set[int]]:
+    """Lines without list bullets and table cell labels ('标题 | text |' -> 'text'), and the
+    indices of the lines that are furniture by shape: no word at all (a lone '|'), a label-only cell."""
     out: list[str] = []
-    gone: list[str] = []
+    furniture: set[int] = set()
     for line in lines:
         line = _BULLET.sub("", line).strip()
         m = _TABLE_ROW.match(line) if ("|" in line or "｜" in line) and not is_link_bar(line) else None
         if m and len(m.group(1)) <= 6:
             if not m.group(2):
-                gone.append(line)
-                continue
-            line = m.group(2)
+                furniture.add(len(out))
+            else:
+                line = m.group(2)
         if not has_word(line):
-            if line:
-                gone.append(line)
-            continue
+            furniture.add(len(out))
         out.append(line)
-    return out, gone
+    return out, furniture
 
 
 def glued_title(line: str) -> tuple[str, int] | None:
@@ -164,9 +162,12 @@ class Head:
 def _window_end(lines: list[str]) -> int:
     """Index of the first line of running text (or of a salutation that opens it)."""
     for i, line in enumerate(lines[:HEAD_WINDOW]):
-        if is_prose(line):
-            return i
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if is_prose(line) and not (_PHONE.search(line) or _URL.search(line)):
+            # running text starts here, unless the line stands alone between short lines
+            # (a header quote or a banner above the title)
+            if not nxt or is_prose(nxt) or nxt.endswith((":", "：")) or len(line) >= 2 * PROSE_LEN:
+                return i
         if line.endswith((":", "：")) and not is_field_line(line) and ("、" in line or is_prose(nxt) or nxt.endswith(("!", "！"))):
             return i
     return min(len(lines), HEAD_WINDOW)
@@ -260,9 +261,10 @@ def read_head(lines: list[str]) -> Head:
         scores = {i: _title_score(lines, i, crumb_at, last_crumb, cands[0]) for i in cands}
         best = max(cands, key=lambda i: (scores[i], -i))
         head.title, head.title_index = lines[best], best
-        sure = scores[best] >= 2
+        nxt = lines[best + 1] if best + 1 < len(lines) else ""
+        framed = scores[best] >= 2 and (0 <= crumb_at < best or is_meta(nxt))  # a header block around the title
         for i in range(best):
-            if i not in head.chrome and (sure or not is_prose(lines[i])):
+            if i not in head.chrome and (framed or not is_prose(lines[i])):
                 head.chrome[i] = "head"
     if head.crumbs and head.title and ends_with_title(head.crumbs[-1], head.title):
         head.crumbs = head.crumbs[:-1]
@@ -271,7 +273,9 @@ def read_head(lines: list[str]) -> Head:
         line = lines[i]
         if is_prose(line) or _marker_line(line) or (head.title and _related(line, head.title) and squash(line) == squash(head.title)):
             break
-        if is_meta(line) or _site_line(line) or _title_notice(line, head.title):
+        kv_run = bool(_KV_LINE.match(line)) and any(
+            0 <= j < len(lines) and (_KV_LINE.match(lines[j]) or j in head.chrome) for j in (i - 1, i + 1))
+        if is_meta(line) or kv_run or _site_line(line) or _title_notice(line, head.title):
             head.chrome[i] = "meta"
     for i in sorted(head.chrome):
         if head.chrome[i] in ("meta", "head", "breadcrumb") and not head.published:
