@@ -10,6 +10,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import html
 
 from pipeline.rules import load
+from pipeline.text.counts import count_claim
 from pipeline.text.clean import clean_line
 
 
@@ -28,6 +29,7 @@ def _squash(text: str) -> str:
 
 
 _TEXT_PUNCT = re.compile(r"[。！？!?；;，,]")
+_INNER_LABEL = re.compile(r"(当前|當前|所在|您的|你的)?位置\s*[:：]\s*")  # a label after the site's name
 
 
 def _trail_items(rest: str) -> list[str]:
@@ -58,7 +60,7 @@ def text_trail(line: str) -> list[str] | None:
     text = clean_line(line)
     if not text or len(text) > cfg["max_text"]:
         return None
-    label = cfg["label_re"].match(text)
+    label = cfg["label_re"].match(text) or _INNER_LABEL.search(text[:24])
     rest = text[label.end():] if label and label.end() > 0 and ("位置" in label.group(0) or "here" in label.group(0).lower()) else text
     labelled = rest is not text
     parts = [clean_line(p) for p in cfg["text_separators_re"].split(rest)]
@@ -76,6 +78,10 @@ def text_trail(line: str) -> list[str] | None:
         pass
     elif seps == 1 and short and home_first:
         pass
+    elif not seps and len(words) == 1 and len(text) <= 14 and not _TEXT_PUNCT.search(text) and any(
+            text.lower().startswith(h) and len(text) > len(h) for h in cfg["home_set"]):
+        rest_word = next(text[len(h):] for h in sorted(cfg["home_set"], key=len, reverse=True) if text.lower().startswith(h))
+        return [] if rest_word in cfg["current_set"] else [rest_word]
     elif not seps and home_first and len(words) >= 2 and len(text) <= 60 and not _TEXT_PUNCT.search(text):
         return [w for w in words if w and w.lower() not in cfg["home_set"] and w not in cfg["current_set"]]
     else:
@@ -92,7 +98,8 @@ def ends_with_title(item: str, title: str) -> bool:
         if a.endswith(cur) and len(a) > len(cur):
             a = a[: -len(cur)]
             break
-    return a == t or (len(a) >= 6 and (a in t or t in a))
+    core = _squash(count_claim(title)[0] or title)
+    return a in (t, core) or (len(a) >= 6 and (a in t or t in a))
 
 
 def from_text(line: str, title: str = "") -> list[str]:

@@ -32,7 +32,7 @@ _PHONE = re.compile(r"\d{3,4}-\d{3,4}-\d{3,4}|\d{7,}")
 _URL = re.compile(r"https?://|www\.", re.I)
 _LIST_DATE = re.compile(r"(\d{1,2}-\d{1,2}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})\s*$")
 _LINK_BAR = re.compile(r"\s[|｜]\s|\s*[|｜]\s*")
-_MARK = r"(?:[【\[〔(（]\s*(?:第\s*)?{N}\s*篇?\s*[】\]〕)）]|第\s*{N}\s*篇|篇\s*{N}|范文\s*{N}|[0-9]{1,2}(?![0-9年月日号%.．:：]))"
+_MARK = r"(?:[【\[〔(（]\s*(?:第\s*)?{N}\s*篇?\s*[】\]〕)）]|第\s*{N}\s*篇|篇\s*{N}|范文\s*{N}|[0-9]{1,2}(?![0-9年月日号%.．:：篇个字]))"
 PROSE_LEN = 30  # a line this long with sentence punctuation is running text, not a heading or a field
 TITLE_MAX = 80
 HEAD_WINDOW = 20  # the title is looked for among the first lines only
@@ -228,10 +228,25 @@ def _title_score(lines: list[str], i: int, crumb_at: int, last_crumb: str, first
     return score
 
 
-def _title_candidate(line: str) -> bool:
+def _title_candidate(line: str, sole_marker: bool) -> bool:
+    """A line that may be the page title; an essay heading with an ordinal only when it is the one
+    such line on the page (a site that shows one essay of a set per page)."""
     return (2 <= len(line) <= TITLE_MAX and has_word(line) and not _FINAL.search(line) and "。" not in line
-            and not _outline().match(line) and not is_meta(line) and not _marker_line(line)
+            and not _outline().match(line) and not is_meta(line) and (sole_marker or not _marker_line(line))
             and bool(re.search(r"[\u3400-\u9fffA-Za-z]{2}", line)))
+
+
+def _category_above(lines: list[str], title_index: int, chrome: dict[int, str]) -> list[str]:
+    """A lone category line right above the title (short, one word, no punctuation) stands for
+    the trail when the page shows no other."""
+    i = title_index - 1
+    if i < 0 or i in chrome and chrome[i] != "head":
+        return []
+    line = lines[i]
+    if 2 <= len(line) <= 12 and " " not in line and not re.search(r"[\W\d_]", line) and not is_chrome(line) \
+            and not is_head_chrome(line) and re.search(r"[\u3400-\u9fff]", line):
+        return [line]
+    return []
 
 
 def read_head(lines: list[str]) -> Head:
@@ -253,7 +268,8 @@ def read_head(lines: list[str]) -> Head:
         head.crumbs = items
         break
     last_crumb = head.crumbs[-1] if head.crumbs else ""
-    cands = [i for i in range(end) if i not in head.chrome and _title_candidate(lines[i])]
+    sole_marker = sum(1 for line in lines if _marker_line(line)) == 1
+    cands = [i for i in range(end) if i not in head.chrome and _title_candidate(lines[i], sole_marker)]
     # a line that the next line repeats with more around it is a category above the title
     cands = [i for i in cands if not (i + 1 in cands and squash(lines[i]) != squash(lines[i + 1])
                                       and squash(lines[i + 1]).startswith(squash(lines[i])))]
@@ -268,6 +284,10 @@ def read_head(lines: list[str]) -> Head:
                 head.chrome[i] = "head"
     if head.crumbs and head.title and ends_with_title(head.crumbs[-1], head.title):
         head.crumbs = head.crumbs[:-1]
+    if crumb_at < 0 and head.title_index > 0:
+        head.crumbs = _category_above(lines, head.title_index, head.chrome)
+        if head.crumbs:
+            head.chrome[head.title_index - 1] = "category"
     body = max(head.title_index + 1, crumb_at + 1)
     for i in range(body, len(lines)):
         line = lines[i]

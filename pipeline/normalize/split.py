@@ -155,12 +155,12 @@ def _with_unmarked(blocks: list[Block], core: str, heads: list[tuple[int, str]],
     taken = {i for i, _ in heads}
     extra = [i for i in range(heads[0][0] + 2, len(blocks)) if i not in taken and i - 1 not in taken
              and _heading_like(blocks[i]) and len(blocks[i].text) <= 40 and resembles(blocks[i].text, core)
-             and len(blocks[i - 1].text) >= 30 and match_marker(blocks[i].text, core) is None]
+             and (len(blocks[i - 1].text) >= 30 or _END_PUNCT.search(blocks[i - 1].text) is not None) and match_marker(blocks[i].text, core) is None]
     if not extra:
         return heads, lines
     merged = sorted([(i, t, n) for (i, t), n in zip(heads, lines)] + [(i, core, 1) for i in extra])
     ends = [i for i, _, _ in merged[1:]] + [len(blocks)]
-    if any(sum(len(b.text) for b in blocks[i + n : end]) < MIN_UNMARKED_SECTION_CHARS for (i, _, n), end in zip(merged, ends)):
+    if any(sum(len(b.text) for b in blocks[i + n : end]) < MIN_SECTION_CHARS for (i, _, n), end in zip(merged, ends)):
         return heads, lines
     return [(i, t) for i, t, _ in merged], [n for _, _, n in merged]
 
