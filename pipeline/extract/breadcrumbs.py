@@ -29,7 +29,7 @@ def _squash(text: str) -> str:
 
 
 _TEXT_PUNCT = re.compile(r"[。！？!?；;，,]")
-_INNER_LABEL = re.compile(r"(当前|當前|所在|您的|你的)?位置\s*[:：]\s*")  # a label after the site's name
+_INNER_LABEL = re.compile(r"(?<=\s)(当前|當前|所在|您的|你的)?位置\s*[:：]\s*")  # a label after the site's name
 
 
 def _trail_items(rest: str) -> list[str]:

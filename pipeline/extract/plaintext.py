@@ -26,17 +26,24 @@ def _rule(name: str) -> re.Pattern[str]:
     return next(r.pattern for r in rules("chrome") if r.name == name)
 
 
+_SENTENCE = re.compile(r"(?<=[。！？!?])(?![。！？!?”’」』）)])")
+
+
 def _opening(lines: list[str]) -> list[str]:
     """A page whose text runs on without breaks: its opening title, the text up to the first essay
-    heading (where the title comes back with an ordinal) and the rest, as separate lines."""
-    if not lines or len(lines[0]) < LONG_LINE:
+    heading (where the title comes back with an ordinal) and the rest, as separate lines; a page of
+    a few very long lines is read a sentence a line."""
+    if not lines:
         return lines
-    found = layout.glued_title(lines[0])
-    if found is None:
-        return lines
-    title, at = found
-    intro = lines[0][len(title) : at].strip()
-    return [title, *([intro] if intro else []), lines[0][at:], *lines[1:]]
+    if len(lines[0]) > layout.TITLE_MAX:
+        found = layout.glued_title(lines[0])
+        if found is not None:
+            title, at = found
+            intro = lines[0][len(title) : at].strip()
+            lines = [title, *([intro] if intro else []), lines[0][at:], *lines[1:]]
+    if len(lines) <= 3 and any(len(line) >= LONG_LINE for line in lines):
+        lines = [part.strip() for line in lines for part in _SENTENCE.split(line) if part.strip()]
+    return lines
 
 
 def _lead(blocks: list[Block]) -> list[Block]:

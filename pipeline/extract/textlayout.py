@@ -166,7 +166,7 @@ def _window_end(lines: list[str]) -> int:
         if is_prose(line) and not (_PHONE.search(line) or _URL.search(line)):
             # running text starts here, unless the line stands alone between short lines
             # (a header quote or a banner above the title)
-            if not nxt or is_prose(nxt) or nxt.endswith((":", "：")) or len(line) >= 2 * PROSE_LEN:
+            if not nxt or is_prose(nxt) or nxt.endswith((":", "：")):
                 return i
         if line.endswith((":", "：")) and not is_field_line(line) and ("、" in line or is_prose(nxt) or nxt.endswith(("!", "！"))):
             return i
@@ -195,12 +195,10 @@ def _related(a: str, b: str) -> bool:
     return short in long and len(long) - len(short) <= 8
 
 
-def _echo(cand: str, others: str) -> bool:
-    """Some four-character run of the candidate recurs elsewhere on the page."""
-    for run in _CJK4.findall(cand):
-        if any(run[k : k + 4] in others for k in range(len(run) - 3)):
-            return True
-    return False
+def _echo(cand: str, others: str) -> int:
+    """How many distinct four-character runs of the candidate recur elsewhere on the page."""
+    grams = {run[k : k + 4] for run in _CJK4.findall(cand) for k in range(len(run) - 3)}
+    return sum(1 for g in grams if g in others)
 
 
 def _title_score(lines: list[str], i: int, crumb_at: int, last_crumb: str, first: int) -> int:
@@ -215,8 +213,8 @@ def _title_score(lines: list[str], i: int, crumb_at: int, last_crumb: str, first
         score += 2
     if count_claim(line)[1] is not None:
         score += 2
-    if _echo(line, "\n".join(lines[:i] + lines[i + 1 :])):
-        score += 1
+    echoes = _echo(line, "\n".join(lines[:i] + lines[i + 1 :]))
+    score += 2 if echoes >= 3 else 1 if echoes else 0
     if crumb_at >= 0:
         score += 1 if i > crumb_at else -1
     if i == first:
