@@ -10,8 +10,8 @@ from urllib.parse import urljoin, urlsplit
 from lxml import html
 
 from pipeline.rules import load
-from pipeline.text.counts import count_claim
 from pipeline.text.clean import clean_line
+from pipeline.text.counts import count_claim
 
 
 @cache

@@ -130,6 +130,12 @@ def clean_blocks(blocks: list[Block]) -> tuple[list[Block], list[Removed]]:
     return kept, removed
 
 
+def chrome_rule(text: str) -> str:
+    """The name of the rule that removes the whole text, or ''."""
+    kept, gone = clean_text(text)
+    return gone[-1].rule if gone and not kept else ""
+
+
 def is_chrome(text: str) -> bool:
     """True when a rule would remove the whole text."""
     kept, _ = clean_text(text)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from pipeline.extract.breadcrumbs import ends_with_title, text_trail
-from pipeline.extract.chrome import is_chrome, is_head_chrome
+from pipeline.extract.chrome import chrome_rule, is_chrome, is_head_chrome
 from pipeline.extract.metadata import find_date
 from pipeline.rules import load
 from pipeline.text.counts import count_claim
@@ -275,8 +275,8 @@ def read_head(lines: list[str]) -> Head:
         scores = {i: _title_score(lines, i, crumb_at, last_crumb, cands[0]) for i in cands}
         best = max(cands, key=lambda i: (scores[i], -i))
         head.title, head.title_index = lines[best], best
-        nxt = lines[best + 1] if best + 1 < len(lines) else ""
-        framed = scores[best] >= 2 and (0 <= crumb_at < best or is_meta(nxt))  # a header block around the title
+        after = lines[best + 1] if best + 1 < len(lines) else ""
+        framed = scores[best] >= 2 and (0 <= crumb_at < best or is_meta(after))  # a header block around the title
         for i in range(best):
             if i not in head.chrome and (framed or not is_prose(lines[i])):
                 head.chrome[i] = "head"
@@ -294,10 +294,10 @@ def read_head(lines: list[str]) -> Head:
         kv_run = bool(_KV_LINE.match(line)) and any(
             0 <= j < len(lines) and (_KV_LINE.match(lines[j]) or j in head.chrome) for j in (i - 1, i + 1))
         if is_meta(line) or kv_run or _site_line(line) or _title_notice(line, head.title):
-            head.chrome[i] = "meta"
+            head.chrome[i] = chrome_rule(line) or "meta"
     for i in sorted(head.chrome):
-        if head.chrome[i] in ("meta", "head", "breadcrumb") and not head.published:
-            head.published = find_date(lines[i]) if head.chrome[i] != "breadcrumb" else ""
+        if head.chrome[i] != "breadcrumb" and not head.published:
+            head.published = find_date(lines[i])
     head.body_start = body
     return head
 

@@ -158,9 +158,9 @@ def _with_unmarked(blocks: list[Block], core: str, heads: list[tuple[int, str]],
              and (len(blocks[i - 1].text) >= 30 or _END_PUNCT.search(blocks[i - 1].text) is not None) and match_marker(blocks[i].text, core) is None]
     if not extra:
         return heads, lines
-    merged = sorted([(i, t, n) for (i, t), n in zip(heads, lines)] + [(i, core, 1) for i in extra])
+    merged = sorted([(i, t, n) for (i, t), n in zip(heads, lines, strict=True)] + [(i, core, 1) for i in extra])
     ends = [i for i, _, _ in merged[1:]] + [len(blocks)]
-    if any(sum(len(b.text) for b in blocks[i + n : end]) < MIN_SECTION_CHARS for (i, _, n), end in zip(merged, ends)):
+    if any(sum(len(b.text) for b in blocks[i + n : end]) < MIN_SECTION_CHARS for (i, _, n), end in zip(merged, ends, strict=True)):
         return heads, lines
     return [(i, t) for i, t, _ in merged], [n for _, _, n in merged]
 
