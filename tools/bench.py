@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("extract", "dedupe", "crawl", "search")
+SECTIONS = ("extract", "dedupe", "crawl", "search", "scale")
 
 
 def main() -> int:
