@@ -207,3 +207,15 @@ def test_text_trail_shapes(line: str, items: list[str] | None) -> None:
 def test_trail_without_its_title_and_current_marker() -> None:
     assert from_text("首页 > 日记 > 三年级日记 > 快乐的周末正文", "快乐的周末") == ["日记", "三年级日记"]
     assert from_text("首页 > 总结 > 年终总结(精选3篇)", "年终总结(精选3篇)") == ["总结"]
+    assert from_text("首页 > 作文 > 二年级 > 我最喜欢的小动物作...", "我最喜欢的小动物作文300字") == ["作文", "二年级"]
+
+
+def test_letters_without_headings_split_at_a_salutation_after_a_closing() -> None:
+    letter = "我是初三学生王小明。我家住在偏远的山村，父母常年务农，收入微薄，爷爷奶奶年老多病，生活十分困难，特此申请补助。"
+    text = "\n".join(["补助申请书(精选3篇)", "尊敬的学校领导：", letter, "此致", "敬礼", "申请人：王小明",
+                     "尊敬的村委会领导：", letter, "申请人：李华", "2023年10月8日", "尊敬的工会领导：", letter])
+    result = normalize(extract_text(text))
+    assert (result.split_form, len(result.essays)) == ("letters", 3)
+    assert [e.text.split("\n")[0] for e in result.essays] == ["尊敬的学校领导：", "尊敬的村委会领导：", "尊敬的工会领导："]
+    single = "\n".join(["补助申请书", "尊敬的学校领导：", letter, "此致", "敬礼", "尊敬的老师：", letter])
+    assert len(normalize(extract_text(single)).essays) == 1

@@ -90,10 +90,14 @@ def text_trail(line: str) -> list[str] | None:
 
 
 def ends_with_title(item: str, title: str) -> bool:
-    """A trail's last item that is the page itself: the title, or the title with 正文 after it."""
+    """A trail's last item that is the page itself: the title, the title with 正文 after it, or the
+    title cut short with an ellipsis."""
     a, t = _squash(item), _squash(title)
     if not a or not t:
         return False
+    stem = a.rstrip(".…")
+    if stem != a and len(stem) >= 4 and t.startswith(stem):  # the title cut short in the trail
+        return True
     for cur in _cfg()["current"]:
         if a.endswith(cur) and len(a) > len(cur):
             a = a[: -len(cur)]

@@ -204,6 +204,27 @@ def _structural_split(blocks: list[Block], title: str, claimed: int | None) -> S
     return None
 
 
+_CLOSING = re.compile(r"((19|20|[×xX]{2})[0-9×xX]{2}\s*年\s*[0-9×xX一二三四五六七八九十]{1,2}\s*月(\s*[0-9×xX一二三四五六七八九十]{1,3}\s*日)?|此致|敬礼|敬禮)\s*[。.]?$|^[\u4e00-\u9fff]{1,4}人\s*[:：]\s*\S{1,12}$")  # a date, a closing or a signature
+
+
+def _salutation(block: Block) -> bool:
+    text = block.text.strip()
+    return 2 < len(text) <= 30 and text.endswith((":", "：")) and not re.search(r"[。！？!?；;，,]", text)
+
+
+def _letters_split(blocks: list[Block], title: str, core: str) -> Split | None:
+    """Letters with no headings on a page that promises several (申请书 (精选34篇)): a new letter
+    starts where a salutation follows a closing (a date line, 此致 / 敬礼)."""
+    if not _multi().search(title):
+        return None
+    heads = [(i, core) for i, b in enumerate(blocks) if _salutation(b) and (
+        not any(_salutation(x) for x in blocks[:i]) or any(_CLOSING.search(x.text) for x in blocks[max(0, i - 2) : i]))]
+    if len(heads) < 2:
+        return None
+    split = _cut(blocks, heads, "letters", [0] * len(heads))
+    return split
+
+
 def _substantial(split: Split) -> bool:
     """Every essay a split makes has real text; tiny sections mean the headings were something else."""
     sizes = [sum(len(p) for p in s.paragraphs) for s in split.sections]
@@ -219,6 +240,7 @@ def split_blocks(blocks: list[Block], title: str) -> Split:
         _ordinal_split(blocks, core),
         _repeated_title_split(blocks, title, core),
         _structural_split(blocks, title, claimed),
+        _letters_split(blocks, title, core),
     ):
         if attempt is not None and _substantial(attempt):
             attempt.sections = [s for s in attempt.sections if s.paragraphs]
