@@ -186,9 +186,16 @@ def _marker_line(line: str) -> bool:
     return len(line) <= TITLE_MAX and count_claim(line)[1] is None and bool(_heading_marker().search(line))
 
 
+def _key(line: str) -> str:
+    return squash(count_claim(line)[0] or line) if len(line) <= TITLE_MAX + 20 else ""
+
+
 def _related(a: str, b: str) -> bool:
     """Two lines that name the same thing: one holds the other with little around it."""
-    x, y = squash(count_claim(a)[0] or a), squash(count_claim(b)[0] or b)
+    return _related_keys(_key(a), _key(b))
+
+
+def _related_keys(x: str, y: str) -> bool:
     if len(x) < 4 or len(y) < 4:
         return x == y and bool(x)
     short, long = sorted((x, y), key=len)
@@ -201,12 +208,12 @@ def _echo(cand: str, others: str) -> int:
     return sum(1 for g in grams if g in others)
 
 
-def _title_score(lines: list[str], i: int, crumb_at: int, last_crumb: str, first: int) -> int:
+def _title_score(lines: list[str], keys: list[str], i: int, crumb_at: int, last_crumb: str, first: int) -> int:
     line = lines[i]
     score = 0
     if last_crumb and ends_with_title(last_crumb, line):
         score += 3
-    reps = sum(1 for j, other in enumerate(lines) if j != i and _related(line, other))
+    reps = sum(1 for j, other in enumerate(keys) if j != i and other and _related_keys(keys[i], other))
     score += 2 * min(reps, 2)
     nxt = lines[i + 1] if i + 1 < len(lines) else ""
     if nxt and is_meta(nxt):
@@ -272,7 +279,8 @@ def read_head(lines: list[str]) -> Head:
     cands = [i for i in cands if not (i + 1 in cands and squash(lines[i]) != squash(lines[i + 1])
                                       and squash(lines[i + 1]).startswith(squash(lines[i])))]
     if cands:
-        scores = {i: _title_score(lines, i, crumb_at, last_crumb, cands[0]) for i in cands}
+        keys = [_key(line) for line in lines]
+        scores = {i: _title_score(lines, keys, i, crumb_at, last_crumb, cands[0]) for i in cands}
         best = max(cands, key=lambda i: (scores[i], -i))
         head.title, head.title_index = lines[best], best
         after = lines[best + 1] if best + 1 < len(lines) else ""
@@ -287,7 +295,7 @@ def read_head(lines: list[str]) -> Head:
         if head.crumbs:
             head.chrome[head.title_index - 1] = "category"
     body = max(head.title_index + 1, crumb_at + 1)
-    for i in range(body, len(lines)):
+    for i in range(body, min(len(lines), body + HEAD_WINDOW)):
         line = lines[i]
         if is_prose(line) or _marker_line(line) or (head.title and _related(line, head.title) and squash(line) == squash(head.title)):
             break
