@@ -265,11 +265,12 @@ def read_head(lines: list[str]) -> Head:
             continue
         crumb_at = i
         head.chrome[i] = "breadcrumb"
-        if not items and i + 1 < len(lines):
-            nxt = text_trail(lines[i + 1])
+        wrapped = bool(re.search(r"(>|»|›|＞|→)\s*$", line))  # a trail that goes on on the next line
+        if (not items or wrapped) and i + 1 < len(lines):
+            nxt = text_trail(lines[i + 1]) if not items else _continuation(lines[i + 1])
             if nxt:
                 head.chrome[i + 1] = "breadcrumb"
-                crumb_at, items = i + 1, nxt
+                crumb_at, items = i + 1, items + nxt
         head.crumbs = items
         break
     last_crumb = head.crumbs[-1] if head.crumbs else ""
@@ -308,6 +309,14 @@ def read_head(lines: list[str]) -> Head:
             head.published = find_date(lines[i])
     head.body_start = body
     return head
+
+
+def _continuation(line: str) -> list[str]:
+    """The items of a line that carries on a trail: separators between short items."""
+    items = text_trail(line)
+    if items is None and re.search(r"(>|»|›|＞|→)", line) and len(line) <= 60 and not _PUNCT.search(line):
+        items = [p.strip() for p in re.split(r"\s*(?:>>|->|→|>|»|›|＞)\s*", line) if p.strip()]
+    return items or []
 
 
 def _site_line(line: str) -> bool:
