@@ -190,6 +190,17 @@ def test_essays_of_headings_run_into_text() -> None:
     assert [e.text.split("\n")[0][:12] for e in result.essays] == ["各位家长朋友们：大家好！", "尊敬的各位家长：大家晚上"]
 
 
+def test_headings_that_shorten_the_title_run_into_salutations() -> None:
+    text = """家长会发言稿范文
+家长会发言稿范文
+下面是小编整理的家长会发言稿范文，欢迎阅读。
+家长会发言稿1尊敬的各位家长：大家好！首先感谢各位家长在百忙之中抽出时间来参加这次家长会，这说明大家都非常关心孩子的学习和成长。
+孩子的成长离不开学校，更离不开家庭。希望各位家长多和孩子沟通，多关心孩子的学习和生活。
+家长会发言稿2各位家长朋友们：晚上好！我是孩子们的班主任，很高兴在这里和大家见面。这学期孩子们进步很大，离不开各位家长的配合和支持。"""
+    result = normalize(extract_text(text))
+    assert (result.split_form, [e.text[:8] for e in result.essays]) == ("title_number", ["尊敬的各位家长：", "各位家长朋友们："])
+
+
 def test_page_without_line_breaks_gives_its_essay() -> None:
     result = normalize(extract_text(PAGES["no_line_breaks"]))
     assert result.essays[0].text.startswith("为了全面了解我校学生的安全意识")

@@ -135,6 +135,14 @@ def unglue(lines: list[str], core: str) -> list[str]:
     if not core or len(core) < 4:
         return lines
     pattern = re.compile(re.escape(core) + r"\s*" + _marker().pattern)
+    if not any(pattern.search(line) for line in lines):
+        # headings that name the title without its last words (title 'X范文', headings 'X1'): a
+        # shorter prefix of the title, only at a line's start or right after a sentence's end
+        for k in range(len(core) - 1, max(4, -(-len(core) * 3 // 5)) - 1, -1):
+            short = re.compile(r"(?:^|(?<=[。！？!?]))\s*" + re.escape(core[:k]) + r"\s*" + _marker().pattern)
+            if any(short.search(line) for line in lines):
+                pattern = short
+                break
     out: list[str] = []
     for line in lines:
         m = pattern.search(line)
@@ -143,7 +151,19 @@ def unglue(lines: list[str], core: str) -> list[str]:
             continue
         before, heading, after = line[: m.start()].strip(), m.group(0).strip(), line[m.end():].strip()
         out.extend(x for x in (before, heading) if x)
-        out.extend(unglue([after], core) if after else [])
+        out.extend(_unglue_with(pattern, after) if after else [])
+    return out
+
+
+def _unglue_with(pattern: re.Pattern[str], line: str) -> list[str]:
+    out: list[str] = []
+    while line:
+        m = pattern.search(line)
+        if not m or (m.start() == 0 and m.end() == len(line)):
+            out.append(line)
+            break
+        out.extend(x for x in (line[: m.start()].strip(), m.group(0).strip()) if x)
+        line = line[m.end():].strip()
     return out
 
 
