@@ -31,7 +31,6 @@ _KV_LINE = re.compile(r"^\s*[\u3400-\u9fffA-Za-z]{1,6}\s*[:：]\s*([^。！？!?
 _PHONE = re.compile(r"\d{3,4}-\d{3,4}-\d{3,4}|\d{7,}")
 _URL = re.compile(r"https?://|www\.", re.I)
 _LIST_DATE = re.compile(r"(\d{1,2}-\d{1,2}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})\s*$")
-_LINK_BAR = re.compile(r"\s[|｜]\s|\s*[|｜]\s*")
 _MARK = r"(?:[【\[〔(（]\s*(?:第\s*)?{N}\s*篇?\s*[】\]〕)）]|第\s*{N}\s*篇|篇\s*{N}|范文\s*{N}|[0-9]{1,2}(?![0-9年月日号%.．:：篇个字]))"
 PROSE_LEN = 30  # a line this long with sentence punctuation is running text, not a heading or a field
 TITLE_MAX = 80
