@@ -5,17 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from pipeline.cli_maintenance import backup_cmd, index_cmd
-from pipeline.cli_options import db_option, fail, log, log_options, start, summarize
+from pipeline.cli_browse import search_cmd, serve_cmd
+from pipeline.cli_bulk import export_cmd, import_to_shards
+from pipeline.cli_maintenance import backup_cmd, check_cmd, index_cmd
+from pipeline.cli_options import db_option, fail, log, log_options, report_crawl, start, summarize
 from pipeline.errors import ConfigError, Interrupted, PipelineError
-
-if TYPE_CHECKING:
-    from pipeline.jobs.cluster import ClusterSpec
-    from pipeline.models import Profile
 
 DEFAULT_NEAR_THRESHOLD = 0.7  # the same as pipeline.dedupe.DEFAULT_THRESHOLD (not imported: it pulls numpy into --help)
 
@@ -49,7 +46,7 @@ dask_option = click.option(
 
 
 @main.command("import")
-@click.argument("sources", nargs=-1, required=True)
+@click.argument("sources", nargs=-1)
 @db_option
 @click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for each URL.")
 @click.option("--near-dup-threshold", default=DEFAULT_NEAR_THRESHOLD, show_default=True, type=click.FloatRange(0.0, 1.0),
@@ -63,9 +60,14 @@ dask_option = click.option(
 @click.option("--output", "output", default=None, metavar="parquet:DIR",
               help="With --dask and WARC/ARC input: write Parquet shards into DIR (from the workers, no database) instead of --db.")
 @click.option("--overwrite", is_flag=True, help="With --output: replace the shards of an earlier run in DIR.")
+@click.option("-i", "--input", "input_list", metavar="FILE",
+              help="A list of URLs and paths, one a line (# comments; - for stdin): URLs fetched politely, as a crawl fetches.")
+@click.option("--delay", default=1.5, show_default=True, type=click.FloatRange(0.0),
+              help="With -i: seconds between two requests to one host (robots.txt Crawl-delay may ask for more).")
 @log_options
 def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_threshold: float, profile_path: str | None,
-               ignore_robots: bool, copy_raw: bool, dask_spec: str | None, output: str | None, overwrite: bool) -> None:
+               ignore_robots: bool, copy_raw: bool, dask_spec: str | None, output: str | None, overwrite: bool,
+               input_list: str | None, delay: float) -> None:
     """Import pages: HTML files, text dumps, folders (recursive), http(s) URLs and WARC/ARC archives.
 
     URLs obey robots.txt (a 5xx or unreachable robots.txt keeps the host's URLs out; --ignore-robots
@@ -77,6 +79,7 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
       pipeline import page.html dump.txt https://example.org/essay.html --db my.db
       pipeline import saved-pages/ --profile fixtures/sites/profile-example.toml
       pipeline import crawl-1.warc.gz crawl-2.warc.gz      # each HTTP response record as a page
+      pipeline import -i urls.txt                          # robots.txt, per-host delay, hosts in parallel
 
     Archives (*.warc, *.warc.gz, *.arc, *.arc.gz): each text response is stored with its WARC-Date as
     fetch time; a URL captured several times keeps its latest capture; the raw body stays in the
@@ -93,11 +96,22 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
     from pipeline.jobs.importer import import_sources
 
     opts = start()
+    if input_list:
+        from pipeline.cli_bulk import run_import_list
+
+        try:
+            code = run_import_list(input_list, db, delay, opts)
+        except (PipelineError, Interrupted) as exc:
+            fail(exc)
+        if not sources:
+            sys.exit(code)
+    elif not sources:
+        fail(ConfigError("nothing to import: give files, folders, URLs or archives, or -i FILE"))
     try:
         profile = load_profile(profile_path) if profile_path else None
         cluster = parse_spec(dask_spec) if dask_spec else None
         if output is not None:
-            _import_to_shards(list(sources), output, cluster, overwrite, near_dup_threshold, profile, opts["verbose"])
+            import_to_shards(list(sources), output, cluster, overwrite, near_dup_threshold, profile, opts["verbose"])
         with track("importing", quiet=opts["quiet"]) as bar:
             def page_done(ref: str, error: str) -> None:
                 if not error:  # failures are named in the summary
@@ -118,60 +132,63 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
     sys.exit(1 if stats.pages_failed else 0)
 
 
-def _import_to_shards(sources: list[str], output: str, cluster: ClusterSpec | None, overwrite: bool, threshold: float,
-                      profile: Profile | None, verbose: int) -> NoReturn:
-    from pipeline.jobs.shard_run import run
-
-    kind, _, folder = output.partition(":")
-    if kind != "parquet" or not folder:
-        raise ConfigError(f"--output {output}: give parquet:DIR")
-    if cluster is None:
-        raise ConfigError("--output parquet:DIR runs on a Dask cluster: add --dask local (or local:N, or a scheduler address)")
-    stats = run(sources, folder, cluster, overwrite, threshold, profile)
-    summary = (f"wrote {stats.pages_fetched} pages, {stats.essays_added} essays, {stats.pages_failed} failed "
-               f"in {stats.seconds:.2f}s -> {folder}")
-    shown = stats.failures if verbose else stats.failures[:20]
-    for line in shown:
-        log.warning(f"failed: {line}")
-    if len(stats.failures) > len(shown):
-        log.warning(f"... and {len(stats.failures) - len(shown)} more failures (-v names them all)")
-    if stats.pages_failed:
-        log.warning(summary)
-    else:
-        log.info(summary)
-    if stats.skipped:
-        log.info("skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(stats.skipped.items())))
-    sys.exit(1 if stats.pages_failed else 0)
-
-
 @main.command("extract")
-@click.argument("source")
-@click.option("--json", "as_json", is_flag=True, help="Print the page and its essays as JSON (the default).")
-@click.option("--explain", is_flag=True, help="Also print what was removed and by which rule.")
+@click.argument("sources", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="One page: print the page and its essays as JSON (the default).")
+@click.option("--explain", is_flag=True, help="One page: also print what was removed and by which rule.")
 @click.option("--profile", "profile_path", type=click.Path(dir_okay=False),
               help="A site profile (TOML with a [profile] table of CSS selectors) to pin extraction.")
+@click.option("-i", "--input", "input_list", metavar="FILE",
+              help="Read sources from FILE: one URL or path per line, # comments, blank lines ignored; - for stdin.")
+@click.option("-o", "--output", metavar="FILE", help="Write the records to FILE instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv", "txt", "markdown"]), default=None,
+              help="Output format of a batch (default jsonl: one JSON object per line).")
+@click.option("--per", type=click.Choice(["page", "essay"]), default=None,
+              help="One record per page (with its essays list) or per essay (with its page's fields).")
+@click.option("--workers", type=click.IntRange(0, 64), default=None,
+              help="Extract in N processes; records still come out in input order.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @log_options
-def extract_cmd(source: str, as_json: bool, explain: bool, profile_path: str | None) -> None:
-    """Print the records of one page (file or URL) without storing them.
+def extract_cmd(sources: tuple[str, ...], as_json: bool, explain: bool, profile_path: str | None, input_list: str | None,
+                output: str | None, fmt: str | None, per: str | None, workers: int | None, overwrite: bool) -> None:
+    """Print the records of pages (files, folders, URLs, URL lists) without storing them.
+
+    One source and no batch option: the page and its essays as indented JSON (as always).
+    Otherwise one record per page as JSON lines (or --format), a failed source as one record
+    with "error", and processing goes on. Exit status: 0 all extracted, 1 some failed, 2 usage.
 
     \b
     Examples:
       pipeline extract fixtures/seed/000_a2624caf89aaf6c8.txt --json
       pipeline extract page.html --explain
+      pipeline extract saved/ a.html https://example.org/1.html > pages.jsonl
+      pipeline extract -i urls.txt --per essay --format csv -o essays.csv --workers 2
+      cat urls.txt | pipeline extract -i - --format markdown
     """
+    opts = start()
+    if len(sources) != 1 or input_list or output or fmt or per or workers is not None:
+        from pipeline.cli_bulk import run_extract
+
+        if explain:
+            fail(ConfigError("--explain shows one page: give one source and no batch option"))
+        try:
+            sys.exit(run_extract(list(sources), input_list, output, fmt or "jsonl", per or "page", workers or 0,
+                                 overwrite, profile_path, opts))
+        except PipelineError as exc:
+            fail(exc)
+    source = sources[0]
     from pipeline.crawl.settings import load_profile
     from pipeline.fetch.sync_client import make_client
     from pipeline.jobs.importer import Source, expand, iter_results
     from pipeline.jobs.process import to_json
 
-    start()
     try:
-        sources: list[Source] = expand([source])
+        found: list[Source] = expand([source])
         profile = load_profile(profile_path) if profile_path else None
     except PipelineError as exc:
         fail(exc)
     with make_client() as client:
-        _, result, _, _, _, error = next(iter_results(sources[:1], client, profile))
+        _, result, _, _, _, error = next(iter_results(found[:1], client, profile))
     if result is None:
         log.error(f"error: {source}: {error}")
         sys.exit(1)
@@ -219,26 +236,27 @@ def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None, workers:
                                       max_pages, opts["quiet"])
     except (PipelineError, Interrupted) as exc:
         fail(exc)
-    _report(report, db, opts["verbose"])
+    report_crawl(report, db, opts["verbose"])
     sys.exit(report.exit_code)
 
 
-def _report(report: Any, db: str, verbose: int) -> None:
-    """After a crawl: the failures, then the summary line (with the reason of a failed or degraded run)."""
-    summarize(report.stats.failures, report.run_id, db, report.summary(db), report.exit_code == 0 and not report.nothing_stored,
-              verbose)
 
 
 @main.command("reprocess")
 @db_option
+@click.option("--outdated", is_flag=True, help="Only pages stored by an older version of the extractor.")
 @dask_option
 @log_options
-def reprocess_cmd(db: str, dask_spec: str | None) -> None:
+def reprocess_cmd(db: str, outdated: bool, dask_spec: str | None) -> None:
     """Re-extract every stored raw page with the current code (no network); idempotent.
+
+    Pages imported from WARC files are read back from the archive (a moved archive is recorded
+    on the page as its error; its essays stay).
 
     \b
     Examples:
       pipeline reprocess --db output/essays.db
+      pipeline reprocess --outdated          # only pages of older extractor versions
       pipeline reprocess --dask local:2
       pipeline reprocess --dask tcp://10.0.0.5:8786
     """
@@ -249,39 +267,14 @@ def reprocess_cmd(db: str, dask_spec: str | None) -> None:
     opts = start()
     try:
         with track("reprocessing", quiet=opts["quiet"]) as bar:
-            stats = reprocess(db, on_page=lambda url, error: bar.advance(failed=bool(error)),
-                              on_total=lambda n: bar.update(total=n), cluster=parse_spec(dask_spec) if dask_spec else None)
+            stats = reprocess(db, on_page=lambda url, error: bar.advance(failed=bool(error)), on_total=lambda n: bar.update(total=n),
+                              cluster=parse_spec(dask_spec) if dask_spec else None, outdated=outdated)
     except (PipelineError, Interrupted) as exc:
         fail(exc)
     summary = (f"reprocessed {stats.pages_fetched + stats.pages_failed} pages, {stats.essays_added} essays added, "
                f"{stats.essays_updated} updated, {stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}")
     summarize(stats.failures, stats.run_id, db, summary, not stats.pages_failed, opts["verbose"])
     sys.exit(1 if stats.pages_failed else 0)
-
-
-@main.command("check")
-@db_option
-def check_cmd(db: str) -> None:
-    """Check the whole database: SQLite's full integrity_check and the search index's own check.
-
-    Reads only; safe while a crawl runs. Exit status: 0 sound, 1 problems found (listed on
-    stdout), 2 no such database.
-
-    \b
-    Example:
-      pipeline check --db output/essays.db
-    """
-    from pipeline.store.health import full_check
-
-    try:
-        report = full_check(db)
-    except PipelineError as exc:
-        fail(exc)
-    for problem in report.problems:
-        click.echo(problem)
-    verdict = "ok" if report.ok else f"{len(report.problems)} problems found"
-    click.echo(f"checked {db} ({', '.join(report.checks)}): {verdict}", err=True)
-    sys.exit(0 if report.ok else 1)
 
 
 @main.command("demo")
@@ -308,85 +301,12 @@ def demo_cmd(db: str, port: int) -> None:
                                           opts["quiet"])
     except (PipelineError, Interrupted) as exc:
         fail(exc)
-    _report(report, db, opts["verbose"])
+    report_crawl(report, db, opts["verbose"])
     log.info(f"browse it: .venv/bin/pipeline serve --db {db}   (datasette with facets and Chinese search)")
     sys.exit(report.exit_code)
 
 
-@main.command("search")
-@click.argument("query")
-@db_option
-@click.option("--json", "as_json", is_flag=True, help="Print the essays found as a JSON array.")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10000), help="At most this many essays.")
-@log_options
-def search_cmd(query: str, db: str, as_json: bool, limit: int) -> None:
-    """Full-text search of the essays: Chinese words of two characters and more, and English.
-
-    Every word must match; "quoted words" must match as a phrase. Best matches first. Reads only:
-    a missing or stale search index is named (`pipeline index` rebuilds it), never rebuilt here.
-
-    \b
-    Examples:
-      pipeline search 党员
-      pipeline search 先锋模范 --json --limit 5
-      pipeline search "community garden" --db my.db
-    """
-    from pipeline.store.queries import run_search
-
-    start()
-    try:
-        hits, notes = run_search(db, query, limit)
-    except PipelineError as exc:
-        fail(exc)
-    for note in notes:
-        log.warning(f"warning: {note}")
-    if as_json:
-        click.echo(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=1))
-    else:
-        bold = sys.stdout.isatty()  # the words found in bold on a terminal, plain text in a pipe
-        for h in hits:
-            click.echo(f"{h.id}  {h.title}  ({', '.join(x for x in (h.site, h.category, h.published) if x)})")
-            click.echo("    " + "".join(click.style(t, bold=True, fg="red") if hit and bold else t for t, hit in h.pieces()))
-    log.info(f"{len(hits)} essays found for {query[:60]!r}" + (" (limit reached)" if len(hits) == limit else ""))
-
-
-@main.command("serve")
-@db_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep it on loopback).")
-@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
-@click.option("--open", "open_browser", is_flag=True, help="Open the essays table in a web browser.")
-@click.option("--setting", "settings", nargs=2, multiple=True, metavar="NAME VALUE",
-              help="A datasette setting, as `datasette --setting` takes it (repeatable).")
-@click.option("--metadata", type=click.Path(dir_okay=False), help="A datasette metadata file (JSON or YAML); it wins over the project's.")
-@click.option("--plugins-dir", type=click.Path(file_okay=False), help="A folder of further datasette plugins.")
-@click.option("--template-dir", type=click.Path(file_okay=False), help="A folder of datasette templates that win over the project's.")
-@log_options
-def serve_cmd(db: str, host: str, port: int, open_browser: bool, settings: tuple[tuple[str, str], ...], metadata: str | None,
-              plugins_dir: str | None, template_dir: str | None) -> None:
-    """Browse and query the database in datasette, with the project's metadata, facets, canned queries,
-    essay pages and Chinese full-text search (best matches first). Reads only: a missing or stale
-    search index is named (`pipeline index` rebuilds it). Stop it with Ctrl-C.
-
-    A plain `datasette output/essays.db` gets the same: the plugin is installed with the project.
-
-    \b
-    Examples:
-      pipeline serve                      # http://127.0.0.1:8001/essays/essays
-      pipeline serve --db my.db --port 8002 --open
-      pipeline serve --setting default_page_size 50 --metadata my-metadata.yml
-    """
-    from pipeline.serve.launcher import serve, settings_from_pairs
-
-    start()
-    try:
-        serve(db, host=host, port=port, open_browser=open_browser, say=log.warning,
-              settings=settings_from_pairs(settings), metadata=metadata, plugins_dir=plugins_dir, template_dir=template_dir)
-    except PipelineError as exc:
-        fail(exc)
-
-
-main.add_command(index_cmd)
-main.add_command(backup_cmd)
-
+for command in (search_cmd, serve_cmd, export_cmd, check_cmd, index_cmd, backup_cmd):
+    main.add_command(command)
 
 __all__ = ["main", "ConfigError"]

@@ -79,3 +79,9 @@ def summarize(failures: list[str], run_id: int, db: str, summary: str, sound: bo
         log.info(summary)
     else:
         log.warning(summary)
+
+
+def report_crawl(report: Any, db: str, verbose: int) -> None:
+    """After a crawl (or a URL list): the failures, then the summary line (with the reason of a failed or degraded run)."""
+    summarize(report.stats.failures, report.run_id, db, report.summary(db), report.exit_code == 0 and not report.nothing_stored,
+              verbose)

@@ -64,11 +64,17 @@ def test_quiet_verbose_and_log_file(tmp_path: Path) -> None:
     code, err = run("-q", "import", str(SEED), "--db", str(db))
     assert (code, err) == (0, "")  # a sound run says nothing with -q
     code, err = run("import", str(SEED), "--db", str(db), "-v", "--log-file", str(log))
+    assert code == 0  # the same file again: stored already, from the same bytes, so not read again
+    assert err.splitlines()[-1].startswith("imported 0 pages, 0 essays added, 0 updated, 0 failed, 1 unchanged in ")
+    fresh = tmp_path / "fresh.db"
+    code, err = run("import", str(SEED), "--db", str(fresh), "-v", "--log-file", str(log))
     assert code == 0
     assert err.splitlines()[0] == f"ok: {SEED}"
-    assert err.splitlines()[-1].startswith("imported 1 pages, 0 essays added, 0 updated, 0 failed in ")
+    assert err.splitlines()[-1].startswith("imported 1 pages, 3 essays added, 0 updated, 0 failed in ")
     logged = log.read_text(encoding="utf-8").splitlines()
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO imported 1 pages, .* -> " + re.escape(str(db)), logged[-1])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO imported 0 pages, .* 1 unchanged in .* -> "
+                        + re.escape(str(db)), logged[0])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO imported 1 pages, .* -> " + re.escape(str(fresh)), logged[-1])
     code, err = run("-q", "-v", "import", str(SEED), "--db", str(db))
     assert (code, err) == (2, "error: give -v or -q, not both\n")
 

@@ -5,6 +5,7 @@ the exit status is 143 (SIGTERM) or 130 (SIGINT). A run row left `running` by a 
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -38,7 +39,9 @@ def query(db: Path, sql: str) -> list[tuple[object, ...]]:
 
 def start_and_signal(args: list[str], db: Path, ready_sql: str, sig: int) -> tuple[int, str]:
     """Start `pipeline ARGS`, wait (bounded) until `ready_sql` gives a true value, send `sig`; (status, stderr)."""
-    proc = subprocess.Popen([EXE, *args, "--db", str(db)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # every page its own transaction, so `ready_sql` sees the pages as they are stored (store.batch)
+    env = {**os.environ, "PIPELINE_BATCH_PAGES": "1"}
+    proc = subprocess.Popen([EXE, *args, "--db", str(db)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     try:
         for _ in range(2000):  # at most ~20 s
             if proc.poll() is not None:

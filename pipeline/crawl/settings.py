@@ -27,6 +27,8 @@ HELP: dict[tuple[str, str], str] = {
     ("", "max_depth"): "Links followed from a start URL, at most (default 10).",
     ("", "max_pages"): "URLs the frontier holds for this site, at most, over all runs (default 10000); "
                       "not `--max-pages`, which caps the URLs fetched in one run.",
+    ("", "sitemaps"): "Sitemap URLs (XML, gzip, sitemap indexes) whose pages are queued; \"robots.txt\" stands for the "
+                      "Sitemap: lines of the hosts' robots.txt. A page whose <lastmod> is older than its stored fetch is not fetched.",
     ("", "near_dup_threshold"): "Estimated Jaccard similarity at which an essay counts as a copy of one stored earlier (default 0.7).",
     ("profile", "content"): "Site profile: CSS selector of the element that holds the main content (default: found by scores).",
     ("profile", "drop"): "Site profile: CSS selectors of elements removed before extraction (default none).",
@@ -91,6 +93,7 @@ class SiteConfig:
     profile: Profile | None = None
     fetch: FetchSettings = field(default_factory=FetchSettings)
     source: str = ""
+    sitemaps: tuple[str, ...] = ()  # sitemap URLs, and "robots.txt" for the Sitemap: lines of robots.txt
 
     def kind_of(self, url: str) -> str:
         """'article', 'listing' or '' (not to be crawled) for a URL."""
@@ -244,18 +247,24 @@ def parse_site(data: dict[str, Any], where: str = "<config>") -> SiteConfig:
     if not article.allow:
         raise _bad(where, "article.allow needs at least one regex")
     profile = _profile(where, data["profile"]) if "profile" in data else None
+    sitemaps = data.get("sitemaps", [])
+    if not isinstance(sitemaps, list) or not all(isinstance(u, str) for u in sitemaps):
+        raise _bad(where, "sitemaps must be a list of URLs (or \"robots.txt\")")
     site = SiteConfig(
         name=name, start_urls=tuple(starts), listing=listing, article=article,
         allowed_hosts=frozenset(h.lower() for h in hosts),
         max_depth=_typed(where, "max_depth", data.get("max_depth", 10), int, 0),
         max_pages=_typed(where, "max_pages", data.get("max_pages", 10_000), int, 1),
         near_dup_threshold=_unit(where, "near_dup_threshold", data.get("near_dup_threshold", 0.7)),
-        profile=profile, fetch=_fetch(where, data.get("fetch", {})), source=where,
+        profile=profile, fetch=_fetch(where, data.get("fetch", {})), source=where, sitemaps=tuple(sitemaps),
     )
     outside = [u for u in starts if not site.allows(u)]
     if outside:
         raise _bad(where, f"start URL {outside[0]!r} is not on an allowed host ({', '.join(sorted(site.allowed_hosts))}); "
                           "add its host to allowed_hosts")
+    for url in sitemaps:
+        if url != "robots.txt" and (urlsplit(url).scheme not in ("http", "https") or not site.allows(url)):
+            raise _bad(where, f"sitemap is not an http(s) URL on an allowed host: {url!r}")
     return site
 
 

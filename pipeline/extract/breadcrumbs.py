@@ -11,12 +11,13 @@ from lxml import html
 
 from pipeline.rules import load
 from pipeline.text.clean import clean_line
+from pipeline.text.counts import count_claim
 
 
 @cache
 def _cfg() -> dict[str, Any]:
     cfg = dict(load("crumbs"))
-    for key in ("hint", "label", "separators", "between"):
+    for key in ("hint", "label", "separators", "between", "text_separators"):
         cfg[key + "_re"] = re.compile(cfg[key], re.I)
     cfg["home_set"] = frozenset(h.lower() for h in cfg["home"])
     cfg["current_set"] = frozenset(cfg["current"])
@@ -27,17 +28,23 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
 
 
-def from_text(line: str, title: str = "") -> list[str]:
-    """The crumbs of a plain-text trail ("当前位置:首页 > 演讲致辞 > 演讲稿 >")."""
+_TEXT_PUNCT = re.compile(r"[。！？!?；;，,]")
+_INNER_LABEL = re.compile(r"(?<=\s)(当前|當前|所在|您的|你的)?位置\s*[:：]\s*")  # a label after the site's name
+
+
+def _trail_items(rest: str) -> list[str]:
+    """The items of a trail's text, split at its separators; an item that holds a home word after
+    other words (a column name or the site's name before '首页') keeps only what follows it."""
     cfg = _cfg()
-    out = []
-    for part in cfg["separators_re"].split(cfg["label_re"].sub("", line, count=1)):
-        part = clean_line(part)
-        if not part or part.lower() in cfg["home_set"] or part in cfg["current_set"]:
-            continue
-        if title and _squash(part) == _squash(title):
-            continue
-        out.append(part)
+    out: list[str] = []
+    for part in cfg["text_separators_re"].split(rest):
+        words = clean_line(part).split(" ")
+        homes = [k for k, w in enumerate(words) if w.lower() in cfg["home_set"]]
+        if homes:
+            words = words[homes[-1] + 1 :]
+        part = " ".join(words).strip()
+        if part:
+            out.append(part)
     return out
 
 
@@ -46,6 +53,76 @@ def _joined(url: str, href: str) -> str:
         return urljoin(url, href)
     except ValueError:
         return ""
+
+
+def text_trail(line: str) -> list[str] | None:
+    """The raw items of a plain-text line that is a breadcrumb trail, or None when it is not one.
+
+    A trail is told by its shape, not its words: a location label ("当前位置:", "您的当前位置:"), or
+    two strong separators between short items ("语文查网 > 教案教学 > 教学分析 > title"), or one
+    separator or plain spaces after a home word ("首页 > 调研", "首页 精品范文 title"). An empty
+    list is a label standing alone (its items are on the next line). Home items are dropped; the
+    title at the end, if any, is left to the caller."""
+    cfg = _cfg()
+    text = clean_line(line)
+    if not text or len(text) > cfg["max_text"]:
+        return None
+    label = cfg["label_re"].match(text) or _INNER_LABEL.search(text[:24])
+    rest = text[label.end():] if label and label.end() > 0 and ("位置" in label.group(0) or "here" in label.group(0).lower()) else text
+    labelled = rest is not text
+    parts = [clean_line(p) for p in cfg["text_separators_re"].split(rest)]
+    seps = len(parts) - 1
+    max_item = int(cfg["text_item_max"])
+    short = all(len(p) <= max_item and not _TEXT_PUNCT.search(p) for p in parts[:-1])
+    words = rest.split(" ")
+    home_first = any(w.lower() in cfg["home_set"] for w in words[:2])
+    if labelled and not rest.strip():
+        return [] if len(text) <= 12 else None
+    colon = labelled and label is not None and label.group(0).rstrip()[-1:] in (":", "：")
+    if labelled and (seps or home_first or (colon and len(rest) <= max_item and not _TEXT_PUNCT.search(rest))):
+        pass
+    elif seps >= 2 and short:
+        pass
+    elif seps == 1 and short and home_first:
+        pass
+    elif not seps and len(words) == 1 and len(text) <= 14 and not _TEXT_PUNCT.search(text) and any(
+            text.lower().startswith(h) and len(text) > len(h) for h in cfg["home_set"]):
+        rest_word = next(text[len(h):] for h in sorted(cfg["home_set"], key=len, reverse=True) if text.lower().startswith(h))
+        return [] if rest_word in cfg["current_set"] else [rest_word]
+    elif not seps and home_first and len(words) >= 2 and len(text) <= 60 and not _TEXT_PUNCT.search(text):
+        return [w for w in words if w and w.lower() not in cfg["home_set"] and w not in cfg["current_set"]]
+    else:
+        return None
+    return [p for p in _trail_items(rest) if p.lower() not in cfg["home_set"] and p not in cfg["current_set"]]
+
+
+def ends_with_title(item: str, title: str) -> bool:
+    """A trail's last item that is the page itself: the title, the title with 正文 after it, or the
+    title cut short with an ellipsis."""
+    a, t = _squash(item), _squash(title)
+    if not a or not t:
+        return False
+    stem = a.rstrip(".…")
+    if stem != a and len(stem) >= 4 and t.startswith(stem):  # the title cut short in the trail
+        return True
+    for cur in _cfg()["current"]:
+        if a.endswith(cur) and len(a) > len(cur):
+            a = a[: -len(cur)]
+            break
+    core = _squash(count_claim(title)[0] or title)
+    return a in (t, core) or (len(a) >= 6 and (a in t or t in a))
+
+
+def from_text(line: str, title: str = "") -> list[str]:
+    """The crumbs of a plain-text trail ("当前位置:首页 > 演讲致辞 > 演讲稿 >"), without home and title."""
+    items = text_trail(line)
+    if items is None:
+        cfg = _cfg()
+        items = [clean_line(p) for p in cfg["separators_re"].split(cfg["label_re"].sub("", line, count=1))]
+        items = [p for p in items if p and p.lower() not in cfg["home_set"] and p not in cfg["current_set"]]
+    if title and items and ends_with_title(items[-1], title):
+        items = items[:-1]
+    return items
 
 
 def _is_home_href(href: str, url: str) -> bool:

@@ -49,13 +49,29 @@ def _any_rule() -> re.Pattern[str]:
     Patterns anchored at the start are left out (alone, re tries them at one position; inside an
     alternation, at every one) and always run, like patterns with backreferences, which cannot
     join an alternation (their group numbers would shift)."""
-    joinable = [r.pattern.pattern for r in rules("chrome") if not _BACKREF.search(r.pattern.pattern) and not _anchored(r)]
+    joinable = [r.pattern.pattern for r in _body_rules() if not _BACKREF.search(r.pattern.pattern) and not _anchored(r)]
     return re.compile("|".join(f"(?:{p})" for p in joinable), re.I)
 
 
 @cache
 def _always() -> tuple[Rule, ...]:
-    return tuple(r for r in rules("chrome") if _BACKREF.search(r.pattern.pattern) or _anchored(r))
+    return tuple(r for r in _body_rules() if _BACKREF.search(r.pattern.pattern) or _anchored(r))
+
+
+@cache
+def _body_rules() -> tuple[Rule, ...]:
+    """The rules for any block; `where = "head"` ones only judge the lines of a text page's head."""
+    return tuple(r for r in rules("chrome") if r.where != "head")
+
+
+@cache
+def _head_rules() -> tuple[Rule, ...]:
+    return tuple(r for r in rules("chrome") if r.where == "head")
+
+
+def is_head_chrome(text: str) -> bool:
+    """True when a head-only rule takes the whole line (a site-name line under the title...)."""
+    return any(not apply_rule(rule, text)[0] for rule in _head_rules())
 
 
 def _tidy(text: str) -> str:
@@ -81,7 +97,7 @@ def apply_rule(rule: Rule, text: str) -> tuple[str, str]:
 def clean_text(text: str, skip: frozenset[str] = frozenset()) -> tuple[str, list[Removed]]:
     """Run every chrome rule over one block's text (only the backreference ones when none can match)."""
     removed: list[Removed] = []
-    for rule in rules("chrome") if _any_rule().search(text) else _always():
+    for rule in _body_rules() if _any_rule().search(text) else _always():
         if rule.name in skip or not text:
             continue
         text, gone = apply_rule(rule, text)
@@ -112,6 +128,12 @@ def clean_blocks(blocks: list[Block]) -> tuple[list[Block], list[Removed]]:
             kind = "lead"
         kept.append(block if (text, kind) == (block.text, block.kind) else Block(kind, text, block.level, block.bold))
     return kept, removed
+
+
+def chrome_rule(text: str) -> str:
+    """The name of the rule that removes the whole text, or ''."""
+    kept, gone = clean_text(text)
+    return gone[-1].rule if gone and not kept else ""
 
 
 def is_chrome(text: str) -> bool:

@@ -1,65 +1,106 @@
-"""Text front end: plain-text dumps of pages (like the seed) to a `Page`."""
+"""Text front end: plain-text dumps of pages (like the seed) to a `Page`.
+
+The layout is read by `textlayout` (trail, title, meta lines, lists, footers); the phrase rules of
+`rules/chrome.toml` then clean what is left, block by block, as on HTML pages.
+"""
 
 from __future__ import annotations
 
 import re
 
 from pipeline.errors import ExtractError
-from pipeline.extract.breadcrumbs import from_text as crumbs_from_text
-from pipeline.extract.chrome import clean_blocks
+from pipeline.extract import textlayout as layout
+from pipeline.extract.chrome import clean_blocks, is_chrome
 from pipeline.extract.metadata import find_date
 from pipeline.models import Block, Page, Removed
 from pipeline.rules import rules
 from pipeline.text.clean import clean_line
+from pipeline.text.counts import count_claim
 
 _DOMAIN = re.compile(r"((?:[a-z0-9-]+\.)+[a-z]{2,})", re.I)
-_SENTENCE_END = re.compile(r"[。！？!?；;，,]$")
+LONG_LINE = 300  # a first line this long on a page of few lines is a page without line breaks
+_DATE_RULES = frozenset({"meta_line", "date_source_line", "domain_date", "read_count"})
 
 
 def _rule(name: str) -> re.Pattern[str]:
     return next(r.pattern for r in rules("chrome") if r.name == name)
 
 
+_SENTENCE = re.compile(r"(?<=[。！？!?])(?![。！？!?”’」』）)])")
+
+
+def _opening(lines: list[str]) -> list[str]:
+    """A page whose text runs on without breaks: its opening title, the text up to the first essay
+    heading (where the title comes back with an ordinal) and the rest, as separate lines; a page of
+    a few very long lines is read a sentence a line."""
+    if not lines:
+        return lines
+    if len(lines[0]) > layout.TITLE_MAX:
+        found = layout.glued_title(lines[0])
+        if found is not None:
+            title, at = found
+            intro = lines[0][len(title) : at].strip()
+            lines = [title, *([intro] if intro else []), lines[0][at:], *lines[1:]]
+    if len(lines) <= 3 and any(len(line) >= LONG_LINE for line in lines):
+        lines = [part.strip() for line in lines for part in _SENTENCE.split(line) if part.strip()]
+    return lines
+
+
+def _lead(blocks: list[Block]) -> list[Block]:
+    """An opening paragraph that the next paragraph repeats (a news lead run together from the
+    first paragraphs) is the page's summary, not essay text."""
+    if len(blocks) < 2 or blocks[0].kind != "paragraph":
+        return blocks
+    first, nxt = blocks[0].text, blocks[1].text
+    probe = re.sub(r"\s+", "", nxt)[:20]
+    if len(probe) >= 12 and probe in re.sub(r"\s+", "", first) and len(first) > len(probe) + 10:
+        return [Block("lead", first, blocks[0].level, blocks[0].bold), *blocks[1:]]
+    return blocks
+
+
 def extract_text(text: str, url: str = "", encoding: str = "") -> Page:
-    """A page from a text dump: breadcrumb, title, 'domain date' line, then paragraphs."""
+    """A page from a text dump: trail, title, meta lines, then the body without the site's furniture."""
     lines = [clean_line(line) for line in text.splitlines()]
     lines = [line for line in lines if line]
     if not lines:
         raise ExtractError("empty text page")
-    crumbs: list[str] = []
-    site, published, title = "", "", ""
+    lines = _opening(lines)
+    lines, furniture = layout.unwrap(lines)
+    head = layout.read_head([line if i not in furniture else "" for i, line in enumerate(lines)])
+    for i in furniture:
+        head.chrome[i] = "furniture"
     removed: list[Removed] = []
-    body: list[str] = []
-    crumb_res = (_rule("breadcrumb"), _rule("breadcrumb_path"))
+    site = ""
     domain_date = _rule("domain_date")
-    head_done = False
-    for line in lines:
-        if not head_done and not crumbs and any(p.search(line) for p in crumb_res):
-            crumbs = crumbs_from_text(line)
-            removed.append(Removed(line, "breadcrumb"))
-            continue
-        if not head_done and domain_date.search(line) and len(line) <= 80:
-            host = _DOMAIN.search(line)
+    for i, reason in head.chrome.items():
+        if reason != "breadcrumb" and domain_date.search(lines[i]) and not site:
+            host = _DOMAIN.search(lines[i])
             site = host.group(1).lower() if host else ""
-            published = find_date(line)
-            removed.append(Removed(line, "domain_date"))
-            continue
-        if not title and len(line) <= 80 and not _SENTENCE_END.search(line):
-            title = line
-            continue
-        head_done = head_done or bool(title)
-        body.append(line)
-    if title and crumbs and crumbs[-1] == title:
-        crumbs = crumbs[:-1]
+    title = head.title
+    core = count_claim(title)[0] or title
+    body_idx = [i for i in range(len(lines)) if i not in head.chrome and i != head.title_index]
+    for i in sorted(head.chrome):
+        removed.append(Removed(lines[i], head.chrome[i]))
+    first_body = min(body_idx) if body_idx else len(lines)
+    tail = layout.tail_chrome(lines, first_body, title)
+    ruled = {i for i in body_idx[-3:] if len(lines[i]) <= 200 and is_chrome(lines[i])}  # the footer check looks at the last lines only
+    footer = layout.footer_after(lines, set(tail) | set(head.chrome) | ruled, first_body)
+    if footer is not None:
+        tail[footer] = "footer"
+    for i in sorted(tail):
+        removed.append(Removed(lines[i], tail[i]))
+    body = layout.unglue([lines[i] for i in body_idx if i not in tail], core)
     blocks, gone = clean_blocks([Block("paragraph", line) for line in body])
+    blocks = _lead(blocks)
+    published = head.published
     if not published:
-        published = next((d for d in (find_date(r.text) for r in gone) if d), "")
+        published = next((d for d in (find_date(r.text) for r in gone if r.rule in _DATE_RULES) if d), "")
     return Page(
         url=url,
         title=title,
         site=site,
         published=published,
-        breadcrumb=tuple(crumbs),
+        breadcrumb=tuple(head.crumbs),
         blocks=tuple(blocks),
         removed=tuple(removed + gone),
         encoding=encoding,

@@ -16,11 +16,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import sqlite_utils
 from protego import Protego
 
 from pipeline import store
 from pipeline.errors import ConfigError, ExtractError, FetchError, StoreError
-from pipeline.extract import extract
+from pipeline.extract import EXTRACTOR_VERSION, extract
 from pipeline.fetch.sync_client import USER_AGENT, fetch, make_client
 from pipeline.jobs.archive_cluster import import_archives
 from pipeline.jobs.archive_import import import_archive, is_archive
@@ -29,6 +30,7 @@ from pipeline.jobs.process import join_parts, process
 from pipeline.jobs.run_context import WriteRun, write_run
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
+from pipeline.store.batch import Batch
 from pipeline.text.encoding import decode_page
 
 PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml", ".txt", ".text", ".php", ".asp", ".aspx", ".jsp")
@@ -276,6 +278,20 @@ def _failed(run: WriteRun, source: Source, error: str, on_page: Callable[[str, s
         on_page(source.ref, error)
 
 
+def stored_unchanged(db: sqlite_utils.Database, source: Source) -> bool:
+    """Whether a local file is stored already, from the same bytes, by this extractor, without error."""
+    try:
+        info = os.stat(source.ref)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:  # FIFOs, devices: never read here
+            return False
+        sha1 = hashlib.sha1(Path(source.ref).read_bytes()).hexdigest()
+    except OSError:
+        return False
+    row = db.execute("select 1 from pages where url = ? and content_sha1 = ? and error is null and extractor_version = ?",
+                     [source.url, sha1, EXTRACTOR_VERSION]).fetchone()
+    return row is not None
+
+
 def import_sources(
     refs: list[str], db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
     transport: httpx.BaseTransport | None = None, timeout: float = 20.0, near_threshold: float = DEFAULT_THRESHOLD,
@@ -306,29 +322,34 @@ def _import(
         if client is None and not Path(ref).is_file():  # on a cluster the workers read the paths
             raise ConfigError(f"no such file: {ref}")
     sources = expand([r for r in refs if r not in archives])
-    if on_total and not archives:  # an archive's pages are not counted before it is read
-        on_total(len(sources))
     stats = RunStats(kind="import")
     with write_run(db_path, "import", {"sources": refs}, stats) as run:
         db, run_id = run.db, run.run_id
         stats.run_id = run_id
         skipped: Counter[str] = Counter()
-        with run.stop_at_once():  # inside an archive a signal stops at once: the record in hand is rolled back
-            if client is not None:
-                import_archives(client, db, [str(Path(ref).resolve()) for ref in archives], run_id, stats, skipped, on_page,
-                                copy_raw, near_threshold, profile)
-            for ref in archives if client is None else []:
-                import_archive(db, ref, run_id, stats, skipped, on_page, copy_raw, near_threshold, profile)
-        stats.skipped = dict(skipped)
-        with make_client(timeout=timeout, transport=transport) as http:
+        with Batch(db, stats=stats) as batch:  # pages grouped into larger transactions, each page atomic (store.batch)
+            with run.stop_at_once():  # inside an archive a signal stops at once: the record in hand is rolled back
+                if client is not None:
+                    import_archives(client, db, [str(Path(ref).resolve()) for ref in archives], run_id, stats, skipped, on_page,
+                                    copy_raw, near_threshold, profile)
+                for ref in archives if client is None else []:
+                    import_archive(db, ref, run_id, stats, skipped, on_page, copy_raw, near_threshold, profile)
+            stats.skipped = dict(skipped)
             own = [s for s in sources if not s.is_url and run.is_own_file(s.ref)]
             for source in own:
                 _failed(run, source, "the database this run writes (or one of its SQLite files): not read", on_page)
             sources = [s for s in sources if s not in own]
-            robots = RobotsGate(http) if obey_robots else None
-            for source, result, info, raw, ctype, error in iter_results(sources, http, profile, robots):
-                _store(run, source, result, info, (raw, ctype) if raw else None, error, near_threshold, on_page)
-                run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted
+            plain = profile is None and near_threshold == DEFAULT_THRESHOLD  # other options may change what a page gives
+            fresh = [s for s in sources if s.is_url or not plain or not stored_unchanged(db, s)]
+            stats.pages_unchanged += len(sources) - len(fresh)  # a run started again goes on where it stopped
+            if on_total and not archives:  # an archive's pages are not counted before it is read
+                on_total(len(fresh))
+            with make_client(timeout=timeout, transport=transport) as http:
+                robots = RobotsGate(http) if obey_robots else None
+                for source, result, info, raw, ctype, error in iter_results(fresh, http, profile, robots):
+                    _store(run, source, result, info, (raw, ctype) if raw else None, error, near_threshold, on_page)
+                    batch.page_done()
+                    run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted
         stats.seconds = store.elapsed(started)
         done = stats.pages_fetched or stats.pages_unchanged
         run.status = "failed" if stats.pages_failed and not done else ("partial" if stats.pages_failed else "ok")

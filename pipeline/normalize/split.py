@@ -12,6 +12,7 @@ from pipeline.text.counts import cn_number, count_claim
 
 _END_PUNCT = re.compile(r"[。！？!?；;，,]$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_NUMBERED = re.compile(r"^\s*[0-9]{1,2}\s*[、.．]\s*")
 MIN_SECTION_CHARS = 50  # an essay under an explicit ordinal marker
 MIN_UNMARKED_SECTION_CHARS = 120  # an essay under a heading without a marker (repeated title, subtitles)
 
@@ -89,6 +90,8 @@ def match_marker(text: str, core: str) -> tuple[str, int, str] | None:
         if n is None:
             continue
         if rule.get("title") == "resembles":
+            if not core and t:  # no page title: sibling headings must agree among themselves (see _ordinal_split)
+                return rule.name, n, _NUMBERED.sub("", t)
             if not resembles(t, core):
                 continue
             return rule.name, n, ""
@@ -126,6 +129,8 @@ def _ordinal_split(blocks: list[Block], core: str) -> Split | None:
     for form, hits in by_form.items():
         if not _in_sequence([n for _, n, _ in hits]):
             continue  # ordinals that restart or skip: ambiguous, not essay headings
+        if not core and (len(hits) < 2 or not all(own and resembles(own, hits[0][2]) for _, _, own in hits)):
+            continue  # without a page title, only sibling headings that name the same thing
         if best is None or len(hits) > len(best[1]):
             best = (form, hits)
     if best is None:
@@ -137,7 +142,27 @@ def _ordinal_split(blocks: list[Block], core: str) -> Split | None:
         sub = _subtitle_after(blocks, i) if bare else ""  # a subtitle line under a bare marker (范文一 alone)
         heads.append((i, sub or own or core))
         lines.append(2 if sub else 1)
+    heads, lines = _with_unmarked(blocks, core, heads, lines)
     return _cut(blocks, heads, form, lines)
+
+
+def _with_unmarked(blocks: list[Block], core: str, heads: list[tuple[int, str]], lines: list[int]) -> tuple[list[tuple[int, str]], list[int]]:
+    """Marked headings plus later headings that resemble the title but lost their ordinal (a site
+    that numbers its first essay only): each must stand between running text and open an essay
+    of its own."""
+    if not core:
+        return heads, lines
+    taken = {i for i, _ in heads}
+    extra = [i for i in range(heads[0][0] + 2, len(blocks)) if i not in taken and i - 1 not in taken
+             and _heading_like(blocks[i]) and len(blocks[i].text) <= 40 and resembles(blocks[i].text, core)
+             and (len(blocks[i - 1].text) >= 30 or _END_PUNCT.search(blocks[i - 1].text) is not None) and match_marker(blocks[i].text, core) is None]
+    if not extra:
+        return heads, lines
+    merged = sorted([(i, t, n) for (i, t), n in zip(heads, lines, strict=True)] + [(i, core, 1) for i in extra])
+    ends = [i for i, _, _ in merged[1:]] + [len(blocks)]
+    if any(sum(len(b.text) for b in blocks[i + n : end]) < MIN_SECTION_CHARS for (i, _, n), end in zip(merged, ends, strict=True)):
+        return heads, lines
+    return [(i, t) for i, t, _ in merged], [n for _, _, n in merged]
 
 
 def _subtitle_after(blocks: list[Block], i: int) -> str:
@@ -179,6 +204,27 @@ def _structural_split(blocks: list[Block], title: str, claimed: int | None) -> S
     return None
 
 
+_CLOSING = re.compile(r"((19|20|[×xX]{2})[0-9×xX]{2}\s*年\s*[0-9×xX一二三四五六七八九十]{1,2}\s*月(\s*[0-9×xX一二三四五六七八九十]{1,3}\s*日)?|此致|敬礼|敬禮)\s*[。.]?$|^[\u4e00-\u9fff]{1,4}人\s*[:：]\s*\S{1,12}$")  # a date, a closing or a signature
+
+
+def _salutation(block: Block) -> bool:
+    text = block.text.strip()
+    return 2 < len(text) <= 30 and text.endswith((":", "：")) and not re.search(r"[。！？!?；;，,]", text)
+
+
+def _letters_split(blocks: list[Block], title: str, core: str) -> Split | None:
+    """Letters with no headings on a page that promises several (申请书 (精选34篇)): a new letter
+    starts where a salutation follows a closing (a date line, 此致 / 敬礼)."""
+    if not _multi().search(title):
+        return None
+    heads = [(i, core) for i, b in enumerate(blocks) if _salutation(b) and (
+        not any(_salutation(x) for x in blocks[:i]) or any(_CLOSING.search(x.text) for x in blocks[max(0, i - 2) : i]))]
+    if len(heads) < 2:
+        return None
+    split = _cut(blocks, heads, "letters", [0] * len(heads))
+    return split
+
+
 def _substantial(split: Split) -> bool:
     """Every essay a split makes has real text; tiny sections mean the headings were something else."""
     sizes = [sum(len(p) for p in s.paragraphs) for s in split.sections]
@@ -194,6 +240,7 @@ def split_blocks(blocks: list[Block], title: str) -> Split:
         _ordinal_split(blocks, core),
         _repeated_title_split(blocks, title, core),
         _structural_split(blocks, title, claimed),
+        _letters_split(blocks, title, core),
     ):
         if attempt is not None and _substantial(attempt):
             attempt.sections = [s for s in attempt.sections if s.paragraphs]

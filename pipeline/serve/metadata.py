@@ -35,6 +35,7 @@ ESSAY_COLUMNS = {
     "published": "Publication date of the page (ISO 8601)",
     "script": "hans (simplified Chinese), hant (traditional) or empty when not Chinese",
     "gone": "When a re-crawl first found the essay's page removed (404 or 410); empty while the page is there",
+    "changed_at": "When this essay's row last changed (UTC): what `pipeline export --since` reads",
 }
 PAGE_COLUMNS = {
     "url": "The URL (or file:// path) the page was imported from",
@@ -62,6 +63,7 @@ PAGE_COLUMNS = {
     "error": "Why the last fetch or extraction failed; empty when it worked",
     "gone": "When a re-crawl first found the page removed (404 or 410; status holds which); empty while it is there",
     "run_id": "The run that last stored or tried the page (runs.id)",
+    "extractor_version": "Version of the extraction that made the page's essays: `pipeline reprocess --outdated` redoes older ones",
 }
 RUN_COLUMNS = {
     "id": "Run number",

@@ -113,7 +113,17 @@ def _v3_essay_key_and_site(db: sqlite_utils.Database) -> None:
         raise
 
 
-def _v4_run_truth(db: sqlite_utils.Database) -> None:
+def _v4_change_times(db: sqlite_utils.Database) -> None:
+    """essays.changed_at (when the row last changed: `export --since`) and pages.extractor_version
+    (the extraction that made the page's essays: `reprocess --outdated`); rows written before stay null."""
+    if "changed_at" not in db.table("essays").columns_dict:
+        db.table("essays").add_column("changed_at", str)
+    if "extractor_version" not in db.table("pages").columns_dict:
+        db.table("pages").add_column("extractor_version", int)
+    db.table("essays").create_index(["changed_at"], if_not_exists=True)
+
+
+def _v5_run_truth(db: sqlite_utils.Database) -> None:
     schema.ensure_run_truth(db)
 
 
@@ -124,7 +134,8 @@ MIGRATIONS: list[Migration] = [
     (2, "raw pointers into WARC files, source_failures, runs.skipped", _v2_archive_pointers),
     (3, "essays keyed on num INTEGER PRIMARY KEY (the search index's key); host and site of pages and essays",
      _v3_essay_key_and_site),
-    (4, "frontier in every database, runs.reason, pages.gone, essays.gone, the failures view", _v4_run_truth),
+    (4, "essays.changed_at, pages.extractor_version", _v4_change_times),
+    (5, "frontier in every database, runs.reason, pages.gone, essays.gone, the failures view", _v5_run_truth),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
