@@ -8,6 +8,7 @@ too large) or a plain `FetchError` (404, redirect loop, ...: give up).
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
 from collections.abc import Callable
@@ -17,7 +18,10 @@ from urllib.parse import urljoin
 import httpx
 
 from pipeline.errors import FetchError
+from pipeline.fetch.decoding import BadEncoding, BoundedDecoder, TooLarge
 from pipeline.fetch.sync_client import TEXT_TYPES, USER_AGENT, request_headers
+from pipeline.text.binary import binary_reason
+from pipeline.text.urls import canonical_url
 
 REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -85,9 +89,29 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
 async def fetch(
     client: httpx.AsyncClient, url: str, *, allowed: Callable[[str], bool], max_bytes: int, max_redirects: int,
     etag: str | None = None, last_modified: str | None = None, text_only: bool = True,
-    timeout: float | None = None, user_agent: str | None = None,
+    timeout: float | None = None, user_agent: str | None = None, deadline: float | None = None, truncate: bool = False,
 ) -> Response:
-    """GET one URL (conditionally when validators are given); raises Retry, Skip or FetchError."""
+    """GET one URL (conditionally when validators are given); raises Retry, Skip or FetchError.
+
+    `deadline` bounds the whole request, redirects and body included (a server that drips a byte
+    a second never holds a run); past it the URL is a Retry. `truncate` keeps the first `max_bytes`
+    of a longer body instead of skipping it (robots.txt)."""
+    if deadline is None:
+        return await _fetch(client, url, allowed, max_bytes, max_redirects, etag, last_modified, text_only, timeout,
+                            user_agent, truncate)
+    try:
+        async with asyncio.timeout(deadline):
+            return await _fetch(client, url, allowed, max_bytes, max_redirects, etag, last_modified, text_only, timeout,
+                                user_agent, truncate)
+    except TimeoutError:
+        raise Retry(f"took longer than the {deadline:g}s deadline") from None
+
+
+async def _fetch(
+    client: httpx.AsyncClient, url: str, allowed: Callable[[str], bool], max_bytes: int, max_redirects: int,
+    etag: str | None, last_modified: str | None, text_only: bool, timeout: float | None, user_agent: str | None,
+    truncate: bool,
+) -> Response:
     started = time.perf_counter()
     headers: dict[str, str] = {"User-Agent": user_agent} if user_agent else {}
     if etag:
@@ -97,9 +121,13 @@ async def fetch(
     current = url
     seen = {url}
     for _ in range(max_redirects + 1):
-        status, resp_headers, body = await _get(client, current, headers, max_bytes, text_only, timeout)
+        status, resp_headers, body = await _get(client, current, headers, max_bytes, text_only, timeout, truncate)
         if status in REDIRECTS and "location" in resp_headers:
-            target = urljoin(current, resp_headers["location"]).split("#", 1)[0]
+            location = resp_headers["location"].strip()
+            try:
+                target = canonical_url(urljoin(current, location))
+            except ValueError:
+                raise Failed(f"redirect to a malformed URL: {location[:200]!r}", status) from None
             if not target.startswith(("http://", "https://")):
                 raise Failed(f"redirect to a non-http URL: {target[:200]}", status)
             if not allowed(target):
@@ -115,7 +143,8 @@ async def fetch(
 
 
 async def _get(client: httpx.AsyncClient, url: str, headers: dict[str, str], max_bytes: int,
-               text_only: bool, timeout: float | None) -> tuple[int, dict[str, str], bytes]:
+               text_only: bool, timeout: float | None, truncate: bool = False) -> tuple[int, dict[str, str], bytes]:
+    status = 0
     try:
         async with client.stream("GET", url, headers=headers, timeout=timeout or client.timeout) as response:
             status = response.status_code
@@ -127,16 +156,24 @@ async def _get(client: httpx.AsyncClient, url: str, headers: dict[str, str], max
             if text_only and ctype and not ctype.lower().startswith(TEXT_TYPES):
                 raise Skip(f"not a text page ({ctype.split(';')[0].strip()})", status)
             declared = resp_headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
+            if declared.isdigit() and int(declared) > max_bytes and not truncate:
                 raise Skip(f"body larger than {max_bytes} bytes", status)
+            decoder = BoundedDecoder(resp_headers.get("content-encoding"), max_bytes, truncate)
             chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():  # decompressed: the cap also stops gzip bombs
-                size += len(chunk)
-                if size > max_bytes:
-                    raise Skip(f"body larger than {max_bytes} bytes", status)
-                chunks.append(chunk)
-            return status, resp_headers, b"".join(chunks)
+            async for raw in response.aiter_raw():  # decoded here, under the cap, however the codings stack
+                chunks.append(decoder.feed(raw))
+                if decoder.full:
+                    break
+            if not decoder.full:
+                chunks.append(decoder.finish())
+            body = b"".join(chunks)
+            if text_only and binary_reason(body) == "binary":
+                raise Skip(f"binary data, not a page (served as {ctype.split(';')[0].strip() or 'no type'})", status)
+            return status, resp_headers, body
+    except TooLarge as exc:
+        raise Skip(str(exc), status) from None
+    except BadEncoding as exc:
+        raise Failed(f"bad content encoding: {exc}", status) from None
     except httpx.TimeoutException:
         raise Retry("timed out") from None
     except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
@@ -144,6 +181,8 @@ async def _get(client: httpx.AsyncClient, url: str, headers: dict[str, str], max
     except httpx.DecodingError as exc:
         raise Failed(f"bad content encoding: {_reason(exc)}") from None
     except httpx.HTTPError as exc:
+        raise Failed(_reason(exc)) from None
+    except (httpx.InvalidURL, httpx.StreamError, ValueError) as exc:  # not HTTPError subclasses
         raise Failed(_reason(exc)) from None
 
 

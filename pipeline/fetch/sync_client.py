@@ -1,4 +1,4 @@
-"""HTTP fetching with httpx: timeouts, bounded redirects, a body cap, decoding."""
+"""HTTP fetching with httpx: timeouts, a deadline per request, bounded redirects, a body cap, decoding."""
 
 from __future__ import annotations
 
@@ -7,17 +7,20 @@ import time
 import httpx
 
 from pipeline.errors import FetchError
+from pipeline.fetch.decoding import ACCEPT_ENCODING, BadEncoding, BoundedDecoder, TooLarge
 from pipeline.models import Fetched
+from pipeline.text.binary import binary_reason
 from pipeline.text.encoding import decode
 
 USER_AGENT = "essay-pipeline/0.1 (+https://github.com/; polite crawler)"
 MAX_BYTES = 10 * 1024 * 1024
 TEXT_TYPES = ("text/html", "text/plain", "application/xhtml+xml")
+DEADLINE_READS = 6  # a request may take at most this many read timeouts in all
 
 
 def request_headers(user_agent: str = USER_AGENT) -> dict[str, str]:
     """The headers every request of the pipeline sends (import and crawl alike)."""
-    return {"User-Agent": user_agent, "Accept": "text/html,text/plain;q=0.9,*/*;q=0.1"}
+    return {"User-Agent": user_agent, "Accept": "text/html,text/plain;q=0.9,*/*;q=0.1", "Accept-Encoding": ACCEPT_ENCODING}
 
 
 def make_client(timeout: float = 20.0, transport: httpx.BaseTransport | None = None, user_agent: str = USER_AGENT) -> httpx.Client:
@@ -28,25 +31,37 @@ def make_client(timeout: float = 20.0, transport: httpx.BaseTransport | None = N
     )
 
 
-def fetch(url: str, client: httpx.Client, max_bytes: int = MAX_BYTES) -> Fetched:
-    """Fetch one URL; raises FetchError with a one-line reason on any failure."""
+def fetch(url: str, client: httpx.Client, max_bytes: int = MAX_BYTES, deadline: float | None = None) -> Fetched:
+    """Fetch one URL; raises FetchError with a one-line reason on any failure.
+
+    The body is read for at most `deadline` seconds (plus one read timeout), decoded under the
+    `max_bytes` cap however its content codings are stacked, and refused when it is binary.
+    `deadline` defaults to DEADLINE_READS times the client's read timeout."""
     started = time.perf_counter()
+    if deadline is None:
+        deadline = DEADLINE_READS * (client.timeout.read or 20.0)
     try:
         with client.stream("GET", url) as response:
+            decoder = BoundedDecoder(response.headers.get("content-encoding"), max_bytes)
             chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchError(f"body larger than {max_bytes} bytes")
-                chunks.append(chunk)
+            for raw in response.iter_raw():
+                chunks.append(decoder.feed(raw))
+                if time.perf_counter() - started > deadline:
+                    raise FetchError(f"took longer than the {deadline:g}s deadline")
+            chunks.append(decoder.finish())
             body = b"".join(chunks)
+    except TooLarge as exc:
+        raise FetchError(str(exc)) from None
+    except BadEncoding as exc:
+        raise FetchError(f"bad content encoding: {exc}") from None
     except httpx.TooManyRedirects:
         raise FetchError("too many redirects") from None
     except httpx.TimeoutException:
         raise FetchError("timed out") from None
     except httpx.HTTPError as exc:
         raise FetchError(f"{type(exc).__name__}: {exc}".strip().rstrip(":")) from None
+    except (httpx.InvalidURL, httpx.StreamError, ValueError) as exc:  # a redirect to a malformed URL, ...
+        raise FetchError(f"{type(exc).__name__}: {exc}".strip().rstrip(":")[:300]) from None
     headers = {k.lower(): v for k, v in response.headers.items()}
     if response.status_code >= 400:
         raise FetchError(f"HTTP {response.status_code}")
@@ -54,6 +69,8 @@ def fetch(url: str, client: httpx.Client, max_bytes: int = MAX_BYTES) -> Fetched
     if content_type and not content_type.lower().startswith(TEXT_TYPES):
         raise FetchError(f"not a text page ({content_type.split(';')[0]})")
     text, codec = decode(body, content_type)
+    if binary_reason(body, text) == "binary":
+        raise FetchError(f"binary data, not a page (served as {content_type.split(';')[0].strip() or 'no type'})")
     return Fetched(
         url=url, final_url=str(response.url), status=response.status_code, headers=headers, content=body,
         text=text, encoding=codec, elapsed=time.perf_counter() - started,

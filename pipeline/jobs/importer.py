@@ -17,7 +17,9 @@ from pipeline.fetch.sync_client import fetch, make_client
 from pipeline.jobs.process import join_parts, process
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
+from pipeline.text.binary import binary_reason
 from pipeline.text.encoding import decode
+from pipeline.text.urls import safe_canonical
 
 PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml", ".txt", ".text", ".php", ".asp", ".aspx", ".jsp")
 MAX_PARTS = 20
@@ -40,7 +42,10 @@ def expand(refs: list[str]) -> list[Source]:
     out: list[Source] = []
     for ref in refs:
         if ref.startswith(("http://", "https://")):
-            out.append(Source(ref, ref))
+            url = safe_canonical(ref)  # pages are keyed on the canonical URL (essay ids derive from it)
+            if url is None:
+                raise ConfigError(f"malformed URL: {ref}")
+            out.append(Source(ref, url))
             continue
         path = Path(ref)
         if not path.exists():
@@ -58,12 +63,12 @@ def expand(refs: list[str]) -> list[Source]:
 def read_file(path: Path) -> tuple[bytes, str, str]:
     """(bytes, text, codec) of a local page; raises ExtractError for empty or binary files."""
     data = path.read_bytes()
-    if not data.strip():
+    if binary_reason(data, "") == "empty":
         raise ExtractError("empty file")
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if binary_reason(data, ""):
         raise ExtractError("binary file, not a page")
     text, codec = decode(data)
-    if text.count("\ufffd") > max(20, len(text) // 50):
+    if binary_reason(data, text):
         raise ExtractError("binary file, not a page")
     return data, text, codec
 
