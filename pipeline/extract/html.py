@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from cssselect import ExpressionError, SelectorError
 from lxml import html
@@ -15,6 +15,7 @@ from pipeline.extract.chrome import clean_blocks
 from pipeline.models import Block, Page, Profile
 from pipeline.rules import load
 from pipeline.text.clean import clean_line
+from pipeline.text.urls import join_url
 
 
 def _links(root: html.HtmlElement, url: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -27,8 +28,10 @@ def _links(root: html.HtmlElement, url: str) -> tuple[tuple[str, ...], tuple[str
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "mailto:", "#", "tel:")):
             continue
-        absolute = urljoin(url, href) if url else href
-        absolute = absolute.split("#", 1)[0]
+        joined = join_url(url, href) if url else href
+        if joined is None:  # a malformed href loses only itself
+            continue
+        absolute = joined.split("#", 1)[0]
         if absolute not in seen:
             seen.add(absolute)
             links.append(absolute)
@@ -38,8 +41,8 @@ def _links(root: html.HtmlElement, url: str) -> tuple[tuple[str, ...], tuple[str
                 nexts.append(absolute)
     for link in root.iter("link"):
         if (link.get("rel") or "").lower() == "next" and link.get("href"):
-            absolute = urljoin(url, link.get("href") or "")
-            if absolute not in nexts:
+            absolute = join_url(url, link.get("href") or "") or ""
+            if absolute and absolute not in nexts:
                 nexts.append(absolute)
     return tuple(links), tuple(nexts)
 
@@ -157,6 +160,9 @@ def _same(a: str, b: str) -> bool:
 def _same_site(link: str, url: str) -> bool:
     if not url or "://" not in url:
         return True
-    return urlsplit(link).netloc == urlsplit(url).netloc
+    try:
+        return urlsplit(link).netloc == urlsplit(url).netloc
+    except ValueError:
+        return False
 
 

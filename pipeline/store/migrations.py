@@ -19,7 +19,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from pipeline.errors import StoreError
-from pipeline.store import schema
+from pipeline.store import schema, url_migration
 
 APPLICATION_ID = 0x45535359  # "ESSY"
 
@@ -32,10 +32,15 @@ def _v1_base_schema(db: sqlite_utils.Database) -> None:
     schema.ensure_schema(db)
 
 
+def _v2_canonical_urls(db: sqlite_utils.Database) -> None:
+    url_migration.canonical_urls(db)
+
+
 Migration = tuple[int, str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
     (1, "pages, essays, runs, raw, signatures, LSH bands and the search index", _v1_base_schema),
+    (2, "pages keyed on canonical URLs: variants merged, essay ids recomputed", _v2_canonical_urls),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

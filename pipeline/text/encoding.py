@@ -115,6 +115,38 @@ def _looks_chinese(text: str) -> bool:
     return cjk > 0 and rare * 20 < cjk
 
 
+def _gb_shaped(data: bytes) -> bool:
+    """True when the double-byte pairs look like GBK and not Big5: 20 pairs or more and under one in
+    twenty with a trail byte below 0xA1 (a third or more of Big5 characters have one)."""
+    pairs = _GB_PAIR.findall(data[:_SAMPLE])
+    return len(pairs) >= 20 and sum(1 for p in pairs if p[1] < 0xA1) * 20 < len(pairs)
+
+
+def _doubt(data: bytes, declared: str, text: str) -> str | None:
+    """A codec that fits the bytes better than a declaration that decodes without error, or None.
+
+    Decoding without error is not proof: GBK bytes often decode as Big5 into a text of rare
+    characters. The declaration loses when the byte pairs have GBK's shape and GB18030 decodes them
+    into ordinary Chinese, or when its text is mostly rare characters and detection finds a codec
+    that decodes the bytes cleanly into ordinary Chinese."""
+    sample = data[:_SAMPLE]
+    if declared == "big5hkscs" and _gb_shaped(sample):
+        gb = _clean_decode(sample, "gb18030")
+        if gb is not None and _looks_chinese(gb):
+            return "gb18030"
+    if _has_cjk(text) and not _looks_chinese(text):
+        guess = detect(data)
+        if guess != declared:
+            other = _clean_decode(sample, guess)
+            if other is not None and _looks_chinese(other):
+                return guess
+    return None
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" or "\ue000" <= ch <= "\uf8ff" for ch in text[:20_000])
+
+
 def decode(data: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Decode page bytes; returns (text, codec used)."""
     for bom, codec in _BOMS:
@@ -129,12 +161,19 @@ def decode(data: bytes, content_type: str | None = None) -> tuple[str, str]:
     if declared:
         text = _clean_decode(data, declared)
         if text is not None:
+            better = _doubt(data, declared, text)
+            if better:
+                return data.decode(better, "replace"), better
             return text, declared
         # A declaration that does not fit the bytes: keep it when it nearly fits, else trust detection.
         if not _nearly_fits(data, declared):
             guess = detect(data)
             if bad_bytes(data, guess) < bad_bytes(data, declared):
                 return data.decode(guess, "replace"), guess
-        return data.decode(declared, "replace"), declared
+        text = data.decode(declared, "replace")
+        better = _doubt(data, declared, text)
+        if better and bad_bytes(data, better) <= bad_bytes(data, declared):
+            return data.decode(better, "replace"), better
+        return text, declared
     codec = detect(data)
     return data.decode(codec, "replace"), codec
