@@ -13,17 +13,13 @@ import email.utils
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 import httpx
 
 from pipeline.errors import FetchError
 from pipeline.fetch.decoding import BadEncoding, BoundedDecoder, TooLarge
-from pipeline.fetch.sync_client import TEXT_TYPES, USER_AGENT, request_headers
+from pipeline.fetch.sync_client import REDIRECTS, TEXT_TYPES, USER_AGENT, redirect_target, request_headers
 from pipeline.text.binary import binary_reason
-from pipeline.text.urls import canonical_url
-
-REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class Failed(FetchError):
@@ -62,12 +58,26 @@ class Response:
         return self.headers.get("content-type", "")
 
 
+class _Redirect(Exception):  # noqa: N818  (a signal, not an error)
+    """Raised by the response hook for a 3xx: httpx would otherwise build the next request from the
+    Location itself (even with follow_redirects off) and raise InvalidURL for `data:` or `http://[oops/`."""
+
+    def __init__(self, status: int, headers: dict[str, str]) -> None:
+        super().__init__(status)
+        self.status, self.headers = status, headers
+
+
+async def _stop_at_redirects(response: httpx.Response) -> None:
+    if response.status_code in REDIRECTS:
+        raise _Redirect(response.status_code, {k.lower(): v for k, v in response.headers.items()})
+
+
 def make_async_client(timeout: float = 20.0, user_agent: str = USER_AGENT, transport: httpx.AsyncBaseTransport | None = None,
                       max_connections: int = 16) -> httpx.AsyncClient:
     """The crawl's one shared client; redirects are followed by `fetch` itself, host by host."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout), follow_redirects=False, transport=transport,
-        headers=request_headers(user_agent),
+        headers=request_headers(user_agent), event_hooks={"response": [_stop_at_redirects]},
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
     )
 
@@ -123,13 +133,10 @@ async def _fetch(
     for _ in range(max_redirects + 1):
         status, resp_headers, body = await _get(client, current, headers, max_bytes, text_only, timeout, truncate)
         if status in REDIRECTS and "location" in resp_headers:
-            location = resp_headers["location"].strip()
             try:
-                target = canonical_url(urljoin(current, location))
-            except ValueError:
-                raise Failed(f"redirect to a malformed URL: {location[:200]!r}", status) from None
-            if not target.startswith(("http://", "https://")):
-                raise Failed(f"redirect to a non-http URL: {target[:200]}", status)
+                target = redirect_target(current, resp_headers["location"])
+            except ValueError as exc:
+                raise Failed(str(exc), status) from None
             if not allowed(target):
                 raise Failed(f"redirect out of the allowed hosts: {target[:200]}", status)
             if target in seen:
@@ -170,6 +177,8 @@ async def _get(client: httpx.AsyncClient, url: str, headers: dict[str, str], max
             if text_only and binary_reason(body) == "binary":
                 raise Skip(f"binary data, not a page (served as {ctype.split(';')[0].strip() or 'no type'})", status)
             return status, resp_headers, body
+    except _Redirect as redirect:
+        return redirect.status, redirect.headers, b""
     except TooLarge as exc:
         raise Skip(str(exc), status) from None
     except BadEncoding as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urljoin
 
 import httpx
 
@@ -11,6 +12,7 @@ from pipeline.fetch.decoding import ACCEPT_ENCODING, BadEncoding, BoundedDecoder
 from pipeline.models import Fetched
 from pipeline.text.binary import binary_reason
 from pipeline.text.encoding import decode
+from pipeline.text.urls import canonical_url
 
 USER_AGENT = "essay-pipeline/0.1 (+https://github.com/; polite crawler)"
 MAX_BYTES = 10 * 1024 * 1024
@@ -23,11 +25,34 @@ def request_headers(user_agent: str = USER_AGENT) -> dict[str, str]:
     return {"User-Agent": user_agent, "Accept": "text/html,text/plain;q=0.9,*/*;q=0.1", "Accept-Encoding": ACCEPT_ENCODING}
 
 
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def redirect_target(current: str, location: str) -> str:
+    """The canonical http(s) URL a Location header leads to; raises ValueError saying why not."""
+    location = location.strip()
+    try:
+        target = canonical_url(urljoin(current, location))
+    except ValueError:
+        raise ValueError(f"redirect to a malformed URL: {location[:200]!r}") from None
+    if not target.startswith(("http://", "https://")):
+        raise ValueError(f"redirect to a non-http URL: {target[:200]}")
+    return target
+
+
+def _check_redirect(response: httpx.Response) -> None:
+    if response.status_code in REDIRECTS and "location" in response.headers:
+        try:
+            redirect_target(str(response.url), response.headers["location"])
+        except ValueError as exc:
+            raise FetchError(str(exc)) from None
+
+
 def make_client(timeout: float = 20.0, transport: httpx.BaseTransport | None = None, user_agent: str = USER_AGENT) -> httpx.Client:
     """The shared synchronous client (the network sits behind `transport`, as in httpx)."""
     return httpx.Client(
         timeout=httpx.Timeout(timeout), follow_redirects=True, max_redirects=10,
-        headers=request_headers(user_agent), transport=transport,
+        headers=request_headers(user_agent), transport=transport, event_hooks={"response": [_check_redirect]},
     )
 
 
