@@ -5,8 +5,8 @@ A database written before URLs were canonicalised may hold one resource as sever
 whose URLs canonicalise to one is merged into the page fetched last without an error (else the
 last fetched): the other pages' essays, signatures, band keys and raw bodies go, the kept page
 takes the canonical URL, its essays the ids `sha1(canonical#position)`, and every `duplicate_of`
-that named an old id names the new one (or, for an essay that went, the kept page's essay with
-the same text, or none). The search index follows through its triggers and queue; the frontier's
+that named an old id names the new one (for an essay that went, its counterpart on the kept page,
+when that one was stored earlier; else none). The search index follows through its triggers and queue; the frontier's
 rows are merged the same way. One transaction: a kill leaves the database as it was, and a
 second run finds nothing to do.
 """
@@ -44,9 +44,10 @@ def _groups(conn: sqlite3.Connection, table: str, order: str) -> dict[str, list[
 
 def _merge_pages(conn: sqlite3.Connection, canon: str, urls: list[str], renamed: dict[str, str]) -> None:
     keep, drop = urls[0], urls[1:]
+    kept = {p for (p,) in conn.execute("select position from essays where page_url = ?", [keep])}
     for url in drop:
-        for (old_id,) in conn.execute("select id from essays where page_url = ?", [url]).fetchall():
-            renamed[old_id] = ""
+        for old_id, position in conn.execute("select id, position from essays where page_url = ?", [url]).fetchall():
+            renamed[old_id] = essay_id(canon, position) if position in kept else ""  # its counterpart on the kept page
             conn.execute("delete from essay_sigs where essay_id = ?", [old_id])
             conn.execute("delete from essay_lsh where essay_id = ?", [old_id])
         conn.execute("delete from essays where page_url = ?", [url])
@@ -69,20 +70,16 @@ def _merge_pages(conn: sqlite3.Connection, canon: str, urls: list[str], renamed:
 
 
 def _fix_duplicates(conn: sqlite3.Connection, renamed: dict[str, str]) -> None:
-    """Point every duplicate_of that named an old id at the new one, or at the kept copy of a gone essay."""
-    rows = conn.execute("select e.id, e.duplicate_of, e.page_url from essays e where e.duplicate_of is not null").fetchall()
-    for own_id, target, page_url in rows:
+    """Point every duplicate_of that named an old id at the new one (for an essay that went, its
+    counterpart on the kept page); an essay is only ever a copy of one stored before it."""
+    rows = conn.execute("select id, rowid, duplicate_of from essays where duplicate_of is not null").fetchall()
+    for own_id, own_rowid, target in rows:
         if target not in renamed:
             continue
         new = renamed[target]
-        if not new and conn.execute("select 1 from essays where id = ?", [target]).fetchone():
-            new = target  # a kept essay took the id of the one that went
-        if not new:  # the essay it copied went with a merged page: the kept page's essay with the same text
-            old_sha1 = conn.execute("select text_sha1 from essays where id = ?", [own_id]).fetchone()[0]
-            found = conn.execute("select id from essays where text_sha1 = ? and page_url != ? order by rowid limit 1",
-                                 [old_sha1, page_url]).fetchone()
-            new = found[0] if found else ""
-        conn.execute("update essays set duplicate_of = ? where id = ?", [new if new and new != own_id else None, own_id])
+        found = conn.execute("select rowid from essays where id = ?", [new]).fetchone() if new else None
+        keep = new if found is not None and new != own_id and found[0] < own_rowid else None
+        conn.execute("update essays set duplicate_of = ? where id = ?", [keep, own_id])
 
 
 def _merge_frontier(conn: sqlite3.Connection) -> None:
