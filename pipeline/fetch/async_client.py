@@ -19,7 +19,7 @@ import httpx
 from pipeline.errors import FetchError
 from pipeline.fetch.decoding import BadEncoding, BoundedDecoder, TooLarge
 from pipeline.fetch.sync_client import REDIRECTS, TEXT_TYPES, USER_AGENT, redirect_target, request_headers
-from pipeline.text.binary import binary_reason
+from pipeline.text.encoding import is_binary
 
 
 class Failed(FetchError):
@@ -174,7 +174,7 @@ async def _get(client: httpx.AsyncClient, url: str, headers: dict[str, str], max
             if not decoder.full:
                 chunks.append(decoder.finish())
             body = b"".join(chunks)
-            if text_only and binary_reason(body) == "binary":
+            if text_only and is_binary(body):
                 raise Skip(f"binary data, not a page (served as {ctype.split(';')[0].strip() or 'no type'})", status)
             return status, resp_headers, body
     except _Redirect as redirect:

@@ -10,8 +10,7 @@ import httpx
 from pipeline.errors import FetchError
 from pipeline.fetch.decoding import ACCEPT_ENCODING, BadEncoding, BoundedDecoder, TooLarge
 from pipeline.models import Fetched
-from pipeline.text.binary import binary_reason
-from pipeline.text.encoding import decode
+from pipeline.text.encoding import decode, is_binary
 from pipeline.text.urls import canonical_url
 
 USER_AGENT = "essay-pipeline/0.1 (+https://github.com/; polite crawler)"
@@ -94,7 +93,7 @@ def fetch(url: str, client: httpx.Client, max_bytes: int = MAX_BYTES, deadline: 
     if content_type and not content_type.lower().startswith(TEXT_TYPES):
         raise FetchError(f"not a text page ({content_type.split(';')[0]})")
     text, codec = decode(body, content_type)
-    if binary_reason(body, text) == "binary":
+    if is_binary(body, text):
         raise FetchError(f"binary data, not a page (served as {content_type.split(';')[0].strip() or 'no type'})")
     return Fetched(
         url=url, final_url=str(response.url), status=response.status_code, headers=headers, content=body,

@@ -17,8 +17,7 @@ from pipeline.fetch.sync_client import fetch, make_client
 from pipeline.jobs.process import join_parts, process
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
-from pipeline.text.binary import binary_reason
-from pipeline.text.encoding import decode
+from pipeline.text.encoding import decode_page
 from pipeline.text.urls import safe_canonical
 
 PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml", ".txt", ".text", ".php", ".asp", ".aspx", ".jsp")
@@ -63,13 +62,7 @@ def expand(refs: list[str]) -> list[Source]:
 def read_file(path: Path) -> tuple[bytes, str, str]:
     """(bytes, text, codec) of a local page; raises ExtractError for empty or binary files."""
     data = path.read_bytes()
-    if binary_reason(data, "") == "empty":
-        raise ExtractError("empty file")
-    if binary_reason(data, ""):
-        raise ExtractError("binary file, not a page")
-    text, codec = decode(data)
-    if binary_reason(data, text):
-        raise ExtractError("binary file, not a page")
+    text, codec = decode_page(data)
     return data, text, codec
 
 

@@ -13,6 +13,8 @@ import re
 
 from charset_normalizer import from_bytes
 
+from pipeline.errors import ExtractError
+
 _GB_FAMILY = {"gb2312", "gbk", "x-gbk", "gb_2312-80", "gb18030", "cp936", "euc-cn", "hz-gb-2312", "csgb2312",
               "chinese", "csgbk", "ms936", "windows-936"}
 _BIG5_FAMILY = {"big5", "big5-hkscs", "big5hkscs", "x-x-big5", "cn-big5", "csbig5", "cp950"}
@@ -177,3 +179,36 @@ def decode(data: bytes, content_type: str | None = None) -> tuple[str, str]:
         return text, declared
     codec = detect(data)
     return data.decode(codec, "replace"), codec
+
+
+def decode_page(data: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """Decode the bytes of something that should be a page; (text, codec used).
+
+    Raises ExtractError for an empty body and for binary data (NUL bytes outside UTF-16, or text
+    that decodes to mostly replacement characters), which must never become essays."""
+    if not data.strip():
+        raise ExtractError("empty file")
+    if _nul_bytes(data):
+        raise ExtractError("binary file, not a page")
+    text, codec = decode(data, content_type)
+    if _mostly_replaced(text):
+        raise ExtractError("binary file, not a page")
+    return text, codec
+
+
+def _nul_bytes(data: bytes) -> bool:
+    return b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
+def _mostly_replaced(text: str) -> bool:
+    return text.count("\ufffd") > max(20, len(text) // 50)
+
+
+def is_binary(data: bytes, text: str | None = None) -> bool:
+    """The binary check of `decode_page`, for a body fetched over HTTP whatever its Content-Type
+    (`text`: its decoded text, when the caller has it)."""
+    if _nul_bytes(data):
+        return True
+    if text is None:
+        text, _ = decode(data)
+    return _mostly_replaced(text)
