@@ -127,6 +127,9 @@ def iter_results(
         except (FetchError, ExtractError, OSError) as exc:
             yield source, None, {}, b"", "", str(exc) or type(exc).__name__
             continue
+        except (Exception, MemoryError) as exc:  # nothing here touches the database: any failure is this source's
+            yield source, None, {}, b"", "", f"internal error: {type(exc).__name__}: {exc}"[:300]
+            continue
         yield source, result, info, raw, ctype, result.page.error
 
 
