@@ -186,3 +186,20 @@ def gzip_bomb(decoded_gb: int = 3) -> bytes:
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00\x1f\xf3\xffa"
        + bytes(range(256)) * 8 + b"\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def drip_headers(every: float, stop: threading.Event, count: int = 2000) -> Any:
+    """A route that sends its status line and one endless header a byte at a time (at most `count`
+    bytes; it stops when the client hangs up or `stop` is set)."""
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        data = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * count
+        try:
+            for i in range(len(data)):
+                handler.wfile.write(data[i:i + 1])
+                handler.wfile.flush()
+                if stop.wait(every):
+                    return
+        except OSError:
+            return
+        handler.close_connection = True
+    return route

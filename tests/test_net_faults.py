@@ -19,7 +19,7 @@ from pipeline.cli import main
 from pipeline.fetch.decoding import BadEncoding, BoundedDecoder, TooLarge
 from pipeline.jobs.importer import import_sources
 
-from .conftest import PNG, Server, drip, gzip_bomb, sequence, write_site
+from .conftest import PNG, Server, drip, drip_headers, gzip_bomb, sequence, write_site
 from .test_crawl import ARTICLE, HTML, crawl, listing, rows, short
 from .test_crawl_faults import one_page_site, page_rows, reset
 
@@ -56,6 +56,19 @@ def test_dripping_server_is_cut_at_the_deadline_in_an_import(server: Server, tmp
     assert (stats.pages_fetched, stats.pages_failed) == (1, 1)
     assert imported(db, server) == [("/t/a1.html", None, "took longer than the 1.2s deadline", 0), ("/t/a2.html", 200, None, 1)]
     assert rows(db, "select pages_fetched, pages_failed, status from runs") == [(1, 1, "partial")]
+
+
+def test_dripped_headers_are_cut_at_the_deadline_in_a_crawl_and_an_import(server: Server, tmp_path: Path) -> None:
+    stop = threading.Event()
+    site = one_page_site(server, tmp_path, "a1.html", drip_headers(0.05, stop), timeout=2, deadline=0.5, retries=0)
+    db = tmp_path / "e.db"
+    code, err = crawl(str(site), "--db", str(db))
+    assert code == 1, err
+    assert page_rows(server, db) == [("/t/a1.html", None, "took longer than the 0.5s deadline (gave up after 1 attempts)", 0)]
+    stats = import_sources([server.url("/t/a1.html")], tmp_path / "i.db", timeout=0.2)
+    stop.set()
+    assert stats.pages_failed == 1
+    assert imported(tmp_path / "i.db", server) == [("/t/a1.html", None, "took longer than the 1.2s deadline", 0)]
 
 
 # --- the size cap holds during decompression, however the codings stack ---

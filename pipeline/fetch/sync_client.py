@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from typing import Any
 from urllib.parse import urljoin
 
 import httpx
@@ -58,12 +60,34 @@ def make_client(timeout: float = 20.0, transport: httpx.BaseTransport | None = N
 def fetch(url: str, client: httpx.Client, max_bytes: int = MAX_BYTES, deadline: float | None = None) -> Fetched:
     """Fetch one URL; raises FetchError with a one-line reason on any failure.
 
-    The body is read for at most `deadline` seconds (plus one read timeout), decoded under the
-    `max_bytes` cap however its content codings are stacked, and refused when it is binary.
-    `deadline` defaults to DEADLINE_READS times the client's read timeout."""
-    started = time.perf_counter()
+    The whole request takes at most `deadline` seconds (default: DEADLINE_READS read timeouts of the
+    client), however slowly the server sends its headers or body: it runs in a daemon thread that is
+    abandoned at the deadline (a body read stops there by itself). The body is decoded under the
+    `max_bytes` cap however its content codings are stacked, and refused when it is binary."""
     if deadline is None:
         deadline = DEADLINE_READS * (client.timeout.read or 20.0)
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["result"] = _fetch(url, client, max_bytes, deadline)
+        except BaseException as exc:  # handed to the caller's thread as it is
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=f"fetch {url[:80]}", daemon=True).start()
+    if not done.wait(deadline + 0.5):
+        raise FetchError(f"took longer than the {deadline:g}s deadline")
+    if "error" in box:
+        raise box["error"]
+    result: Fetched = box["result"]
+    return result
+
+
+def _fetch(url: str, client: httpx.Client, max_bytes: int, deadline: float) -> Fetched:
+    started = time.perf_counter()
     try:
         with client.stream("GET", url) as response:
             decoder = BoundedDecoder(response.headers.get("content-encoding"), max_bytes)
