@@ -10,7 +10,7 @@ storms, 500s and connection resets. Every listing link is written in a random sp
 
 The crawl (delay 0, concurrency 8, 2 retries, backoff 0.2 s, max_retry_after 3 s, deadline 2 s)
 runs as `pipeline crawl` in a subprocess; it is killed (SIGKILL 10 times, SIGTERM 5 times, in a
-random order) 1 to 3 s after each start, then run to the end. Checked at the end: every article
+random order) after 20 to 120 more requests reach the server, then run to the end. Checked at the end: every article
 has exactly one page row (0 lost, 0 duplicated); a page without error holds the article's text; a
 page with an error is one whose last requests the server did fault, and the error names that
 fault; the frontier has nothing pending; `PRAGMA integrity_check` is ok; peak RSS of every run.
@@ -213,16 +213,22 @@ def site_toml(path: Path, base: str) -> Path:
     return path
 
 
-def run_crawl(toml: Path, db: Path, stop_with: int | None, after: float) -> dict[str, Any]:
+def run_crawl(toml: Path, db: Path, stop_with: int | None, faults: Faults, after_requests: int = 0) -> dict[str, Any]:
+    """One `pipeline crawl`; with `stop_with`, that signal is sent once the server has answered
+    `after_requests` more requests (so it lands mid-crawl, not during start-up)."""
     proc = subprocess.Popen([PIPELINE, "crawl", str(toml), "--db", str(db)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     signalled = False
     if stop_with is not None:
-        try:
-            proc.wait(timeout=after)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(stop_with)
-            signalled = True
+        start = faults.requests
+        for _ in range(60_000):  # at most 10 minutes
+            if proc.poll() is not None:
+                break
+            if faults.requests - start >= after_requests:
+                proc.send_signal(stop_with)
+                signalled = True
+                break
+            time.sleep(0.01)
     _, status, usage = os.wait4(proc.pid, 0)
     assert proc.stderr is not None
     err = proc.stderr.read()
@@ -305,13 +311,13 @@ def main() -> None:
         log(f"soak: {args.pages} articles at {base}, faults on {args.fault_rate:.0%} of requests, "
             f"{args.kills} kill -9 and {args.terms} SIGTERM")
         for sig in stops:
-            r = run_crawl(toml, db, sig, rng.uniform(1.0, 3.0))
+            r = run_crawl(toml, db, sig, faults, rng.randint(20, 120))
             r["signal"] = signal.Signals(sig).name
             runs.append(r)
             log(f"  {r['signal']}: exit {r['code']} ({'stopped' if r['signalled'] else 'finished first'})  {r['summary'][:120]}")
             if not r["signalled"]:
                 break  # the crawl finished before this stop: the rest would only start new cycles
-        final = run_crawl(toml, db, None, 0)
+        final = run_crawl(toml, db, None, faults)
         runs.append(final)
         log(f"  final run: exit {final['code']}  {final['summary']}")
         result = check(db, faults, args.pages)
