@@ -12,6 +12,7 @@ import pytest
 import sqlite_utils
 
 from pipeline import store
+from pipeline.crawl import frontier
 from pipeline.crawl.scheduler import PageDone, PageJob
 from pipeline.crawl.settings import load_sites
 from pipeline.jobs.crawl_run import Workers, open_for_run
@@ -119,6 +120,13 @@ def test_migration_merges_url_variants_and_keeps_ids_index_and_duplicates_consis
         (f"{h}/t/p.html?utm_source=feed", "Beans", TEXT_B),   # alone: renamed
         (f"{h}:80//t/copy.html", "Copy", TEXT_A),             # a copy of the garden text on another page
     ])
+    old = sqlite_utils.Database(path)
+    frontier.ensure(old)  # the crawl's queue, as a crawl left it
+    with old.conn:
+        for url, state, depth in ((f"{h}/t/a b.html", "done", 2), (f"{h}/t/a%20b.html", "pending", 1),
+                                  (f"{h}/t/p.html?utm_source=feed", "failed", 1), (f"{h}/t/", "done", 0)):
+            old.conn.execute("insert into frontier (url, site, depth, kind, state) values (?, 's', ?, 'article', ?)", [url, depth, state])
+    old.conn.close()
     conn = sqlite3.connect(path)
     before = dict(conn.execute("select page_url, duplicate_of from essays").fetchall())
     conn.close()
@@ -139,6 +147,8 @@ def test_migration_merges_url_variants_and_keeps_ids_index_and_duplicates_consis
     assert {r[0] for r in rows(path, "select distinct essay_id from essay_lsh")} == {e[0] for e in essays}
     assert sorted(hit.id for hit in search_index.search(db, "raised beds")) == sorted([garden, essay_id(f"{h}/t/copy.html", 1)])
     assert [hit.id for hit in search_index.search(db, "tomatoes")] == [essay_id(f"{h}/t/p.html", 1)]
+    assert rows(path, "select url, state, depth from frontier order by url") == [
+        (f"{h}/t/", "done", 0), (f"{h}/t/a%20b.html", "done", 2), (f"{h}/t/p.html", "failed", 1)]
     assert db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.conn.close()
     again = sqlite_utils.Database(path)
