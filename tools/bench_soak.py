@@ -323,10 +323,15 @@ def main() -> None:
         result = check(db, faults, args.pages)
     httpd.shutdown()
     faulted = sum(1 for kinds in faults.log.values() for k in kinds if k != "ok")
+    by_kind: dict[str, int] = defaultdict(int)
+    for kinds in faults.log.values():
+        for k in kinds:
+            if k != "ok":
+                by_kind[k] += 1
     term_runs = [r for r in runs if r.get("signal") == "SIGTERM" and r["signalled"]]
     result |= {
         "seconds": round(time.perf_counter() - started, 1), "requests": faults.requests, "faults_injected": faulted,
-        "fault_rate": round(faulted / max(1, faults.requests), 3),
+        "fault_rate": round(faulted / max(1, faults.requests), 3), "faults_by_kind": dict(sorted(by_kind.items())),
         "kill9_mid_run": sum(1 for r in runs if r.get("signal") == "SIGKILL" and r["signalled"]),
         "sigterm_mid_run": len(term_runs), "sigterm_exit_codes": sorted({r["code"] for r in term_runs}),
         "tracebacks": sum(r["traceback"] for r in runs), "final_exit": final["code"],
