@@ -1,4 +1,4 @@
-"""Canonical URLs: one page per resource in the frontier and the store; migration 2 merges the
+"""Canonical URLs: one page per resource in the frontier and the store; migration 3 merges the
 variants an older database holds; one URL's unexpected failure is recorded and the run goes on."""
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def test_import_keys_pages_on_the_canonical_url(server: Server, tmp_path: Path) 
     assert rows(db, "select count(*) from essays") == [(1,)]
 
 
-# --- migration 2 on a database written as today's code (migration 1) writes it ---
+# --- migration 3 on a database written as the code of migration 1 writes it ---
 
 
 def _write_v1(path: Path, pages: list[tuple[str, str, str]]) -> None:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("extract", "dedupe", "crawl", "search", "soak")
+SECTIONS = ("extract", "dedupe", "crawl", "search", "scale", "soak")
 
 
 def main() -> int:

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from pipeline import store
-from pipeline.errors import ExtractError
-from pipeline.extract import extract
-from pipeline.jobs.process import join_parts, process
+from pipeline.errors import ConfigError
+from pipeline.fetch.warc import ArchiveError
+from pipeline.jobs import dask_tasks, stored_pages
+from pipeline.jobs.cluster import ClusterSpec, connect
+from pipeline.jobs.distributed import chunked, describe_failure, ordered_map
+from pipeline.jobs.stored_pages import StoredPage
 from pipeline.models import Result, RunStats
 from pipeline.store.lock import DbLock
-from pipeline.text.encoding import decode
 
+CHUNK = 32  # pages per Dask task
 KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1")
 
 
@@ -30,33 +34,56 @@ def _part_urls(db: sqlite_utils.Database) -> set[str]:
 
 
 def reprocess_page(db: sqlite_utils.Database, url: str) -> Result:
-    """The stored page (and its stored parts) through `process` again."""
-    raw = store.raw_body(db, url)
-    assert raw is not None
-    text, codec = decode(*raw)
-    result = process(text, url, codec)
-    row = db.execute("select parts from pages where url = ?", [url]).fetchone()
-    part_urls = json.loads(row[0])[1:] if row and row[0] else []
-    parts: list[Result] = []
-    for part_url in part_urls:
-        part_raw = store.raw_body(db, part_url)
-        if part_raw is None:
-            break
-        part_text, part_codec = decode(*part_raw)
+    """The stored page (and its stored parts) through `process` again; raises ArchiveError (see stored_pages.load)."""
+    return stored_pages.rebuild(stored_pages.load(db, url))
+
+
+def _loaded(db: sqlite_utils.Database, urls: list[str]) -> Iterator[StoredPage | tuple[str, str]]:
+    for url in urls:
         try:
-            parts.append(Result(page=extract(part_text, part_url, part_codec), essays=()))
-        except ExtractError:
-            break
-    return join_parts(result, parts) if parts and not result.page.error else result
+            yield stored_pages.load(db, url)
+        except ArchiveError as exc:
+            yield url, str(exc)
 
 
-def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = None) -> RunStats:
-    """Re-run extraction on every raw page; pages keep their fetch facts (status, validators, hash)."""
-    started = time.perf_counter()
+def _results(db: sqlite_utils.Database, urls: list[str], client: Any) -> Iterator[tuple[str, Result | str, dict[str, bytes]]]:
+    """(url, its new Result or why it could not be redone, the essays' signatures) in the order of
+    `urls`; with a Dask client the pages are rebuilt on the cluster."""
+    if client is None:
+        for url in urls:
+            try:
+                yield url, reprocess_page(db, url), {}
+            except ArchiveError as exc:
+                yield url, str(exc), {}
+        return
+    for chunk, outcome in ordered_map(client, dask_tasks.rebuild_chunk, chunked(_loaded(db, urls), CHUNK)):
+        if isinstance(outcome, BaseException):
+            for item in chunk:
+                yield (item.url if isinstance(item, StoredPage) else item[0]), describe_failure(outcome), {}
+            continue
+        for item, done in zip(chunk, outcome, strict=True):
+            if done is None:
+                assert isinstance(item, tuple)
+                yield item[0], item[1], {}
+            else:
+                yield done.result.page.url, done.result, done.signatures
+
+
+def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
+              cluster: ClusterSpec | None = None) -> RunStats:
+    """Re-run extraction on every raw page; pages keep their fetch facts (status, validators, hash).
+
+    With `cluster`, extraction runs on Dask workers and this process stores the results in the same
+    order, so the database ends exactly as a single-process run leaves it."""
     if not Path(db_path).exists():
-        from pipeline.errors import ConfigError
-
         raise ConfigError(f"no such database: {db_path}")
+    with ExitStack() as stack:
+        client = stack.enter_context(connect(cluster)) if cluster else None
+        return _reprocess(db_path, on_page, client)
+
+
+def _reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None, client: Any) -> RunStats:
+    started = time.perf_counter()
     with DbLock(db_path):
         from pipeline.jobs.crawl_run import open_for_run
 
@@ -67,11 +94,17 @@ def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = 
         try:
             skip = _part_urls(db)
             urls = [u for (u,) in db.execute("select url from raw order by url").fetchall() if u not in skip]
-            for url in urls:
-                result = reprocess_page(db, url)
+            for url, result, sigs in _results(db, urls, client):
+                if isinstance(result, str):  # the page and its essays stay as they were
+                    store.mark_error(db, url, result, run_id)
+                    stats.pages_failed += 1
+                    stats.failures.append(f"{url}: {result}")
+                    if on_page:
+                        on_page(url, result)
+                    continue
                 found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
                 info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
-                added, updated = store.save_result(db, result, run_id, info)
+                added, updated = store.save_result(db, result, run_id, info, signatures=sigs)
                 stats.essays_added += added
                 stats.essays_updated += updated
                 if result.page.error:

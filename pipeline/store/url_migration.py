@@ -93,7 +93,7 @@ def _merge_frontier(conn: sqlite3.Connection) -> None:
 
 
 def canonical_urls(db: sqlite_utils.Database) -> None:
-    """Migration 2 (see the module docstring)."""
+    """Migration 3 (see the module docstring)."""
     conn = db.conn
     tables = _tables(conn)
     if "pages" not in tables:
