@@ -112,8 +112,8 @@ def detect(data: bytes) -> str:
 
 def _looks_chinese(text: str) -> bool:
     sample = text[:20_000]
-    cjk = sum(1 for ch in sample if "\u4e00" <= ch <= "\u9fff")
-    rare = sum(1 for ch in sample if "\u3400" <= ch <= "\u4dbf" or "\ue000" <= ch <= "\uf8ff")
+    cjk = len(_CJK.findall(sample))
+    rare = len(_RARE.findall(sample))
     return cjk > 0 and rare * 20 < cjk
 
 
@@ -136,7 +136,7 @@ def _doubt(data: bytes, declared: str, text: str) -> str | None:
         gb = _clean_decode(sample, "gb18030")
         if gb is not None and _looks_chinese(gb):
             return "gb18030"
-    if _has_cjk(text) and not _looks_chinese(text):
+    if declared != "utf-8" and _has_cjk(text) and not _looks_chinese(text):  # clean UTF-8 is proof enough
         guess = detect(data)
         if guess != declared:
             other = _clean_decode(sample, guess)
@@ -145,8 +145,13 @@ def _doubt(data: bytes, declared: str, text: str) -> str | None:
     return None
 
 
+_CJK = re.compile("[\u4e00-\u9fff]")
+_RARE = re.compile("[\u3400-\u4dbf\ue000-\uf8ff]")  # CJK extension A and the private use area
+_CJK_OR_PRIVATE = re.compile("[\u3400-\u9fff\ue000-\uf8ff]")
+
+
 def _has_cjk(text: str) -> bool:
-    return any("\u3400" <= ch <= "\u9fff" or "\ue000" <= ch <= "\uf8ff" for ch in text[:20_000])
+    return _CJK_OR_PRIVATE.search(text, 0, 20_000) is not None
 
 
 def decode(data: bytes, content_type: str | None = None) -> tuple[str, str]:
