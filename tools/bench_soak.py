@@ -4,8 +4,8 @@ through kill -9 and SIGTERM at random moments, then checked page by page.
 
 Faults (drawn per request): a body dripped a byte at a time, `Content-Encoding: gzip, gzip` bombs,
 redirects to data:/mailto:/javascript:/malformed URLs, a PNG served as text/html, a GBK page that
-declares big5, malformed links and control characters in the HTML, 429 (Retry-After 1) and 503
-storms, 500s and connection resets. Every listing link is written in a random spelling of its URL
+declares big5, malformed links and control characters in the HTML, 429 (Retry-After 1), 503 and
+500 answers, 503 storms (four in a row: more than the retries) and connection resets. Every listing link is written in a random spelling of its URL
 (`?utm_source=`, `#fragment`, `//a/N.html`, percent-encoding), so canonicalisation is soaked too.
 
 The crawl (delay 0, concurrency 8, 2 retries, backoff 0.2 s, max_retry_after 3 s, deadline 2 s)
@@ -50,11 +50,13 @@ PHRASES = ["我们班按时完成月度计划", "心里感到无比温暖", "爷
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 16
 BOMB = gzip.compress(gzip.compress(bytes(1 << 20), 9) * 1024, 9)  # gzip, gzip: 1 GB of zeros in a few KB
 TRANSIENT = ("drip", "429", "503", "500", "reset")
-ARTICLE_FAULTS = (*TRANSIENT, "bomb", "redirect", "binary", "charset", "links", "control")
+ARTICLE_FAULTS = (*TRANSIENT, "storm", "bomb", "redirect", "binary", "charset", "links", "control")
+STORM = 4  # a storm answers 503 to this many requests in a row: more than 1 + retries (2)
 LISTING_FAULTS = (*TRANSIENT, "links", "control")
 # the error recorded for a fault that outlived its retries (transient) or at once (the others)
 ERRORS = {"drip": r"took longer than the 2s deadline", "429": r"HTTP 429", "503": r"HTTP 503", "500": r"HTTP 500",
-          "reset": r"(RemoteProtocolError|ReadError|ConnectError|timed out)", "bomb": r"^skipped: body larger than",
+          "reset": r"(RemoteProtocolError|ReadError|ConnectError|timed out)",
+          "storm": r"^HTTP 503 \(gave up after 3 attempts\)$", "bomb": r"^skipped: body larger than",
           "redirect": r"^redirect to a (non-http|malformed) URL", "binary": r"^skipped: binary data, not a page"}
 
 
@@ -85,11 +87,18 @@ class Faults:
         self.lock = threading.Lock()
         self.log: dict[str, list[str]] = defaultdict(list)  # path -> what each request got ('ok' or a fault)
         self.requests = 0
+        self.storms: dict[str, int] = {}  # path -> requests of its storm still to come
 
     def draw(self, path: str, kinds: tuple[str, ...]) -> str:
         with self.lock:
             self.requests += 1
-            kind = self.rng.choice(kinds) if self.rng.random() < self.rate else "ok"
+            if self.storms.get(path, 0) > 0:
+                self.storms[path] -= 1
+                kind = "storm"
+            else:
+                kind = self.rng.choice(kinds) if self.rng.random() < self.rate else "ok"
+                if kind == "storm":
+                    self.storms[path] = STORM - 1
             self.log[path].append(kind)
             return kind
 
@@ -146,6 +155,8 @@ def make_handler(faults: Faults) -> type[BaseHTTPRequestHandler]:
                 self.send(int(kind), b"busy", "text/plain", {"Retry-After": "1"})
             elif kind == "500":
                 self.send(500, b"oops", "text/plain")
+            elif kind == "storm":
+                self.send(503, b"storm", "text/plain")
             elif kind == "drip":
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
