@@ -200,3 +200,26 @@ def test_unexpected_errors_are_one_urls_failure(server: Server, tmp_path: Path) 
 def test_a_database_fault_stops_the_run(server: Server, tmp_path: Path) -> None:
     with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
         _crawl_with(server, tmp_path, {"a2.html": sqlite3.OperationalError("disk I/O error")})
+
+
+def test_archive_captures_of_url_variants_are_one_page(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+    from pipeline.jobs.demo_warc import Capture, write_records
+
+    t0 = datetime(2024, 5, 1, tzinfo=UTC)
+    body = ARTICLE.decode()
+    variants = ["http://x.example/a b.html", "http://x.example:80//a%20b.html?utm_source=feed", "http://x.example/a%20b.html#c"]
+    captures = [Capture(u, t0 + timedelta(days=i), body.replace("Elm Street", f"Elm Street {i}").encode())
+                for i, u in enumerate(variants)]
+    warc = tmp_path / "x.warc.gz"
+    with open(warc, "wb") as out:
+        write_records(out, captures)
+    db = tmp_path / "x.db"
+    result = CliRunner().invoke(main, ["import", str(warc), "--db", str(db)])
+    assert result.exit_code == 0, result.stderr
+    assert rows(db, "select url, title from pages") == [("http://x.example/a%20b.html", "Community garden opens on Elm Street 2")]
+    assert rows(db, "select id from essays") == [(essay_id("http://x.example/a%20b.html", 1),)]
