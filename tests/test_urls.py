@@ -88,7 +88,7 @@ def test_import_keys_pages_on_the_canonical_url(server: Server, tmp_path: Path) 
     assert rows(db, "select count(*) from essays") == [(1,)]
 
 
-# --- migration 3 on a database written as the code of migration 1 writes it ---
+# --- migration 4 on a database written as the code of migration 1 writes it ---
 
 
 def _write_v1(path: Path, pages: list[tuple[str, str, str]]) -> None:

@@ -63,7 +63,8 @@ def work(db: sqlite_utils.Database, job: PageJob, write_lock: Any = None) -> Pag
         result = replace(result, incomplete=(result.incomplete + "; " if result.incomplete else "") + job.note)
     with write_lock or _NoLock():  # workers take turns at writing: no SQLite busy-wait sleeps
         frontier.begin_save(db, job.url)
-        added, updated = store.save_result(db, result, job.run_id, job.info, (job.body, job.content_type), job.near_threshold)
+        added, updated = store.save_result(db, result, job.run_id, job.info, (job.body, job.content_type), job.near_threshold,
+                                          site=job.site)
         for url, body, ctype, part_codec in kept:
             store.save_raw(db, url, body, ctype, part_codec)
         if kept:

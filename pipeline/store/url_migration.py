@@ -83,7 +83,10 @@ def _fix_duplicates(conn: sqlite3.Connection, renamed: dict[str, str]) -> None:
 
 
 def _merge_frontier(conn: sqlite3.Connection) -> None:
-    order = "case state when 'done' then 0 when 'failed' then 1 when 'skipped' then 2 else 3 end, depth, rowid"
+    columns = {r[1] for r in conn.execute("PRAGMA table_info([frontier])")}
+    order = ", ".join(([
+        "case state when 'done' then 0 when 'failed' then 1 when 'skipped' then 2 else 3 end"] if "state" in columns else [])
+        + (["depth"] if "depth" in columns else []) + ["rowid"])
     for canon, urls in _groups(conn, "frontier", order).items():
         for url in urls[1:]:
             conn.execute("delete from frontier where url = ?", [url])
@@ -93,7 +96,7 @@ def _merge_frontier(conn: sqlite3.Connection) -> None:
 
 
 def canonical_urls(db: sqlite_utils.Database) -> None:
-    """Migration 3 (see the module docstring)."""
+    """Migration 4 (see the module docstring)."""
     conn = db.conn
     tables = _tables(conn)
     if "pages" not in tables:
