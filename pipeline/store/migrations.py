@@ -130,6 +130,8 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 # tables (with a column each) that only a database written by this project has
 _OWN_TABLES = {"pages": "url", "essays": "text_sha1", "runs": "pages_fetched"}
+# every table a database of this project had before the marker (migration 1's and the crawl's)
+_V1_TABLES = {"runs", "pages", "essays", "raw", "essay_sigs", "essay_lsh", "frontier"}
 
 
 def _pragma(conn: sqlite3.Connection, name: str) -> int:
@@ -138,7 +140,8 @@ def _pragma(conn: sqlite3.Connection, name: str) -> int:
 
 def version_of(conn: sqlite3.Connection) -> int | None:
     """The schema version of a project database; 0 for one written before the marker existed
-    (or an empty file); None for a file that is not the project's."""
+    (or an empty file, or one whose first migration was cut short: only the project's tables);
+    None for a file that is not the project's."""
     app_id = _pragma(conn, "application_id")
     if app_id == APPLICATION_ID:
         return _pragma(conn, "user_version")
@@ -147,13 +150,20 @@ def version_of(conn: sqlite3.Connection) -> int | None:
     tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
     if not tables:
         return 0
+    # migration 1 commits table by table: one cut short (disk full, kill -9) leaves some of them
+    if not tables & _OWN_TABLES.keys() or not all(_is_own_table(t) for t in tables):
+        return None
     for table, column in _OWN_TABLES.items():
         if table not in tables:
-            return None
+            continue
         columns = {r[1] for r in conn.execute(f"PRAGMA table_info([{table}])")}
         if column not in columns:
             return None
     return 0
+
+
+def _is_own_table(name: str) -> bool:
+    return name in _V1_TABLES or name.startswith(("essays_fts", "sqlite_"))
 
 
 def check(conn: sqlite3.Connection, path: str = "") -> int:

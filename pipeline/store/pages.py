@@ -16,6 +16,7 @@ import sqlite_utils
 from pipeline.errors import StoreError
 from pipeline.models import Result
 from pipeline.normalize import signatures as dedupe
+from pipeline.store import faults
 from pipeline.store import search_index as search
 from pipeline.store.database import now
 
@@ -46,7 +47,8 @@ def save_result(
 
     Re-saving a page replaces its essays: the same essays keep their ids, extra old ones go, and
     rows that did not change are not written again (so the search index has nothing to redo).
-    A database error rolls the whole page back and raises StoreError.
+    A database error rolls the whole page back and raises StoreError (StorageFault for a fault of
+    the database itself: disk full, read-only, locked, damaged).
     """
     page = result.page
     info = fetch_info or {}
@@ -54,6 +56,8 @@ def save_result(
     try:
         return _save(db, conn, result, run_id, info, raw, near_threshold, signatures or {}, raw_pointer, site)
     except sqlite3.Error as exc:
+        if faults.is_fault(exc):  # the database itself failed: the run stops (exit 4)
+            raise faults.to_error(exc, faults.conn_path(conn), midway=True) from None
         raise StoreError(f"cannot store {page.url}: {exc}") from None
 
 
@@ -147,8 +151,15 @@ def save_raw(db: sqlite_utils.Database, url: str, body: bytes, content_type: str
 
 
 def raw_body(db: sqlite_utils.Database, url: str) -> tuple[bytes, str] | None:
-    """A stored raw response: (body bytes, content type), or None (none kept, or only a pointer: see raw_pointer)."""
-    row = db.execute("select body, content_type from raw where url = ?", [url]).fetchone()
+    """A stored raw response: (body bytes, content type), or None (none kept, or only a pointer: see
+    raw_pointer). A damaged body raises zlib.error (or ValueError); a fault of the database itself,
+    StorageFault."""
+    try:
+        row = db.execute("select body, content_type from raw where url = ?", [url]).fetchone()
+    except sqlite3.Error as exc:
+        if faults.is_fault(exc):
+            raise faults.to_error(exc, faults.conn_path(db.conn), midway=True) from None
+        raise ValueError(str(exc)) from None  # a value SQLite cannot hand back (text that is not UTF-8)
     return (zlib.decompress(row[0]), row[1] or "") if row and row[0] is not None else None
 
 
