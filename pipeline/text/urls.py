@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
@@ -61,12 +61,3 @@ def safe_canonical(url: str) -> str | None:
     except ValueError:
         return None
 
-
-def join_url(base: str, href: str) -> str | None:
-    """`urljoin(base, href)`, or None when either cannot be parsed (a malformed href loses only itself)."""
-    try:
-        joined = urljoin(base, href)
-        urlsplit(joined).port  # noqa: B018  (raises ValueError on a malformed host or port)
-    except ValueError:
-        return None
-    return joined
