@@ -19,7 +19,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from pipeline.errors import StoreError
-from pipeline.store import schema, search_index
+from pipeline.store import schema, search_index, url_migration
 
 APPLICATION_ID = 0x45535359  # "ESSY"
 
@@ -111,6 +111,8 @@ def _v3_essay_key_and_site(db: sqlite_utils.Database) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
 def _v4_change_times(db: sqlite_utils.Database) -> None:
     """essays.changed_at (when the row last changed: `export --since`) and pages.extractor_version
     (the extraction that made the page's essays: `reprocess --outdated`); rows written before stay null."""
@@ -121,6 +123,10 @@ def _v4_change_times(db: sqlite_utils.Database) -> None:
     db.table("essays").create_index(["changed_at"], if_not_exists=True)
 
 
+def _v5_canonical_urls(db: sqlite_utils.Database) -> None:
+    url_migration.canonical_urls(db)
+
+
 Migration = tuple[int, str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -129,6 +135,7 @@ MIGRATIONS: list[Migration] = [
     (3, "essays keyed on num INTEGER PRIMARY KEY (the search index's key); host and site of pages and essays",
      _v3_essay_key_and_site),
     (4, "essays.changed_at, pages.extractor_version", _v4_change_times),
+    (5, "pages keyed on canonical URLs: variants merged, essay ids recomputed", _v5_canonical_urls),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
