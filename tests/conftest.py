@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -141,9 +143,63 @@ def write_site(path: Path, start_urls: list[str], article: list[str], listing: l
             return "[" + ", ".join(value(x) for x in v) + "]"
         return str(v)
 
-    lines = ['name = "test"', f"start_urls = {value(start_urls)}"]
-    lines += [f"{k} = {value(v)}" for k, v in (top or {}).items()]
+    top = dict(top or {})
+    lines = [f"name = {value(top.pop('name', 'test'))}", f"start_urls = {value(start_urls)}"]
+    lines += [f"{k} = {value(v)}" for k, v in top.items()]
     lines += ["[listing]", f"allow = {value(listing or [])}", "[article]", f"allow = {value(article)}", "[fetch]"]
     lines += [f"{k} = {value(v)}" for k, v in settings.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+# --- faults (additive): routes that misbehave the way real servers do ---
+
+
+def drip(body: bytes, every: float, headers: dict[str, str] | None = None, stop: threading.Event | None = None) -> Any:
+    """A route that sends its headers, then one byte of the body every `every` seconds (bounded by
+    the body's length; it stops when the client hangs up or `stop` is set)."""
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        for k, v in (headers or {"Content-Type": "text/html"}).items():
+            handler.send_header(k, v)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        try:
+            for i in range(len(body)):
+                handler.wfile.write(body[i:i + 1])
+                handler.wfile.flush()
+                if stop is None:
+                    time.sleep(every)
+                elif stop.wait(every):
+                    return
+        except OSError:  # the client gave up: what the test wants
+            return
+    return route
+
+
+def gzip_bomb(decoded_gb: int = 3) -> bytes:
+    """`Content-Encoding: gzip, gzip` body of a few KB that decodes to `decoded_gb` GB of zeros: the
+    inner gzip is one compressed MB repeated as members of a multi-member gzip, the outer gzips that."""
+    member = gzip.compress(bytes(1 << 20), compresslevel=9)
+    return gzip.compress(member * (decoded_gb * 1024), compresslevel=9)
+
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00\x1f\xf3\xffa"
+       + bytes(range(256)) * 8 + b"\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def drip_headers(every: float, stop: threading.Event, count: int = 2000) -> Any:
+    """A route that sends its status line and one endless header a byte at a time (at most `count`
+    bytes; it stops when the client hangs up or `stop` is set)."""
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        data = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * count
+        try:
+            for i in range(len(data)):
+                handler.wfile.write(data[i:i + 1])
+                handler.wfile.flush()
+                if stop.wait(every):
+                    return
+        except OSError:
+            return
+        handler.close_connection = True
+    return route

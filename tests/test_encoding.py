@@ -125,3 +125,31 @@ def test_gbk_import_stores_text_and_codec(server: Server, tmp_path: Path, conten
     conn.close()
     assert (encoding, title) == ("gb18030", TITLE)
     assert texts == ["\n".join(["朱镕基总理与王堃先生谈到：这是一个关于编码的测试页面，内容要足够长，才能看出字节的样子。"] * 6)]
+
+
+# --- a declaration that decodes without error is checked before it is trusted ---
+
+ORDINARY = ("从那以后，我们班按时完成月度计划，心里感到无比温暖。渐渐地，爷爷按时完成月度计划，收获了真正的友谊。"
+            "后来，老师走进田野观察庄稼，明白了坚持的意义。")
+TRADITIONAL = "這是一個繁體中文的網頁，我們來看看它會不會被正確地解碼。臺灣的學生們在學校裡學習國語和數學。"
+
+
+def _html(charset: str, text: str) -> str:
+    return f'<html><head><meta charset="{charset}"><title>t</title></head><body><p>{text * 2}</p></body></html>'
+
+
+def test_gbk_bytes_declared_big5_are_read_as_gbk() -> None:
+    data = _html("big5", ORDINARY).encode("gbk")
+    data.decode("big5hkscs")  # decodes without error, into rare characters
+    assert decode(data) == (_html("big5", ORDINARY), "gb18030")
+    assert decode(data, "text/html; charset=big5") == (_html("big5", ORDINARY), "gb18030")
+
+
+def test_real_big5_declared_big5_stays_big5() -> None:
+    data = _html("big5", TRADITIONAL).encode("big5")
+    assert decode(data) == (_html("big5", TRADITIONAL), "big5hkscs")
+
+
+def test_short_declared_page_keeps_its_declaration() -> None:
+    data = _html("big5", "臺灣").encode("big5")  # too few characters to doubt anything
+    assert decode(data) == (_html("big5", "臺灣"), "big5hkscs")

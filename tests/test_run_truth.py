@@ -57,11 +57,11 @@ def test_robots_txt_answering_5xx_fails_the_run_and_404_is_normal(server: Server
     server.routes.set("/robots.txt", status=503, body=b"busy")
     code, err = crawl(config, db)
     assert code == 1, err
+    why = "robots.txt unreachable (HTTP 503): the host's URLs are not fetched in this run"
     assert rows(db, "select status, reason from runs") == [
-        ("failed", "site test: none of its start URLs could be fetched "
-                   f"({server.url('/t/')}: robots.txt unreachable (503)); nothing stored: every URL was skipped "
-                   "(1 robots.txt unreachable (503))")]
-    assert rows(db, "select url, state, error from failures") == [(server.url("/t/"), "skipped", "robots.txt unreachable (503)")]
+        ("failed", f"site test: none of its start URLs could be fetched ({server.url('/t/')}: {why}); "
+                   f"nothing stored: every URL was skipped (1 {why})")]
+    assert rows(db, "select url, state, error from failures") == [(server.url("/t/"), "skipped", why)]
     server.routes.set("/robots.txt", status=404, body=b"no robots.txt")
     code, err = crawl(config, db)
     assert code == 0, err
@@ -79,7 +79,7 @@ def test_allowed_hosts_without_a_port_match_any_port(server: Server, tmp_path: P
     elsewhere = site_of_three(server, tmp_path, allowed_hosts=["127.0.0.1:1"])  # another port only: a config error
     code, err = crawl(elsewhere, db)
     assert code == 2
-    assert f"start URL '{server.url('/t/')}' is not on an allowed host (127.0.0.1:1)" in err
+    assert f"start URL '{server.url('/t/')}' is not on allowed_hosts (127.0.0.1:1)" in err
 
 
 def test_a_run_where_every_article_is_skipped_says_why(server: Server, tmp_path: Path) -> None:

@@ -64,7 +64,7 @@ def test_every_setting_is_documented_in_readme() -> None:
     ({"fetch": {"retries": True}}, "fetch.retries must be int, not bool"),
     ({"fetch": {"jitter": 2}}, "fetch.jitter must be between 0 and 1"),
     ({"fetch": {"user_agent": " "}}, "fetch.user_agent must not be empty"),
-    ({"fetch": {"speed": 1}}, "unknown setting fetch.speed (known: backoff, concurrency, delay, jitter, max_bytes, max_parts, "
+    ({"fetch": {"speed": 1}}, "unknown setting fetch.speed (known: backoff, concurrency, deadline, delay, jitter, max_bytes, max_parts, "
                               "max_redirects, max_retry_after, retries, robots, timeout, user_agent)"),
     ({"fetch": 3}, "[fetch] must be a table"),
 ])

@@ -11,30 +11,30 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
-from urllib.parse import urljoin
 
 import httpx
 import sqlite_utils
-from lxml import etree
-from lxml import html as lxml_html
 
 from pipeline import store
 from pipeline.crawl import frontier, sitemaps
+from pipeline.crawl.discovery import discover
 from pipeline.crawl.frontier import Row
 from pipeline.crawl.report import CrawlReport, Outcome
 from pipeline.crawl.settings import SiteConfig, host_of
-from pipeline.errors import ExtractError
+from pipeline.errors import ExtractError, StorageFault, StoreError
 from pipeline.extract import extract
 from pipeline.fetch.async_client import Failed, Response, Retry, Skip, fetch, make_async_client
-from pipeline.fetch.polite import Pacer, Robots, backoff
+from pipeline.fetch.polite import ROBOTS_MIN_BYTES, ROBOTS_UNREACHABLE, Pacer, Robots, backoff
 from pipeline.models import Profile, RunStats
 from pipeline.text.encoding import decode
+from pipeline.text.urls import safe_canonical
 
 Progress = Callable[[CrawlReport], None]
 
@@ -77,31 +77,6 @@ class PageProcessor(Protocol):
 
 
 
-def discover(text: str, base_url: str, site: SiteConfig) -> list[tuple[str, str]]:
-    """(url, kind) of the links on a listing page that the site's patterns accept, in page order."""
-    try:
-        root = lxml_html.document_fromstring(text)
-    except (etree.ParserError, ValueError):
-        return []
-    base = root.find(".//base")
-    if base is not None and base.get("href"):
-        base_url = urljoin(base_url, base.get("href") or "")
-    out: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for a in root.iter("a", "area"):
-        href = (a.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
-            continue
-        url = urljoin(base_url, href).split("#", 1)[0]
-        if url in seen:
-            continue
-        seen.add(url)
-        kind = site.kind_of(url)
-        if kind:
-            out.append((url, kind))
-    return out
-
-
 class Crawler:
     """One run over one or more sites; all SQLite writes happen on the event loop's thread."""
 
@@ -132,10 +107,11 @@ class Crawler:
             self.client = client
             for site in self.sites:
                 self.report.site(site.name, site.start_urls)
-                for host in site.allowed_hosts:
+                for host in site.allowed_hosts | {host_of(u) for u in site.start_urls}:
                     self.pacer.configure(host, site.fetch.concurrency, site.fetch.delay, site.fetch.jitter)
                 self.robots[site.name] = Robots(site.fetch.user_agent, self._robots_getter(site))
-                starts = [(u, "article" if site.article.matches(u) else "listing") for u in site.start_urls]
+                urls = [u for u in (safe_canonical(u) for u in site.start_urls) if u]
+                starts = [(u, "article" if site.article.matches(u) else "listing") for u in urls]
                 starts += await self._sitemap_starts(site)
                 if frontier.begin_cycle(self.db, site.name, starts, self.run_id):
                     self.report.resumed.append(site.name)
@@ -174,8 +150,11 @@ class Crawler:
         while (row := await self._claim(site)) is not None:
             try:
                 await self._handle(site, row)
-            except (ExtractError, ValueError, OSError, UnicodeError, RecursionError, BrokenExecutor) as exc:
-                self._fail(site, row, f"internal error: {type(exc).__name__}: {exc}"[:300])
+            except (sqlite3.Error, StoreError, StorageFault):
+                raise  # a fault of the database itself stops the run (the job that runs the crawl says how)
+            except (Exception, MemoryError) as exc:  # anything else is this URL's failure: recorded, the run goes on
+                name = "BrokenExecutor" if isinstance(exc, BrokenExecutor) else type(exc).__name__
+                self._fail(site, row, f"internal error: {name}: {exc}"[:300])
             finally:
                 self.inflight.discard(row.url)
                 self.site_inflight[site.name] -= 1
@@ -189,25 +168,31 @@ class Crawler:
     # --- network ---
 
     def _robots_getter(self, site: SiteConfig) -> Callable[[str], Awaitable[tuple[int, str]]]:
+        limit = max(site.fetch.max_bytes, ROBOTS_MIN_BYTES)
+
         async def get(url: str) -> tuple[int, str]:
             try:
-                resp = await self._get(site, url, text_only=False)
+                resp = await self._get(site, url, text_only=False, max_bytes=limit, truncate=True)
             except Failed as exc:
                 return exc.status, ""
-            return resp.status, resp.body.decode("utf-8", "replace")
+            body = resp.body
+            if len(body) >= limit:  # cut: parse the complete lines of its first `limit` bytes
+                body = body[:body.rfind(b"\n") + 1]
+            return resp.status, body.decode("utf-8", "replace")
         return get
 
     async def _get(self, site: SiteConfig, url: str, etag: str | None = None, last_modified: str | None = None,
-                   text_only: bool = True) -> Response:
+                   text_only: bool = True, max_bytes: int | None = None, truncate: bool = False) -> Response:
         assert self.client is not None
-        self.pacer.configure(host_of(url), site.fetch.concurrency, site.fetch.delay, site.fetch.jitter)  # any port of a host
+        if host_of(url) not in self.pacer.hosts:  # a port of a host allowed on any port: first met here
+            self.pacer.configure(host_of(url), site.fetch.concurrency, site.fetch.delay, site.fetch.jitter)
         async with self.pacer.slot(host_of(url)):
             self.report.requests += 1
             self.report.conditional += bool(etag or last_modified)
             return await fetch(self.client, url, allowed=site.allows,
-                               max_bytes=site.fetch.max_bytes, max_redirects=site.fetch.max_redirects, etag=etag,
-                               last_modified=last_modified, text_only=text_only, timeout=site.fetch.timeout,
-                               user_agent=site.fetch.user_agent)
+                               max_bytes=max_bytes or site.fetch.max_bytes, max_redirects=site.fetch.max_redirects,
+                               etag=etag, last_modified=last_modified, text_only=text_only, timeout=site.fetch.timeout,
+                               user_agent=site.fetch.user_agent, deadline=site.fetch.deadline, truncate=truncate)
 
     async def _robots_ok(self, site: SiteConfig, url: str) -> tuple[bool, str]:
         if not site.fetch.robots:
@@ -228,6 +213,8 @@ class Crawler:
         if not ok:
             self.report.skipped += 1
             self._note(site, row, "skipped", reason)
+            if row.kind == "article" and reason.startswith(ROBOTS_UNREACHABLE):
+                store.record_failure(self.db, row.url, f"skipped: {reason}", self.run_id)
             frontier.finish(self.db, row, "skipped", self.run_id, reason, keep_validators=True)
             return
         if row.saving:
@@ -313,7 +300,7 @@ class Crawler:
             origins = dict.fromkeys(u.split("/", 3)[0] + "//" + host_of(u) + "/" for u in site.start_urls)
             for origin in origins:
                 rules = await self.robots[site.name].parser(origin)
-                out += [(u, "sitemap") for u in (rules.sitemaps if rules is not None else ()) if host_of(u) in site.allowed_hosts]
+                out += [(u, "sitemap") for u in (rules.sitemaps if rules is not None else ()) if site.allows(u)]
         return out
 
     def _sitemap(self, site: SiteConfig, row: Row, resp: Response) -> None:
@@ -358,7 +345,7 @@ class Crawler:
         """Fetch the later pages of a multi-page article; a transient failure retries the whole article."""
         seen = {row.url, resp.final_url}
         parts: list[tuple[str, bytes, str]] = []
-        next_urls = list(next_pages)
+        next_urls = [u for u in (safe_canonical(n) for n in next_pages) if u]
         while next_urls:
             nxt = next_urls[0]
             if nxt in seen or not site.allows(nxt):
@@ -378,5 +365,5 @@ class Crawler:
             except (Failed, ExtractError) as exc:
                 return parts, f"part {nxt} failed: {exc}"
             parts.append((nxt, part.body, part.content_type))
-            next_urls = [u for u in page.next_pages if u not in seen]
+            next_urls = [u for u in (safe_canonical(n) for n in page.next_pages) if u and u not in seen]
         return parts, ""

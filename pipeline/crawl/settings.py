@@ -42,6 +42,7 @@ HELP: dict[tuple[str, str], str] = {
     ("fetch", "jitter"): "Random spread of the delay, as a fraction: 0.5 waits 0.5x to 1.5x the delay (default 0.5).",
     ("fetch", "user_agent"): "User-Agent header, also the name matched in robots.txt.",
     ("fetch", "timeout"): "Seconds to wait for a connection or a read (default 20).",
+    ("fetch", "deadline"): "Seconds one request may take in all, redirects and body included; past it the URL is retried (default 120).",
     ("fetch", "retries"): "Further attempts after a timeout, reset, 429 or 5xx (default 3).",
     ("fetch", "backoff"): "Seconds before the first retry; doubles each attempt, with jitter (default 2).",
     ("fetch", "max_retry_after"): "Longest Retry-After honoured in seconds; longer counts as a failure (default 600).",
@@ -71,6 +72,7 @@ class FetchSettings:
     jitter: float = 0.5
     user_agent: str = DEFAULT_USER_AGENT
     timeout: float = 20.0
+    deadline: float = 120.0
     retries: int = 3
     backoff: float = 2.0
     max_retry_after: float = 600.0
@@ -213,7 +215,7 @@ def _fetch(where: str, data: Any) -> FetchSettings:
     d = FetchSettings()
     kinds: dict[str, tuple[type, float | None]] = {
         "concurrency": (int, 1), "delay": (float, 0), "jitter": (float, 0), "user_agent": (str, None),
-        "timeout": (float, 0.001), "retries": (int, 0), "backoff": (float, 0), "max_retry_after": (float, 0),
+        "timeout": (float, 0.001), "deadline": (float, 0.001), "retries": (int, 0), "backoff": (float, 0), "max_retry_after": (float, 0),
         "max_bytes": (int, 1), "max_redirects": (int, 0), "max_parts": (int, 1), "robots": (bool, None),
     }
     values = {k: _typed(where, f"fetch.{k}", v, *kinds[k]) for k, v in data.items()}
@@ -236,7 +238,11 @@ def parse_site(data: dict[str, Any], where: str = "<config>") -> SiteConfig:
     if not isinstance(starts, list) or not starts or not all(isinstance(u, str) for u in starts):
         raise _bad(where, "start_urls must be a non-empty list of URLs")
     for url in starts:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018  (raises ValueError on a bad port)
+        except ValueError:
+            raise _bad(where, f"start URL is malformed: {url!r}") from None
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise _bad(where, f"start URL is not http(s): {url!r}")
     hosts = data.get("allowed_hosts", [host_of(u) for u in starts])
@@ -260,8 +266,8 @@ def parse_site(data: dict[str, Any], where: str = "<config>") -> SiteConfig:
     )
     outside = [u for u in starts if not site.allows(u)]
     if outside:
-        raise _bad(where, f"start URL {outside[0]!r} is not on an allowed host ({', '.join(sorted(site.allowed_hosts))}); "
-                          "add its host to allowed_hosts")
+        raise _bad(where, f"start URL {outside[0]!r} is not on allowed_hosts ({', '.join(hosts)}): "
+                          "add its host (any port) or its host:port to allowed_hosts")
     for url in sitemaps:
         if url != "robots.txt" and (urlsplit(url).scheme not in ("http", "https") or not site.allows(url)):
             raise _bad(where, f"sitemap is not an http(s) URL on an allowed host: {url!r}")

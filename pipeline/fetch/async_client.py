@@ -8,18 +8,18 @@ too large) or a plain `FetchError` (404, redirect loop, ...: give up).
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 import httpx
 
 from pipeline.errors import FetchError
-from pipeline.fetch.sync_client import TEXT_TYPES, USER_AGENT, request_headers
-
-REDIRECTS = (301, 302, 303, 307, 308)
+from pipeline.fetch.decoding import BadEncoding, BoundedDecoder, TooLarge
+from pipeline.fetch.sync_client import REDIRECTS, TEXT_TYPES, USER_AGENT, redirect_target, request_headers
+from pipeline.text.encoding import is_binary
 
 
 class Failed(FetchError):
@@ -58,12 +58,26 @@ class Response:
         return self.headers.get("content-type", "")
 
 
+class _Redirect(Exception):  # noqa: N818  (a signal, not an error)
+    """Raised by the response hook for a 3xx: httpx would otherwise build the next request from the
+    Location itself (even with follow_redirects off) and raise InvalidURL for `data:` or `http://[oops/`."""
+
+    def __init__(self, status: int, headers: dict[str, str]) -> None:
+        super().__init__(status)
+        self.status, self.headers = status, headers
+
+
+async def _stop_at_redirects(response: httpx.Response) -> None:
+    if response.status_code in REDIRECTS:
+        raise _Redirect(response.status_code, {k.lower(): v for k, v in response.headers.items()})
+
+
 def make_async_client(timeout: float = 20.0, user_agent: str = USER_AGENT, transport: httpx.AsyncBaseTransport | None = None,
                       max_connections: int = 16) -> httpx.AsyncClient:
     """The crawl's one shared client; redirects are followed by `fetch` itself, host by host."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout), follow_redirects=False, transport=transport,
-        headers=request_headers(user_agent),
+        headers=request_headers(user_agent), event_hooks={"response": [_stop_at_redirects]},
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
     )
 
@@ -85,9 +99,29 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
 async def fetch(
     client: httpx.AsyncClient, url: str, *, allowed: Callable[[str], bool], max_bytes: int, max_redirects: int,
     etag: str | None = None, last_modified: str | None = None, text_only: bool = True,
-    timeout: float | None = None, user_agent: str | None = None,
+    timeout: float | None = None, user_agent: str | None = None, deadline: float | None = None, truncate: bool = False,
 ) -> Response:
-    """GET one URL (conditionally when validators are given); raises Retry, Skip or FetchError."""
+    """GET one URL (conditionally when validators are given); raises Retry, Skip or FetchError.
+
+    `deadline` bounds the whole request, redirects and body included (a server that drips a byte
+    a second never holds a run); past it the URL is a Retry. `truncate` keeps the first `max_bytes`
+    of a longer body instead of skipping it (robots.txt)."""
+    if deadline is None:
+        return await _fetch(client, url, allowed, max_bytes, max_redirects, etag, last_modified, text_only, timeout,
+                            user_agent, truncate)
+    try:
+        async with asyncio.timeout(deadline):
+            return await _fetch(client, url, allowed, max_bytes, max_redirects, etag, last_modified, text_only, timeout,
+                                user_agent, truncate)
+    except TimeoutError:
+        raise Retry(f"took longer than the {deadline:g}s deadline") from None
+
+
+async def _fetch(
+    client: httpx.AsyncClient, url: str, allowed: Callable[[str], bool], max_bytes: int, max_redirects: int,
+    etag: str | None, last_modified: str | None, text_only: bool, timeout: float | None, user_agent: str | None,
+    truncate: bool,
+) -> Response:
     started = time.perf_counter()
     headers: dict[str, str] = {"User-Agent": user_agent} if user_agent else {}
     if etag:
@@ -97,11 +131,12 @@ async def fetch(
     current = url
     seen = {url}
     for _ in range(max_redirects + 1):
-        status, resp_headers, body = await _get(client, current, headers, max_bytes, text_only, timeout)
+        status, resp_headers, body = await _get(client, current, headers, max_bytes, text_only, timeout, truncate)
         if status in REDIRECTS and "location" in resp_headers:
-            target = urljoin(current, resp_headers["location"]).split("#", 1)[0]
-            if not target.startswith(("http://", "https://")):
-                raise Failed(f"redirect to a non-http URL: {target[:200]}", status)
+            try:
+                target = redirect_target(current, resp_headers["location"])
+            except ValueError as exc:
+                raise Failed(str(exc), status) from None
             if not allowed(target):
                 raise Failed(f"redirect out of the allowed hosts: {target[:200]}", status)
             if target in seen:
@@ -115,7 +150,8 @@ async def fetch(
 
 
 async def _get(client: httpx.AsyncClient, url: str, headers: dict[str, str], max_bytes: int,
-               text_only: bool, timeout: float | None) -> tuple[int, dict[str, str], bytes]:
+               text_only: bool, timeout: float | None, truncate: bool = False) -> tuple[int, dict[str, str], bytes]:
+    status = 0
     try:
         async with client.stream("GET", url, headers=headers, timeout=timeout or client.timeout) as response:
             status = response.status_code
@@ -127,16 +163,26 @@ async def _get(client: httpx.AsyncClient, url: str, headers: dict[str, str], max
             if text_only and ctype and not ctype.lower().startswith(TEXT_TYPES):
                 raise Skip(f"not a text page ({ctype.split(';')[0].strip()})", status)
             declared = resp_headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
+            if declared.isdigit() and int(declared) > max_bytes and not truncate:
                 raise Skip(f"body larger than {max_bytes} bytes", status)
+            decoder = BoundedDecoder(resp_headers.get("content-encoding"), max_bytes, truncate)
             chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():  # decompressed: the cap also stops gzip bombs
-                size += len(chunk)
-                if size > max_bytes:
-                    raise Skip(f"body larger than {max_bytes} bytes", status)
-                chunks.append(chunk)
-            return status, resp_headers, b"".join(chunks)
+            async for raw in response.aiter_raw():  # decoded here, under the cap, however the codings stack
+                chunks.append(decoder.feed(raw))
+                if decoder.full:
+                    break
+            if not decoder.full:
+                chunks.append(decoder.finish())
+            body = b"".join(chunks)
+            if text_only and is_binary(body):
+                raise Skip(f"binary data, not a page (served as {ctype.split(';')[0].strip() or 'no type'})", status)
+            return status, resp_headers, body
+    except _Redirect as redirect:
+        return redirect.status, redirect.headers, b""
+    except TooLarge as exc:
+        raise Skip(str(exc), status) from None
+    except BadEncoding as exc:
+        raise Failed(f"bad content encoding: {exc}", status) from None
     except httpx.TimeoutException:
         raise Retry("timed out") from None
     except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
@@ -144,6 +190,8 @@ async def _get(client: httpx.AsyncClient, url: str, headers: dict[str, str], max
     except httpx.DecodingError as exc:
         raise Failed(f"bad content encoding: {_reason(exc)}") from None
     except httpx.HTTPError as exc:
+        raise Failed(_reason(exc)) from None
+    except (httpx.InvalidURL, httpx.StreamError, ValueError) as exc:  # not HTTPError subclasses
         raise Failed(_reason(exc)) from None
 
 

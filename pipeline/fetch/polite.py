@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from protego import Protego
 
 MAX_BACKOFF = 300.0
+ROBOTS_MIN_BYTES = 500 * 1024  # RFC 9309 2.5: parse at least the first 500 KiB
+ROBOTS_UNREACHABLE = "robots.txt unreachable"  # the start of the error recorded on each URL it holds back
 
 
 def backoff(base: float, attempt: int, rng: random.Random | None = None) -> float:
@@ -24,11 +26,19 @@ def backoff(base: float, attempt: int, rng: random.Random | None = None) -> floa
 
 @dataclass
 class _Host:
-    slots: asyncio.Semaphore
+    concurrency: int
     delay: float
     jitter: float
     next_start: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _slots: asyncio.Semaphore | None = None
+
+    @property
+    def slots(self) -> asyncio.Semaphore:
+        """Made at the first request, once every config naming the host has been seen."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.concurrency)
+        return self._slots
 
 
 class Pacer:
@@ -39,12 +49,17 @@ class Pacer:
         self.rng = rng or random.Random()
 
     def configure(self, host: str, concurrency: int, delay: float, jitter: float) -> None:
-        """Settings for a host; the strictest wins when several sites share it."""
+        """Settings for a host; when several sites name it, the strictest of each setting wins, in any
+        order (call for every site before the first request: the slots are made then)."""
         known = self.hosts.get(host)
         if known is None:
-            self.hosts[host] = _Host(asyncio.Semaphore(concurrency), delay, jitter)
-        else:
-            known.delay = max(known.delay, delay)
+            self.hosts[host] = _Host(concurrency, delay, jitter)
+            return
+        if known._slots is not None and concurrency < known.concurrency:
+            raise RuntimeError(f"host {host} configured after its first request")
+        known.concurrency = min(known.concurrency, concurrency)
+        known.delay = max(known.delay, delay)
+        known.jitter = min(known.jitter, jitter)  # the smaller spread keeps requests closer to the larger delay
 
     def slow_down(self, host: str, delay: float) -> None:
         """Raise a host's delay (robots.txt Crawl-delay)."""
@@ -79,7 +94,9 @@ Getter = Callable[[str], Awaitable[tuple[int, str]]]
 
 
 class Robots:
-    """robots.txt per host, fetched once a run; 4xx means allow all, unreachable means disallow all."""
+    """robots.txt per host, fetched once a run, as RFC 9309 says: a 2xx body is parsed (its first
+    max_bytes, at least 500 KiB, when longer); 4xx means allow all; 5xx or no answer at all
+    disallows every URL of the host for this run, each recorded with ROBOTS_UNREACHABLE."""
 
     def __init__(self, user_agent: str, get: Getter) -> None:
         self.user_agent = user_agent
@@ -101,7 +118,8 @@ class Robots:
                     self.rules[key] = None
                 else:
                     self.rules[key] = Protego.parse("User-agent: *\nDisallow: /\n")
-                    self.errors[key] = f"robots.txt unreachable ({status or 'no response'})"
+                    why = f"HTTP {status}" if status else "no response"
+                    self.errors[key] = f"{ROBOTS_UNREACHABLE} ({why}): the host's URLs are not fetched in this run"
             return self.rules[key]
 
     async def allowed(self, url: str) -> tuple[bool, str]:

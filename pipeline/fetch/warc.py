@@ -30,6 +30,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParser, StatusAndHeadersParserException
 
 from pipeline.errors import FetchError
+from pipeline.text.urls import safe_canonical
 
 _HTTP_PARSER = StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTTP/2.0"], verify=True)
 _READ_ERRORS = (ArchiveLoadFailed, StatusAndHeadersParserException, EOFError, OSError, zlib.error, ValueError, UnicodeError)
@@ -103,12 +104,17 @@ def _response(record: Any, file: str, offset: int) -> ArchivedResponse:
         raise EOFError(f"record cut short: {missing} bytes of its block missing")
     status = http.get_statuscode()
     return ArchivedResponse(
-        url=record.rec_headers.get_header("WARC-Target-URI") or "",
+        url=_canonical(record.rec_headers.get_header("WARC-Target-URI") or ""),
         warc_date=iso_date(record.rec_headers.get_header("WARC-Date") or ""),
         status=int(status) if status and status.isdigit() else 0,
         headers=_headers(http.headers), body=body, file=file, offset=offset, length=0,
         record_id=record.rec_headers.get_header("WARC-Record-ID") or "",
     )
+
+
+def _canonical(url: str) -> str:
+    """Pages are keyed on canonical URLs (`pipeline.text.urls`), whatever spelling the archive used."""
+    return safe_canonical(url) or url.strip()
 
 
 def _describe(exc: BaseException) -> str:

@@ -32,6 +32,7 @@ from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
 from pipeline.store.batch import Batch
 from pipeline.text.encoding import decode_page
+from pipeline.text.urls import safe_canonical
 
 PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml", ".txt", ".text", ".php", ".asp", ".aspx", ".jsp")
 MAX_PARTS = 20
@@ -72,7 +73,10 @@ def expand(refs: list[str]) -> list[Source]:
     out: list[Source] = []
     for ref in refs:
         if ref.startswith(("http://", "https://")):
-            out.append(Source(ref, ref))
+            url = safe_canonical(ref)  # pages are keyed on the canonical URL (essay ids derive from it)
+            if url is None:
+                raise ConfigError(f"malformed URL: {ref}")
+            out.append(Source(ref, url))
             continue
         path = Path(ref)
         if not path.exists():
@@ -240,6 +244,9 @@ def iter_results(
                 info["status"] = None
         except (FetchError, ExtractError, OSError) as exc:
             yield source, None, {}, b"", "", str(exc) or type(exc).__name__
+            continue
+        except (Exception, MemoryError) as exc:  # nothing here touches the database: any failure is this source's
+            yield source, None, {}, b"", "", f"internal error: {type(exc).__name__}: {exc}"[:300]
             continue
         yield source, result, info, raw, ctype, result.page.error
 

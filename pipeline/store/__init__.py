@@ -6,7 +6,7 @@ in the larger transactions of a `batch.Batch`), idempotently: `database`
 opens the file and keeps the schema, `pages` writes pages, essays, failures, raw responses and
 duplicate marks (MinHash signatures from `pipeline.normalize.signatures`), `runs` the run rows,
 `search_index` the Chinese-aware full-text index, `queries` the read side for the CLI, `lock` the
-one-writer lock on the database. Returns row counts, stored bodies and search hits.
+one-writer lock on the database, `migrations` (and `url_migration`) the numbered schema steps. Returns row counts, stored bodies and search hits.
 """
 
 from pipeline.store.database import elapsed, now, open_db

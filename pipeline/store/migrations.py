@@ -19,7 +19,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from pipeline.errors import StoreError
-from pipeline.store import schema, search_index
+from pipeline.store import schema, search_index, url_migration
 
 APPLICATION_ID = 0x45535359  # "ESSY"
 
@@ -123,7 +123,11 @@ def _v4_change_times(db: sqlite_utils.Database) -> None:
     db.table("essays").create_index(["changed_at"], if_not_exists=True)
 
 
-def _v5_run_truth(db: sqlite_utils.Database) -> None:
+def _v5_canonical_urls(db: sqlite_utils.Database) -> None:
+    url_migration.canonical_urls(db)
+
+
+def _v6_run_truth(db: sqlite_utils.Database) -> None:
     schema.ensure_run_truth(db)
 
 
@@ -135,7 +139,8 @@ MIGRATIONS: list[Migration] = [
     (3, "essays keyed on num INTEGER PRIMARY KEY (the search index's key); host and site of pages and essays",
      _v3_essay_key_and_site),
     (4, "essays.changed_at, pages.extractor_version", _v4_change_times),
-    (5, "frontier in every database, runs.reason, pages.gone, essays.gone, the failures view", _v5_run_truth),
+    (5, "pages keyed on canonical URLs: variants merged, essay ids recomputed", _v5_canonical_urls),
+    (6, "frontier in every database, runs.reason, pages.gone, essays.gone, the failures view", _v6_run_truth),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -112,9 +112,46 @@ def detect(data: bytes) -> str:
 
 def _looks_chinese(text: str) -> bool:
     sample = text[:20_000]
-    cjk = sum(1 for ch in sample if "\u4e00" <= ch <= "\u9fff")
-    rare = sum(1 for ch in sample if "\u3400" <= ch <= "\u4dbf" or "\ue000" <= ch <= "\uf8ff")
+    cjk = len(_CJK.findall(sample))
+    rare = len(_RARE.findall(sample))
     return cjk > 0 and rare * 20 < cjk
+
+
+def _gb_shaped(data: bytes) -> bool:
+    """True when the double-byte pairs look like GBK and not Big5: 20 pairs or more and under one in
+    twenty with a trail byte below 0xA1 (a third or more of Big5 characters have one)."""
+    pairs = _GB_PAIR.findall(data[:_SAMPLE])
+    return len(pairs) >= 20 and sum(1 for p in pairs if p[1] < 0xA1) * 20 < len(pairs)
+
+
+def _doubt(data: bytes, declared: str, text: str) -> str | None:
+    """A codec that fits the bytes better than a declaration that decodes without error, or None.
+
+    Decoding without error is not proof: GBK bytes often decode as Big5 into a text of rare
+    characters. The declaration loses when the byte pairs have GBK's shape and GB18030 decodes them
+    into ordinary Chinese, or when its text is mostly rare characters and detection finds a codec
+    that decodes the bytes cleanly into ordinary Chinese."""
+    sample = data[:_SAMPLE]
+    if declared == "big5hkscs" and _gb_shaped(sample):
+        gb = _clean_decode(sample, "gb18030")
+        if gb is not None and _looks_chinese(gb):
+            return "gb18030"
+    if declared != "utf-8" and _has_cjk(text) and not _looks_chinese(text):  # clean UTF-8 is proof enough
+        guess = detect(data)
+        if guess != declared:
+            other = _clean_decode(sample, guess)
+            if other is not None and _looks_chinese(other):
+                return guess
+    return None
+
+
+_CJK = re.compile("[\u4e00-\u9fff]")
+_RARE = re.compile("[\u3400-\u4dbf\ue000-\uf8ff]")  # CJK extension A and the private use area
+_CJK_OR_PRIVATE = re.compile("[\u3400-\u9fff\ue000-\uf8ff]")
+
+
+def _has_cjk(text: str) -> bool:
+    return _CJK_OR_PRIVATE.search(text, 0, 20_000) is not None
 
 
 def decode(data: bytes, content_type: str | None = None) -> tuple[str, str]:
@@ -131,13 +168,20 @@ def decode(data: bytes, content_type: str | None = None) -> tuple[str, str]:
     if declared:
         text = _clean_decode(data, declared)
         if text is not None:
+            better = _doubt(data, declared, text)
+            if better:
+                return data.decode(better, "replace"), better
             return text, declared
         # A declaration that does not fit the bytes: keep it when it nearly fits, else trust detection.
         if not _nearly_fits(data, declared):
             guess = detect(data)
             if bad_bytes(data, guess) < bad_bytes(data, declared):
                 return data.decode(guess, "replace"), guess
-        return data.decode(declared, "replace"), declared
+        text = data.decode(declared, "replace")
+        better = _doubt(data, declared, text)
+        if better and bad_bytes(data, better) <= bad_bytes(data, declared):
+            return data.decode(better, "replace"), better
+        return text, declared
     codec = detect(data)
     return data.decode(codec, "replace"), codec
 
@@ -149,9 +193,27 @@ def decode_page(data: bytes, content_type: str | None = None) -> tuple[str, str]
     that decodes to mostly replacement characters), which must never become essays."""
     if not data.strip():
         raise ExtractError("empty file")
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if _nul_bytes(data):
         raise ExtractError("binary file, not a page")
     text, codec = decode(data, content_type)
-    if text.count("\ufffd") > max(20, len(text) // 50):
+    if _mostly_replaced(text):
         raise ExtractError("binary file, not a page")
     return text, codec
+
+
+def _nul_bytes(data: bytes) -> bool:
+    return b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
+def _mostly_replaced(text: str) -> bool:
+    return text.count("\ufffd") > max(20, len(text) // 50)
+
+
+def is_binary(data: bytes, text: str | None = None) -> bool:
+    """The binary check of `decode_page`, for a body fetched over HTTP whatever its Content-Type
+    (`text`: its decoded text, when the caller has it)."""
+    if _nul_bytes(data):
+        return True
+    if text is None:
+        text, _ = decode(data)
+    return _mostly_replaced(text)
