@@ -92,13 +92,16 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
 @click.option("--explain", is_flag=True, help="Also print what was removed and by which rule.")
 @click.option("--profile", "profile_path", type=click.Path(dir_okay=False),
               help="A site profile (TOML with a [profile] table of CSS selectors) to pin extraction.")
-def extract_cmd(source: str, as_json: bool, explain: bool, profile_path: str | None) -> None:
+@click.option("--db", "db_path", type=click.Path(dir_okay=False),
+              help="Also remove the lines this database learned as the chrome of the page's site.")
+def extract_cmd(source: str, as_json: bool, explain: bool, profile_path: str | None, db_path: str | None) -> None:
     """Print the records of one page (file or URL) without storing them.
 
     \b
     Examples:
       pipeline extract fixtures/seed/000_a2624caf89aaf6c8.txt --json
       pipeline extract page.html --explain
+      pipeline extract https://example.org/a/1.html --db output/essays.db --explain
     """
     from pipeline.crawl.settings import load_profile
     from pipeline.fetch.sync_client import make_client
@@ -115,6 +118,13 @@ def extract_cmd(source: str, as_json: bool, explain: bool, profile_path: str | N
     if result is None:
         click.echo(f"error: {source}: {error}", err=True)
         sys.exit(1)
+    if db_path:
+        from pipeline.jobs.site_pass import with_learned
+
+        try:
+            result = with_learned(db_path, result)
+        except PipelineError as exc:
+            fail(exc)
     data = to_json(result)
     if explain:
         data["removed"] = [{"rule": r.rule, "text": r.text} for r in result.page.removed]

@@ -28,6 +28,7 @@ from pipeline.crawl.scheduler import Crawler, CrawlReport, PageDone, PageJob, Pr
 from pipeline.crawl.settings import SiteConfig
 from pipeline.errors import ExtractError
 from pipeline.extract import extract
+from pipeline.jobs import site_pass
 from pipeline.jobs.process import join_parts, process
 from pipeline.models import Result
 from pipeline.store.lock import DbLock
@@ -59,11 +60,14 @@ def work(db: sqlite_utils.Database, job: PageJob, write_lock: Any = None) -> Pag
         kept.append((url, body, ctype, part_codec))
     if parts and not result.page.error:
         result = join_parts(result, parts)
+    site = site_pass.site_key(job.url, job.site)
+    result, chrome_rows = site_pass.prepare(result, site, site_pass.learned_in_run(db, job.run_id, site))
     if job.note:
         result = replace(result, incomplete=(result.incomplete + "; " if result.incomplete else "") + job.note)
     with write_lock or _NoLock():  # workers take turns at writing: no SQLite busy-wait sleeps
         frontier.begin_save(db, job.url)
-        added, updated = store.save_result(db, result, job.run_id, job.info, (job.body, job.content_type), job.near_threshold)
+        added, updated = store.save_result(db, result, job.run_id, job.info, (job.body, job.content_type), job.near_threshold,
+                                          extra=chrome_rows)
         for url, body, ctype, part_codec in kept:
             store.save_raw(db, url, body, ctype, part_codec)
         if kept:
@@ -146,6 +150,10 @@ def crawl(sites: list[SiteConfig], db_path: str | Path, max_fetches: int | None 
         status = "interrupted"
         try:
             report = asyncio.run(crawler.run())
+            for site in sites:  # what the run taught each site, applied to the pages it changes
+                settled = site_pass.settle(db, site.name, run_id)
+                report.stats.essays_added += settled.essays_added
+                report.stats.essays_updated += settled.essays_updated
             status = report.status
         finally:
             pool.close()

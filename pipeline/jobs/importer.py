@@ -14,6 +14,7 @@ from pipeline import store
 from pipeline.errors import ConfigError, ExtractError, FetchError
 from pipeline.extract import extract
 from pipeline.fetch.sync_client import fetch, make_client
+from pipeline.jobs import site_pass
 from pipeline.jobs.process import join_parts, process
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
@@ -143,22 +144,32 @@ def import_sources(
     db = store.open_db(db_path)
     stats = RunStats(kind="import")
     run_id = store.start_run(db, "import", {"sources": refs})
+    learned = site_pass.Learned(db)
+    sites: dict[str, None] = {}
     with make_client(timeout=timeout, transport=transport) as client:
         for source, result, info, raw, ctype, error in iter_results(sources, client, profile):
+            if result is not None:  # cleaned of what its site learned so far; its lines counted
+                site = site_pass.site_key(source.url)
+                sites.setdefault(site)
+                result, chrome_rows = site_pass.prepare(result, site, learned(site))
             if result is None or error:
                 stats.pages_failed += 1
                 stats.failures.append(f"{source.ref}: {error}")
                 if result is not None:
-                    store.save_result(db, result, run_id, info, (raw, ctype) if raw else None, near_threshold)
+                    store.save_result(db, result, run_id, info, (raw, ctype) if raw else None, near_threshold, chrome_rows)
                 else:
                     store.record_failure(db, source.url, error, run_id)
             else:
                 stats.pages_fetched += 1
-                added, updated = store.save_result(db, result, run_id, info, (raw, ctype), near_threshold)
+                added, updated = store.save_result(db, result, run_id, info, (raw, ctype), near_threshold, chrome_rows)
                 stats.essays_added += added
                 stats.essays_updated += updated
             if on_page:
                 on_page(source.ref, error)
+    for site in sites:  # many pages of one host (or folder): what they teach, applied where it changed
+        settled = site_pass.settle(db, site, run_id)
+        stats.essays_added += settled.essays_added
+        stats.essays_updated += settled.essays_updated
     stats.seconds = store.elapsed(started)
     store.finish_run(db, run_id, stats, "failed" if stats.pages_failed and not stats.pages_fetched else ("partial" if stats.pages_failed else "ok"))
     db.conn.close()

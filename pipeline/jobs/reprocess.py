@@ -11,12 +11,10 @@ from typing import Any
 import sqlite_utils
 
 from pipeline import store
-from pipeline.errors import ExtractError
-from pipeline.extract import extract
-from pipeline.jobs.process import join_parts, process
-from pipeline.models import Result, RunStats
+from pipeline.jobs import site_pass
+from pipeline.jobs.stored import stored_result
+from pipeline.models import RunStats
 from pipeline.store.lock import DbLock
-from pipeline.text.encoding import decode
 
 KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1")
 
@@ -29,25 +27,7 @@ def _part_urls(db: sqlite_utils.Database) -> set[str]:
     return out
 
 
-def reprocess_page(db: sqlite_utils.Database, url: str) -> Result:
-    """The stored page (and its stored parts) through `process` again."""
-    raw = store.raw_body(db, url)
-    assert raw is not None
-    text, codec = decode(*raw)
-    result = process(text, url, codec)
-    row = db.execute("select parts from pages where url = ?", [url]).fetchone()
-    part_urls = json.loads(row[0])[1:] if row and row[0] else []
-    parts: list[Result] = []
-    for part_url in part_urls:
-        part_raw = store.raw_body(db, part_url)
-        if part_raw is None:
-            break
-        part_text, part_codec = decode(*part_raw)
-        try:
-            parts.append(Result(page=extract(part_text, part_url, part_codec), essays=()))
-        except ExtractError:
-            break
-    return join_parts(result, parts) if parts and not result.page.error else result
+reprocess_page = stored_result  # the stored page (and its stored parts) through `process` again
 
 
 def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = None) -> RunStats:
@@ -67,11 +47,15 @@ def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = 
         try:
             skip = _part_urls(db)
             urls = [u for (u,) in db.execute("select url from raw order by url").fetchall() if u not in skip]
+            learned = site_pass.Learned(db)
+            sites: dict[str, None] = {}
             for url in urls:
-                result = reprocess_page(db, url)
+                site = site_pass.site_for(db, url)
+                sites.setdefault(site)
+                result, chrome_rows = site_pass.prepare(reprocess_page(db, url), site, learned(site))
                 found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
                 info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
-                added, updated = store.save_result(db, result, run_id, info)
+                added, updated = store.save_result(db, result, run_id, info, extra=chrome_rows)
                 stats.essays_added += added
                 stats.essays_updated += updated
                 if result.page.error:
@@ -81,6 +65,10 @@ def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = 
                     stats.pages_fetched += 1
                 if on_page:
                     on_page(url, result.page.error)
+            for site in sites:  # what the pages teach each site, applied where it changed
+                settled = site_pass.settle(db, site, run_id)
+                stats.essays_added += settled.essays_added
+                stats.essays_updated += settled.essays_updated
             status = "partial" if stats.pages_failed else "ok"
         finally:
             stats.seconds = store.elapsed(started)

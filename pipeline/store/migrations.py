@@ -19,7 +19,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from pipeline.errors import StoreError
-from pipeline.store import schema
+from pipeline.store import schema, site_chrome
 
 APPLICATION_ID = 0x45535359  # "ESSY"
 
@@ -32,10 +32,15 @@ def _v1_base_schema(db: sqlite_utils.Database) -> None:
     schema.ensure_schema(db)
 
 
+def _v2_site_chrome(db: sqlite_utils.Database) -> None:
+    site_chrome.ensure(db)
+
+
 Migration = tuple[int, str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
     (1, "pages, essays, runs, raw, signatures, LSH bands and the search index", _v1_base_schema),
+    (2, "site chrome: line fingerprints per page, what each site learned, removal records", _v2_site_chrome),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -32,8 +33,10 @@ def _upsert(conn: sqlite3.Connection, table: str, row: dict[str, Any], pk: str) 
 def save_result(
     db: sqlite_utils.Database, result: Result, run_id: int, fetch_info: dict[str, Any] | None = None,
     raw: tuple[bytes, str] | None = None, near_threshold: float = dedupe.DEFAULT_THRESHOLD,
+    extra: Callable[[sqlite3.Connection], None] | None = None,
 ) -> tuple[int, int]:
     """Store a page and its essays in one transaction; returns (essays added, essays updated).
+    `extra` writes the page's other rows (its site-chrome lines) in the same transaction.
 
     Re-saving a page replaces its essays: the same essays keep their ids, extra old ones go, and
     rows that did not change are not written again (so the search index has nothing to redo).
@@ -43,14 +46,14 @@ def save_result(
     info = fetch_info or {}
     conn = db.conn
     try:
-        return _save(db, conn, result, run_id, info, raw, near_threshold)
+        return _save(db, conn, result, run_id, info, raw, near_threshold, extra)
     except sqlite3.Error as exc:
         raise StoreError(f"cannot store {page.url}: {exc}") from None
 
 
 def _save(
     db: sqlite_utils.Database, conn: sqlite3.Connection, result: Result, run_id: int, info: dict[str, Any],
-    raw: tuple[bytes, str] | None, near_threshold: float,
+    raw: tuple[bytes, str] | None, near_threshold: float, extra: Callable[[sqlite3.Connection], None] | None = None,
 ) -> tuple[int, int]:
     page = result.page
     added = updated = 0
@@ -95,6 +98,8 @@ def _save(
             conn.execute(f"delete from essays where id in ({marks})", gone)
             conn.execute(f"delete from essay_sigs where essay_id in ({marks})", gone)
             conn.execute(f"delete from essay_lsh where essay_id in ({marks})", gone)
+        if extra is not None:
+            extra(conn)
         search.sync(db)  # index this page's new and changed essays (queued by triggers) in the same transaction
     return added, updated
 
