@@ -61,7 +61,7 @@ def work(db: sqlite_utils.Database, job: PageJob, write_lock: Any = None) -> Pag
     if parts and not result.page.error:
         result = join_parts(result, parts)
     site = site_pass.site_key(job.url, job.site)
-    result, chrome_rows = site_pass.prepare(result, site, site_pass.learned_in_run(db, job.run_id, site))
+    result, chrome_rows = site_pass.prepare(result, site, site_pass.learned_in_run(db, job.run_id, site, write_lock))
     if job.note:
         result = replace(result, incomplete=(result.incomplete + "; " if result.incomplete else "") + job.note)
     with write_lock or _NoLock():  # workers take turns at writing: no SQLite busy-wait sleeps

@@ -15,6 +15,7 @@ share of its pages are its chrome, taken out of its essays.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from pipeline import store
 from pipeline.errors import ConfigError
 from pipeline.jobs.stored import stored_result
 from pipeline.models import Result
-from pipeline.normalize.site_chrome import clean_result, page_prints
+from pipeline.normalize.site_chrome import clean_result, page_prints, settings
 from pipeline.store import site_chrome as table
 
 KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1")
@@ -63,17 +64,33 @@ class Learned:
         return self.sites[site]
 
 
-_RUN: dict[tuple[int, str], dict[int, str]] = {}
+@dataclass
+class _InRun:
+    chrome: dict[int, str]
+    seen: int = 0
+    next_count: int = 0
 
 
-def learned_in_run(db: sqlite_utils.Database, run_id: int, site: str) -> dict[int, str]:
-    """What the site had learned when this run first asked (one read per site, run and process)."""
+_RUN: dict[tuple[int, str], _InRun] = {}
+
+
+def learned_in_run(db: sqlite_utils.Database, run_id: int, site: str, lock: Any = None) -> dict[int, str]:
+    """What the site has learned, for the next page of a run: read when the run starts and counted
+    again each time this process has stored twice as many of the site's pages (from `min_pages`
+    on), so a first crawl cleans most pages at once and `settle` redoes only the early ones."""
     key = (run_id, site)
-    if key not in _RUN:
+    state = _RUN.get(key)
+    if state is None:
         if any(k[0] != run_id for k in _RUN):
             _RUN.clear()
-        _RUN[key] = table.learned(db, site)
-    return _RUN[key]
+        state = _RUN[key] = _InRun(table.learned(db, site), 0, settings().min_pages)
+    state.seen += 1
+    if state.seen >= state.next_count:
+        with lock or nullcontext():
+            table.recount(db, site)
+            state.chrome = table.learned(db, site)
+        state.next_count *= 2
+    return state.chrome
 
 
 def site_for(db: sqlite_utils.Database, url: str) -> str:

@@ -1,0 +1,166 @@
+"""Site chrome learned from a site's own pages: masking and deciding (pure), then crawls of generated
+sites with boilerplate no rule knows, served by the project's local server, into a real SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.crawl.settings import load_site
+from pipeline.jobs.chrome_site import ChromeSite, score, stored_essays
+from pipeline.jobs.crawl_run import crawl
+from pipeline.jobs.demo_site import serve
+from pipeline.jobs.process import process
+from pipeline.models import Block, Page
+from pipeline.normalize.site_chrome import block_prints, mask, min_count
+from pipeline.rules import load
+
+
+def rows(db: Path, sql: str, args: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(str(db))
+    try:
+        return [tuple(r) for r in conn.execute(sql, args or [])]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("example", load("site_chrome")["examples"], ids=lambda e: e[0][:12])
+def test_mask_examples(example: list[str]) -> None:
+    line, title, masked = example
+    assert mask(line, title) == masked
+
+
+def test_min_count_needs_ten_pages_and_thirty_percent() -> None:
+    assert [min_count(n) for n in (3, 9, 10, 11, 60, 1000)] == [None, None, 3, 4, 18, 300]
+
+
+def test_markers_and_title_only_lines_are_never_fingerprinted() -> None:
+    page = Page(url="u", title="我的春天作文（精选2篇）", blocks=(
+        Block("paragraph", "篇一：春天来了"), Block("paragraph", "我的春天作文"), Block("paragraph", "《我的春天作文（精选2篇）》（2）"),
+        Block("paragraph", "本站每日更新优质范文欢迎收藏"), Block("paragraph", "第2篇"), Block("paragraph", "谢谢"),
+    ))
+    found = [None if f is None else f[1] for f in block_prints(page)]
+    assert found == [None, None, None, "本站每日更新优质范文欢迎收藏", None, None]
+
+
+def expected_chrome(site: ChromeSite) -> list[tuple[str, int]]:
+    """(template core, pages that carry it) for each boilerplate item on >= 30% of the pages (the generator's truth)."""
+    counts = Counter(bp.core() for art in site.articles for bp, _ in art.lines)
+    least = min_count(len(site.articles))
+    return sorted((core, n) for core, n in counts.items() if least is not None and n >= least)
+
+
+def crawl_sites(tmp_path: Path, *sites: tuple[ChromeSite, str]) -> tuple[Path, list[str]]:
+    db = tmp_path / "e.db"
+    bases: list[str] = []
+    servers = [serve(site.resolve) for site, _ in sites]
+    for srv in servers:
+        srv.__enter__()
+    try:
+        configs = [load_site(site.site_toml(tmp_path / f"{name}.toml", srv.base, name)) for (site, name), srv in zip(sites, servers, strict=True)]
+        report = crawl(configs, db)
+        assert report.stats.pages_failed == 0
+        bases = [srv.base for srv in servers]
+    finally:
+        for srv in servers:
+            srv.__exit__(None, None, None)
+    return db, bases
+
+
+def plain(site: ChromeSite, base: str) -> dict[str, list[str]]:
+    """What the pages give without the site pass (each page alone through `process`)."""
+    return {f"{base}/a/{a.number}.html": [e.text for e in process(site.article_html(a), f"{base}/a/{a.number}.html").essays]
+            for a in site.articles}
+
+
+def clean_and_whole(db: Path, site: ChromeSite, base: str) -> None:
+    """Every page stored with essays, no boilerplate line left, every paragraph the page alone kept still kept."""
+    got, before = score(stored_essays(db), site, base), score(plain(site, base), site, base)
+    assert (got.pages, got.leaks, got.kept) == (len(site.articles), 0, before.kept)
+    assert before.leaks > len(site.articles) and got.recall >= 0.99
+
+
+def learned(db: Path, site: str) -> list[tuple[str, int]]:
+    return rows(db, "select line, pages from site_chrome where site = ? and chrome = 1 order by line", [site])
+
+
+def cores_of(lines: list[tuple[str, int]], site: ChromeSite) -> list[tuple[str, int]]:
+    """The learned (masked) lines named by the generator's template cores."""
+    cores = {bp.core() for bp in site.templates + site.later}
+    out = []
+    for line, pages in lines:
+        named = [c for c in cores if c in line]
+        assert len(named) == 1, line
+        out.append((named[0], pages))
+    return sorted(out)
+
+
+def test_crawl_learns_the_sites_boilerplate_and_keeps_its_essays(tmp_path: Path) -> None:
+    site = ChromeSite(101, 60)
+    db, (base,) = crawl_sites(tmp_path, (site, "gen"))
+    clean_and_whole(db, site, base)
+    assert cores_of(learned(db, "gen"), site) == expected_chrome(site)
+    tail = [bp for bp in site.templates if bp.share == 0.9][0]
+    assert 50 <= dict(expected_chrome(site))[tail.core()] < 60  # the tail line stands on about 90% of the pages
+    # the quotation four pages share is counted and kept
+    assert rows(db, "select pages, site_pages, chrome from site_chrome where line = ?", [site.quote]) == [(4, 60, 0)]
+    quoting = [a.number for a in site.articles if any(site.quote in p for _, ps in a.essays for p in ps)]
+    assert len(quoting) == 4
+    for n in quoting:
+        assert site.quote in "\n".join(stored_essays(db)[f"{base}/a/{n}.html"])
+    # every removal is on record with its reason
+    first = f"{base}/a/1.html"
+    removed = rows(db, "select text, reason from chrome_removed where url = ? order by n", [first])
+    assert len(expected_chrome(site)) == 6  # every item of the site is on 30% of its pages or more
+    assert sorted(t for t, _ in removed) == sorted(line for _, line in site.articles[0].lines)
+    counts = dict(rows(db, "select line, pages from site_chrome where site = 'gen' and chrome = 1"))
+    assert all(r.startswith("site-repeated: on ") and r.endswith(" of 60 pages of gen") for _, r in removed)
+    assert sorted(int(r.split()[2]) for _, r in removed) == sorted(
+        counts[line] for (line,) in rows(db, "select line from chrome_lines l join chrome_removed r using (url, fp) where url = ?", [first]))
+
+
+def test_a_second_crawl_changes_nothing(tmp_path: Path) -> None:
+    site = ChromeSite(102, 40)
+    db = tmp_path / "e.db"
+    with serve(site.resolve) as srv:
+        config = load_site(site.site_toml(tmp_path / "s.toml", srv.base, "gen"))
+        crawl([config], db)
+        before = rows(db, "select id, text_sha1 from essays order by id"), rows(db, "select * from chrome_removed order by url, n")
+        report = crawl([config], db)
+    assert (report.stats.essays_added, report.stats.essays_updated) == (0, 0)
+    assert (rows(db, "select id, text_sha1 from essays order by id"), rows(db, "select * from chrome_removed order by url, n")) == before
+
+
+def test_boilerplate_that_changes_halfway_is_learned_in_both_forms(tmp_path: Path) -> None:
+    site = ChromeSite(103, 60, change_at=31)
+    db, (base,) = crawl_sites(tmp_path, (site, "gen"))
+    clean_and_whole(db, site, base)
+    assert cores_of(learned(db, "gen"), site) == expected_chrome(site)
+    assert len(expected_chrome(site)) == 12  # six items before the change, six after
+
+
+def test_a_three_page_site_learns_nothing(tmp_path: Path) -> None:
+    site = ChromeSite(104, 3)
+    db, (base,) = crawl_sites(tmp_path, (site, "tiny"))
+    assert learned(db, "tiny") == []
+    assert stored_essays(db) == plain(site, base)
+    assert rows(db, "select count(*) from chrome_removed") == [(0,)]
+
+
+def test_two_sites_in_one_database_learn_nothing_from_each_other(tmp_path: Path) -> None:
+    # the same boilerplate on two 6-page sites: 12 pages together, too few for either alone
+    db, _ = crawl_sites(tmp_path, (ChromeSite(105, 6), "left"), (ChromeSite(105, 6), "right"))
+    assert learned(db, "left") == learned(db, "right") == []
+    assert rows(db, "select site, count(*) from chrome_pages group by site order by site") == [("left", 6), ("right", 6)]
+    # two sites large enough: each learns its own lines only
+    a, b = ChromeSite(106, 30), ChromeSite(107, 30)
+    (tmp_path / "two").mkdir()
+    db2, (base_a, base_b) = crawl_sites(tmp_path / "two", (a, "a"), (b, "b"))
+    assert cores_of(learned(db2, "a"), a) == expected_chrome(a)
+    assert cores_of(learned(db2, "b"), b) == expected_chrome(b)
+    clean_and_whole(db2, a, base_a)
+    clean_and_whole(db2, b, base_b)
