@@ -1,0 +1,104 @@
+"""The site pass in every run that has the evidence: import (folders, URLs), reprocess, `extract --db
+--explain`, and a crawl killed with SIGKILL at any moment (slow)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+from pipeline.jobs.chrome_site import ChromeSite, score, stored_essays
+from pipeline.jobs.demo_site import serve
+
+from .test_site_chrome import clean_and_whole, rows
+
+
+def write_folder(site: ChromeSite, root: Path) -> str:
+    (root / "a").mkdir(parents=True)
+    for art in site.articles:
+        (root / "a" / f"{art.number}.html").write_text(site.article_html(art), encoding="utf-8")
+    return root.resolve().as_uri()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_import_of_a_folder_learns_the_folders_chrome_and_reprocess_changes_nothing(tmp_path: Path) -> None:
+    site = ChromeSite(111, 40)
+    base = write_folder(site, tmp_path / "saved")
+    db = tmp_path / "e.db"
+    code, _, err = run("import", str(tmp_path / "saved"), "--db", str(db))
+    assert code == 0, err
+    clean_and_whole(db, site, base)
+    assert rows(db, "select distinct site from chrome_pages") == [("file:" + base[len("file://"):] + "/a/",)]
+    essays = rows(db, "select id, text_sha1 from essays order by id")
+    removed = rows(db, "select * from chrome_removed order by url, n")
+    code, _, err = run("reprocess", "--db", str(db))
+    assert code == 0, err
+    assert err.startswith("reprocessed 40 pages, 0 essays added, 0 updated, 0 failed")
+    assert (rows(db, "select id, text_sha1 from essays order by id"), rows(db, "select * from chrome_removed order by url, n")) == (
+        essays, removed)
+
+
+def test_import_of_urls_counts_the_host_and_extract_with_the_database_explains(tmp_path: Path) -> None:
+    site = ChromeSite(112, 30)
+    db = tmp_path / "e.db"
+    with serve(site.resolve) as srv:
+        urls = [f"{srv.base}/a/{a.number}.html" for a in site.articles]
+        code, _, err = run("import", *urls, "--db", str(db))
+        assert code == 0, err
+        clean_and_whole(db, site, srv.base)
+        host = srv.base.split("//", 1)[1]
+        assert rows(db, "select distinct site from chrome_pages") == [(host,)]
+        code, out, err = run("extract", urls[0], "--db", str(db), "--explain")
+        assert code == 0, err
+        alone_code, alone, _ = run("extract", urls[0])
+    data, bare = json.loads(out), json.loads(alone)
+    learned = {line: pages for line, pages in rows(db, "select line, pages from site_chrome where chrome = 1")}
+    reasons = [r["rule"] for r in data["removed"] if r["rule"].startswith("site-repeated")]
+    assert sorted(reasons) == sorted(f"site-repeated: on {pages} of 30 pages of {host}" for pages in
+                                     [learned[line] for (line,) in rows(db, "select l.line from chrome_removed r join chrome_lines l "
+                                                                             "using (url, fp) where url = ?", [urls[0]])])
+    assert len(reasons) == len(site.articles[0].lines)
+    assert [e["text"] for e in data["essays"]] == stored_essays(db)[urls[0]]
+    with_db, alone_page = ({urls[0]: [e["text"] for e in d["essays"]]} for d in (data, bare))
+    assert (score(with_db, site, srv.base).leaks, score(alone_page, site, srv.base).leaks > 0) == (0, True)
+    assert "removed [site-repeated: on " in err
+
+
+@pytest.mark.slow
+def test_a_crawl_killed_at_any_moment_ends_like_an_uninterrupted_one(tmp_path: Path) -> None:
+    site = ChromeSite(113, 120, change_at=61)
+    with serve(site.resolve) as srv:
+        config = site.site_toml(tmp_path / "s.toml", srv.base, "gen")
+        clean = tmp_path / "clean.db"
+        code, _, err = run("crawl", str(config), "--db", str(clean))
+        assert code == 0, err
+        killed = tmp_path / "killed.db"
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        for delay in (0.4, 0.7, 0.9, 1.1, 1.3, 1.6, 2.0, 2.4):  # into fetching, storing, and the end-of-run pass
+            proc = subprocess.Popen([sys.executable, "-m", "pipeline", "crawl", str(config), "--db", str(killed)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            time.sleep(delay)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        code, _, err = run("crawl", str(config), "--db", str(killed))
+        assert code == 0, err
+        base = srv.base
+    query = "select page_url, position, text_sha1 from essays order by page_url, position"
+    assert rows(killed, query) == rows(clean, query)
+    assert rows(killed, "select url, fp, text from chrome_removed order by url, n") == rows(
+        clean, "select url, fp, text from chrome_removed order by url, n")
+    assert rows(killed, "select site, fp, pages, chrome from site_chrome order by fp") == rows(
+        clean, "select site, fp, pages, chrome from site_chrome order by fp")
+    clean_and_whole(killed, site, base)
