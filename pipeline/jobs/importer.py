@@ -18,7 +18,7 @@ from pipeline.jobs import site_pass
 from pipeline.jobs.process import join_parts, process
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
-from pipeline.text.encoding import decode
+from pipeline.text.encoding import decode_page
 
 PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml", ".txt", ".text", ".php", ".asp", ".aspx", ".jsp")
 MAX_PARTS = 20
@@ -59,13 +59,7 @@ def expand(refs: list[str]) -> list[Source]:
 def read_file(path: Path) -> tuple[bytes, str, str]:
     """(bytes, text, codec) of a local page; raises ExtractError for empty or binary files."""
     data = path.read_bytes()
-    if not data.strip():
-        raise ExtractError("empty file")
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ExtractError("binary file, not a page")
-    text, codec = decode(data)
-    if text.count("\ufffd") > max(20, len(text) // 50):
-        raise ExtractError("binary file, not a page")
+    text, codec = decode_page(data)
     return data, text, codec
 
 

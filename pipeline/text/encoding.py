@@ -13,6 +13,8 @@ import re
 
 from charset_normalizer import from_bytes
 
+from pipeline.errors import ExtractError
+
 _GB_FAMILY = {"gb2312", "gbk", "x-gbk", "gb_2312-80", "gb18030", "cp936", "euc-cn", "hz-gb-2312", "csgb2312",
               "chinese", "csgbk", "ms936", "windows-936"}
 _BIG5_FAMILY = {"big5", "big5-hkscs", "big5hkscs", "x-x-big5", "cn-big5", "csbig5", "cp950"}
@@ -138,3 +140,18 @@ def decode(data: bytes, content_type: str | None = None) -> tuple[str, str]:
         return data.decode(declared, "replace"), declared
     codec = detect(data)
     return data.decode(codec, "replace"), codec
+
+
+def decode_page(data: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """Decode the bytes of something that should be a page; (text, codec used).
+
+    Raises ExtractError for an empty body and for binary data (NUL bytes outside UTF-16, or text
+    that decodes to mostly replacement characters), which must never become essays."""
+    if not data.strip():
+        raise ExtractError("empty file")
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ExtractError("binary file, not a page")
+    text, codec = decode(data, content_type)
+    if text.count("\ufffd") > max(20, len(text) // 50):
+        raise ExtractError("binary file, not a page")
+    return text, codec
