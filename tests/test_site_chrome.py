@@ -164,3 +164,13 @@ def test_two_sites_in_one_database_learn_nothing_from_each_other(tmp_path: Path)
     assert cores_of(learned(db2, "b"), b) == expected_chrome(b)
     clean_and_whole(db2, a, base_a)
     clean_and_whole(db2, b, base_b)
+
+
+def test_a_site_config_can_turn_the_site_pass_off(tmp_path: Path) -> None:
+    site = ChromeSite(108, 30)
+    db = tmp_path / "e.db"
+    with serve(site.resolve) as srv:
+        crawl([load_site(site.site_toml(tmp_path / "s.toml", srv.base, "off", site_chrome=False))], db)
+        base = srv.base
+    assert stored_essays(db) == plain(site, base)
+    assert rows(db, "select count(*) from chrome_pages") == rows(db, "select count(*) from site_chrome") == [(0,)]

@@ -161,10 +161,12 @@ class ChromeSite:
                     return 200, "text/html", f"<html><body><ul>{items}</ul></body></html>".encode()
         return None
 
-    def site_toml(self, path: Path, base: str, name: str) -> Path:
-        """A site config that crawls this site from `base` at delay 0."""
-        path.write_text(f'name = "{name}"\nstart_urls = ["{base}/"]\n[listing]\nallow = [\'/$\', \'/list/\\d+\\.html$\']\n'
-                        "[article]\nallow = ['/a/\\d+\\.html$']\n[fetch]\nconcurrency = 4\ndelay = 0\njitter = 0\n"
+    def site_toml(self, path: Path, base: str, name: str, site_chrome: bool = True, concurrency: int = 4) -> Path:
+        """A site config that crawls this site from `base` at delay 0 (`site_chrome` false: without the site pass)."""
+        path.write_text(f'name = "{name}"\nstart_urls = ["{base}/"]\nmax_pages = 100000\n'
+                        f'site_chrome = {"true" if site_chrome else "false"}\n[listing]\nallow = [\'/$\', \'/list/\\d+\\.html$\']\n'
+                        "[article]\nallow = ['/a/\\d+\\.html$']\n[fetch]\n"
+                        f"concurrency = {concurrency}\ndelay = 0\njitter = 0\n"
                         "timeout = 10\nretries = 1\nbackoff = 0.05\n", encoding="utf-8")
         return path
 
@@ -208,3 +210,29 @@ def score(essays: dict[str, list[str]], site: ChromeSite, base: str) -> Score:
             paragraphs += len(paras)
             kept += sum(1 for p in paras if p in lines)
     return Score(pages, leaks, paragraphs, kept)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve a generated site on 127.0.0.1 (prints the base URL, serves until killed)."""
+    import argparse
+
+    from pipeline.jobs.demo_site import SiteServer
+
+    parser = argparse.ArgumentParser(description="Serve a generated site with its own boilerplate on 127.0.0.1.")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pages", type=int, default=60)
+    parser.add_argument("--change-at", type=int, default=None)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    site = ChromeSite(args.seed, args.pages, change_at=args.change_at)
+    with SiteServer(site.resolve, args.port) as srv:
+        print(srv.base, flush=True)
+        try:
+            srv.thread.join()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

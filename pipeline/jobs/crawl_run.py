@@ -60,8 +60,10 @@ def work(db: sqlite_utils.Database, job: PageJob, write_lock: Any = None) -> Pag
         kept.append((url, body, ctype, part_codec))
     if parts and not result.page.error:
         result = join_parts(result, parts)
-    site = site_pass.site_key(job.url, job.site)
-    result, chrome_rows = site_pass.prepare(result, site, site_pass.learned_in_run(db, job.run_id, site, write_lock))
+    chrome_rows = None
+    if job.site_chrome:
+        site = site_pass.site_key(job.url, job.site)
+        result, chrome_rows = site_pass.prepare(result, site, site_pass.learned_in_run(db, job.run_id, site, write_lock))
     if job.note:
         result = replace(result, incomplete=(result.incomplete + "; " if result.incomplete else "") + job.note)
     with write_lock or _NoLock():  # workers take turns at writing: no SQLite busy-wait sleeps
@@ -150,7 +152,7 @@ def crawl(sites: list[SiteConfig], db_path: str | Path, max_fetches: int | None 
         status = "interrupted"
         try:
             report = asyncio.run(crawler.run())
-            for site in sites:  # what the run taught each site, applied to the pages it changes
+            for site in (s for s in sites if s.site_chrome):  # what the run taught each site, applied where it changed
                 settled = site_pass.settle(db, site.name, run_id)
                 report.stats.essays_added += settled.essays_added
                 report.stats.essays_updated += settled.essays_updated
