@@ -64,11 +64,9 @@ def test_import_of_urls_counts_the_host_and_extract_with_the_database_explains(t
         assert code == 0, err
         alone_code, alone, _ = run("extract", urls[0])
     data, bare = json.loads(out), json.loads(alone)
-    learned = {line: pages for line, pages in rows(db, "select line, pages from site_chrome where chrome = 1")}
     reasons = [r["rule"] for r in data["removed"] if r["rule"].startswith("site-repeated")]
-    assert sorted(reasons) == sorted(f"site-repeated: on {pages} of 30 pages of {host}" for pages in
-                                     [learned[line] for (line,) in rows(db, "select l.line from chrome_removed r join chrome_lines l "
-                                                                             "using (url, fp) where url = ?", [urls[0]])])
+    assert sorted(reasons) == sorted(f"site-repeated: on {n} of 30 pages of {host}" for (n,) in rows(
+        db, "select c.pages from chrome_removed r join site_chrome c using (site, fp) where r.url = ?", [urls[0]]))
     assert len(reasons) == len(site.articles[0].lines)
     assert [e["text"] for e in data["essays"]] == stored_essays(db)[urls[0]]
     with_db, alone_page = ({urls[0]: [e["text"] for e in d["essays"]]} for d in (data, bare))

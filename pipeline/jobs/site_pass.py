@@ -27,7 +27,7 @@ from pipeline import store
 from pipeline.errors import ConfigError
 from pipeline.jobs.stored import stored_result
 from pipeline.models import Result
-from pipeline.normalize.site_chrome import clean_result, page_prints, settings
+from pipeline.normalize.site_chrome import block_prints, clean_result, page_prints, settings
 from pipeline.store import site_chrome as table
 
 KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1")
@@ -46,9 +46,11 @@ def site_key(url: str, crawl_site: str = "") -> str:
 
 def prepare(result: Result, site: str, chrome: dict[int, str]) -> tuple[Result, table.PageWriter]:
     """The page cleaned of the site's learned chrome, and the writer of its fingerprints and removals."""
-    prints = {} if result.page.error else page_prints(result.page)
-    cleaned, removed = clean_result(result, chrome)
-    return cleaned, table.page_writer(result.page.url, site, prints, removed)
+    if result.page.error:
+        return result, table.page_writer(result.page.url, site, {}, [])
+    found = block_prints(result.page)
+    cleaned, removed = clean_result(result, chrome, found)
+    return cleaned, table.page_writer(result.page.url, site, page_prints(result.page, found), removed)
 
 
 @dataclass

@@ -76,7 +76,7 @@ def mask(line: str, title: str, variants: tuple[str, ...] | None = None) -> str:
 def _letters(masked: str) -> int:
     _, _, title_mark, number_mark, _ = _patterns()
     bare = masked.replace(title_mark, "").replace(number_mark, "")
-    return sum(1 for ch in bare if ch.isalnum())
+    return sum(map(str.isalnum, bare))
 
 
 def fingerprint(masked: str) -> int:
@@ -85,16 +85,25 @@ def fingerprint(masked: str) -> int:
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big", signed=True)
 
 
-def block_prints(page: Page) -> list[tuple[int, str] | None]:
+_ORDINAL = re.compile("[0-9一二三四五六七八九十]")  # every essay marker holds one (rules/split.toml)
+
+Prints = list[tuple[int, str] | None]
+
+
+def block_prints(page: Page) -> Prints:
     """(fingerprint, masked line) of each block that may be chrome; None for blocks that never are:
     essay markers (篇一, 范文2：…), lines that are only the title, numbers and punctuation, long prose."""
     s = settings()
     variants = title_variants(page.title)
     core = count_claim(page.title)[0] or page.title
-    out: list[tuple[int, str] | None] = []
+    heading_len = int(load("split")["max_heading_len"])
+    out: Prints = []
     for block in page.blocks:
         text = block.text.strip()
-        if not text or len(text) > s.max_line or match_marker(text, core) is not None:
+        if not text or len(text) > s.max_line:
+            out.append(None)
+            continue
+        if len(text) <= heading_len and _ORDINAL.search(text) and match_marker(text, core) is not None:
             out.append(None)
             continue
         masked = mask(text, page.title, variants)
@@ -105,10 +114,10 @@ def block_prints(page: Page) -> list[tuple[int, str] | None]:
     return out
 
 
-def page_prints(page: Page) -> dict[int, str]:
+def page_prints(page: Page, prints: Prints | None = None) -> dict[int, str]:
     """The page's distinct fingerprints with their masked lines (what the store counts)."""
     out: dict[int, str] = {}
-    for found in block_prints(page):
+    for found in block_prints(page) if prints is None else prints:
         if found is not None:
             out.setdefault(found[0], found[1])
     return out
@@ -127,7 +136,7 @@ def reason(pages: int, site_pages: int, site: str) -> str:
     return f"{RULE}: on {pages} of {site_pages} pages of {site}"
 
 
-def clean_result(result: Result, chrome: Mapping[int, str]) -> tuple[Result, list[tuple[int, Removed]]]:
+def clean_result(result: Result, chrome: Mapping[int, str], prints: Prints | None = None) -> tuple[Result, list[tuple[int, Removed]]]:
     """The result without the blocks whose fingerprint is learned chrome (`chrome`: fingerprint ->
     reason), its essays built again; the removals, each with its fingerprint. A page with nothing
     learned comes back as it was."""
@@ -136,7 +145,7 @@ def clean_result(result: Result, chrome: Mapping[int, str]) -> tuple[Result, lis
         return result, []
     kept: list[Block] = []
     gone: list[tuple[int, Removed]] = []
-    for block, found in zip(page.blocks, block_prints(page), strict=True):
+    for block, found in zip(page.blocks, block_prints(page) if prints is None else prints, strict=True):
         if found is not None and found[0] in chrome:
             gone.append((found[0], Removed(block.text, chrome[found[0]])))
         else:

@@ -1,8 +1,10 @@
 """The site chrome tables: each page's line fingerprints, the counts a site learns from them, and each
 page's removal record (the learned lines taken out of its essays, with the reason).
 
-- `chrome_pages`: one row per page that gave fingerprints (url, site, lines); a site's page count.
-- `chrome_lines`: the page's masked lines and their fingerprints (url, fp, site, line).
+- `chrome_pages`: one row per page that gave fingerprints: url, site, the fingerprints of its lines
+  (`fps`, packed signed 64-bit integers) with the masked lines (`lines`, a JSON array in the same
+  order), and the fingerprints its essays had removed (`removed_fps`). One row per page keeps the
+  pass cheap: a page costs one row write.
 - `site_chrome`: per site, every line on two pages or more: on how many of the site's pages it
   stands and whether that makes it chrome (`chrome` 1). This is the table to browse in datasette.
 - `chrome_removed`: per page, the lines the learned chrome took out (text, fingerprint, reason).
@@ -15,7 +17,10 @@ has learned since (the ones to clean again).
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from array import array
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -27,16 +32,13 @@ from pipeline.normalize.site_chrome import min_count, reason
 PageWriter = Callable[[sqlite3.Connection], None]
 
 _TABLES = """
-create table if not exists chrome_pages (url text primary key, site text not null, lines integer not null);
+create table if not exists chrome_pages (url text primary key, site text not null, fps blob not null, lines text not null,
+    removed_fps blob not null);
 create index if not exists chrome_pages_site on chrome_pages (site);
-create table if not exists chrome_lines (url text not null, fp integer not null, site text not null, line text not null,
-    primary key (url, fp));
-create index if not exists chrome_lines_site_fp on chrome_lines (site, fp);
 create table if not exists site_chrome (site text not null, fp integer not null, line text not null, pages integer not null,
     site_pages integer not null, chrome integer not null, updated text, primary key (site, fp));
 create table if not exists chrome_removed (url text not null, n integer not null, fp integer not null, site text not null,
     text text not null, reason text not null, primary key (url, n));
-create index if not exists chrome_removed_site_fp on chrome_removed (site, fp);
 """
 
 
@@ -45,20 +47,32 @@ def ensure(db: sqlite_utils.Database) -> None:
     db.conn.executescript(_TABLES)
 
 
+def _pack(fps: list[int]) -> bytes:
+    return array("q", fps).tobytes()
+
+
+def _unpack(blob: bytes) -> array[int]:
+    out = array("q")
+    out.frombytes(blob)
+    return out
+
+
 def page_writer(url: str, site: str, prints: dict[int, str], removed: list[tuple[int, Removed]]) -> PageWriter:
     """What `save_result` runs inside the page's transaction: the page's fingerprints and removal
     record replace the ones stored before (a page without fingerprints, e.g. a failed one, leaves none)."""
     def write(conn: sqlite3.Connection) -> None:
-        conn.execute("delete from chrome_lines where url = ?", [url])
-        conn.execute("delete from chrome_removed where url = ?", [url])
+        had = conn.execute("select removed_fps from chrome_pages where url = ?", [url]).fetchone()
+        if had is not None and (had[0] or removed):
+            conn.execute("delete from chrome_removed where url = ?", [url])
         if not prints:
             conn.execute("delete from chrome_pages where url = ?", [url])
             return
-        conn.execute("insert or replace into chrome_pages (url, site, lines) values (?, ?, ?)", [url, site, len(prints)])
-        conn.executemany("insert into chrome_lines (url, fp, site, line) values (?, ?, ?, ?)",
-                         [(url, fp, site, line[:300]) for fp, line in prints.items()])
-        conn.executemany("insert into chrome_removed (url, n, fp, site, text, reason) values (?, ?, ?, ?, ?, ?)",
-                         [(url, n, fp, site, r.text, r.rule) for n, (fp, r) in enumerate(removed, 1)])
+        conn.execute("insert or replace into chrome_pages (url, site, fps, lines, removed_fps) values (?, ?, ?, ?, ?)",
+                     [url, site, _pack(list(prints)), json.dumps([line[:300] for line in prints.values()], ensure_ascii=False),
+                      _pack(sorted({fp for fp, _ in removed}))])
+        if removed:
+            conn.executemany("insert into chrome_removed (url, n, fp, site, text, reason) values (?, ?, ?, ?, ?, ?)",
+                             [(url, n, fp, site, r.text, r.rule) for n, (fp, r) in enumerate(removed, 1)])
     return write
 
 
@@ -86,11 +100,15 @@ def recount(db: sqlite_utils.Database, site: str) -> tuple[int, int]:
     returns (the site's pages, its chrome lines)."""
     conn = db.conn
     with conn:
-        total = int(conn.execute("select count(*) from chrome_pages where site = ?", [site]).fetchone()[0])
+        counts: Counter[int] = Counter()
+        total = 0
+        for (blob,) in conn.execute("select fps from chrome_pages where site = ?", [site]):
+            counts.update(_unpack(blob))
+            total += 1
         least = min_count(total)
-        rows = conn.execute("select fp, count(*), min(line) from chrome_lines where site = ? group by fp having count(*) >= 2",
-                            [site]).fetchall()
-        new = {fp: (line, pages, int(least is not None and pages >= least)) for fp, pages, line in rows}
+        shared = {fp: n for fp, n in counts.items() if n >= 2}
+        text = _lines_of(conn, site, set(shared))
+        new = {fp: (text.get(fp, ""), n, int(least is not None and n >= least)) for fp, n in shared.items()}
         old = {fp: (line, pages, site_pages, chrome) for fp, line, pages, site_pages, chrome in conn.execute(
             "select fp, line, pages, site_pages, chrome from site_chrome where site = ?", [site])}
         gone = [(site, fp) for fp in old if fp not in new]
@@ -103,17 +121,28 @@ def recount(db: sqlite_utils.Database, site: str) -> tuple[int, int]:
     return total, sum(1 for _, _, chrome in new.values() if chrome)
 
 
-_UNSETTLED = """
-select l.url from chrome_lines l join site_chrome c on c.site = l.site and c.fp = l.fp
- where l.site = :site and c.chrome = 1
-   and not exists (select 1 from chrome_removed r where r.url = l.url and r.fp = l.fp)
-union
-select r.url from chrome_removed r where r.site = :site
-   and not exists (select 1 from site_chrome c where c.site = r.site and c.fp = r.fp and c.chrome = 1)
-order by 1
-"""
+def _lines_of(conn: sqlite3.Connection, site: str, wanted: set[int]) -> dict[int, str]:
+    """The masked line of each wanted fingerprint (read from the site's pages until all are found)."""
+    out: dict[int, str] = {}
+    if not wanted:
+        return out
+    for blob, lines in conn.execute("select fps, lines from chrome_pages where site = ?", [site]):
+        fps = _unpack(blob)
+        if wanted.isdisjoint(fps):
+            continue
+        for fp, line in zip(fps, json.loads(lines), strict=False):
+            if fp in wanted and fp not in out:
+                out[fp] = line
+        if len(out) == len(wanted):
+            break
+    return out
 
 
 def unsettled(db: sqlite_utils.Database, site: str) -> list[str]:
     """Pages of the site whose essays hold a line learned as chrome, or lack one no longer learned."""
-    return [url for (url,) in db.execute(_UNSETTLED, {"site": site}).fetchall()]
+    chrome = {fp for (fp,) in db.execute("select fp from site_chrome where site = ? and chrome = 1", [site])}
+    out = []
+    for url, fps, removed in db.execute("select url, fps, removed_fps from chrome_pages where site = ? order by url", [site]):
+        if (chrome.intersection(_unpack(fps)) if chrome else set()) != set(_unpack(removed)):
+            out.append(url)
+    return out
