@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cache
+from itertools import islice
 
 from pipeline.models import Block, Page, Removed, Result
 from pipeline.normalize.essays import normalize
@@ -27,6 +28,7 @@ from pipeline.text.counts import count_claim
 
 RULE = "site-repeated"
 NO_TEXT = "no essay text on the page"  # the error `normalize` gives a page without essays
+_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -73,15 +75,16 @@ def mask(line: str, title: str, variants: tuple[str, ...] | None = None) -> str:
     return number.sub(number_mark, line)
 
 
-def _letters(masked: str) -> int:
+def _has_letters(masked: str, least: int) -> bool:
+    """Whether `least` letters or digits (Han characters count) are left beside the placeholders."""
     _, _, title_mark, number_mark, _ = _patterns()
     bare = masked.replace(title_mark, "").replace(number_mark, "")
-    return sum(map(str.isalnum, bare))
+    return next(islice(filter(str.isalnum, bare), least - 1, None), None) is not None
 
 
 def fingerprint(masked: str) -> int:
     """A signed 64-bit fingerprint of a masked line (spaces and case do not count)."""
-    key = re.sub(r"\s+", "", masked).lower().encode("utf-8")
+    key = _SPACE.sub("", masked).lower().encode("utf-8")
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big", signed=True)
 
 
@@ -107,7 +110,7 @@ def block_prints(page: Page) -> Prints:
             out.append(None)
             continue
         masked = mask(text, page.title, variants)
-        if _letters(masked) < s.min_letters:
+        if not _has_letters(masked, s.min_letters):
             out.append(None)
             continue
         out.append((fingerprint(masked), masked))
