@@ -16,7 +16,7 @@ from pipeline.jobs.crawl_run import crawl
 from pipeline.jobs.demo_site import serve
 from pipeline.jobs.process import process
 from pipeline.models import Block, Page
-from pipeline.normalize.site_chrome import block_prints, mask, min_count
+from pipeline.normalize.site_chrome import block_prints, clean_result, mask, min_count
 from pipeline.rules import load
 
 
@@ -172,3 +172,22 @@ def test_a_site_config_can_turn_the_site_pass_off(tmp_path: Path) -> None:
         base = srv.base
     assert stored_essays(db) == plain(site, base)
     assert rows(db, "select count(*) from chrome_pages") == rows(db, "select count(*) from site_chrome") == [(0,)]
+
+
+def test_clean_result_gives_the_essays_of_the_page_without_the_learned_lines() -> None:
+    body = ("<p>篇一：春天来了</p><p>春天来了，小草从地里探出头来，我和同学们一起去公园里放风筝，风筝飞得很高很高，大家都笑了起来。</p>"
+            "<p>老师说，春天是播种的季节，我们要努力学习，将来做一个对社会有用的人，我把这句话记在了心里。</p>"
+            "<p>篇二：春天的雨</p><p>春雨沙沙地下着，像妈妈温柔的手，轻轻抚摸着大地，田野里的麦苗喝饱了水，长得更绿了。</p>"
+            "<p>我站在窗前，看着雨丝飘落，心里充满了对春天的喜爱，春天真美啊，我愿意永远住在春天里面。</p>")
+    promo = "<p>《我的春天作文（精选2篇）》由青苗网编辑于2023年5月6日收录整理</p>"
+    page = '<html><head><title>我的春天作文（精选2篇）</title></head><body><div class="c"><h1>我的春天作文（精选2篇）</h1>{}</div></body></html>'
+    with_promo = process(page.format(promo + body), "http://x/a/1.html")
+    without = process(page.format(body), "http://x/a/1.html")
+    assert with_promo.page.summary.startswith("《我的春天作文")  # the page alone takes the line for its lead
+    fp = block_prints(with_promo.page)[0]
+    assert fp is not None and fp[1] == "《〈T〉》由青苗网编辑于#年#月#日收录整理"
+    cleaned, removed = clean_result(with_promo, {fp[0]: "site-repeated: on 9 of 10 pages of s"})
+    assert (cleaned.essays, cleaned.page.summary, cleaned.split_form) == (without.essays, without.page.summary, without.split_form)
+    assert [(f, r.rule, r.text) for f, r in removed] == [
+        (fp[0], "site-repeated: on 9 of 10 pages of s", "《我的春天作文（精选2篇）》由青苗网编辑于2023年5月6日收录整理")]
+    assert clean_result(without, {fp[0]: "x"}) == (without, [])

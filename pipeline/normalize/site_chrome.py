@@ -21,7 +21,7 @@ from itertools import islice
 
 from pipeline.models import Block, Page, Removed, Result
 from pipeline.normalize.essays import normalize
-from pipeline.normalize.split import match_marker, split_blocks
+from pipeline.normalize.split import match_marker
 from pipeline.rules import load
 from pipeline.text.clean import join_paragraphs
 from pipeline.text.counts import count_claim
@@ -139,6 +139,15 @@ def reason(pages: int, site_pages: int, site: str) -> str:
     return f"{RULE}: on {pages} of {site_pages} pages of {site}"
 
 
+def _from_preface(page: Page) -> bool:
+    """Whether `normalize` made the page's summary of the blocks before its first essay (it does when
+    there are any): then it is built again from what is left, not kept."""
+    if not page.summary:
+        return False
+    lead = page.blocks[: page.summary.count("\n") + 1]
+    return page.summary == join_paragraphs([b.text for b in lead])
+
+
 def clean_result(result: Result, chrome: Mapping[int, str], prints: Prints | None = None) -> tuple[Result, list[tuple[int, Removed]]]:
     """The result without the blocks whose fingerprint is learned chrome (`chrome`: fingerprint ->
     reason), its essays built again; the removals, each with its fingerprint. A page with nothing
@@ -155,8 +164,7 @@ def clean_result(result: Result, chrome: Mapping[int, str], prints: Prints | Non
             kept.append(block)
     if not gone:
         return result, []
-    old_preface = join_paragraphs(split_blocks(list(page.blocks), page.title).preface)
-    summary = "" if old_preface and page.summary == old_preface else page.summary
+    summary = "" if _from_preface(page) else page.summary
     base = replace(page, blocks=tuple(kept), removed=page.removed + tuple(r for _, r in gone), summary=summary, error="")
     again = normalize(base)
     if len(again.essays) == len(result.essays):
