@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -17,6 +19,7 @@ from click.testing import CliRunner
 from pipeline.cli import main
 from pipeline.jobs.chrome_site import ChromeSite, score, stored_essays
 from pipeline.jobs.demo_site import serve
+from pipeline.serve import launcher
 
 from .test_site_chrome import clean_and_whole, rows
 
@@ -100,3 +103,25 @@ def test_a_crawl_killed_at_any_moment_ends_like_an_uninterrupted_one(tmp_path: P
     assert rows(killed, "select site, fp, pages, chrome from site_chrome order by fp") == rows(
         clean, "select site, fp, pages, chrome from site_chrome order by fp")
     clean_and_whole(killed, site, base)
+
+
+def test_datasette_shows_what_each_site_learned(tmp_path: Path) -> None:
+    site = ChromeSite(114, 20)
+    base = write_folder(site, tmp_path / "saved")
+    db = tmp_path / "essays.db"
+    assert run("import", str(tmp_path / "saved"), "--db", str(db))[0] == 0
+    ds = launcher.make_datasette(db)
+
+    async def fetch(path: str) -> Any:
+        return (await ds.client.get(path)).json()
+
+    data = asyncio.run(fetch("/essays/site_chrome.json?_shape=objects&chrome=1&_sort_desc=pages"))
+    learned = rows(db, "select site, line, pages, site_pages from site_chrome where chrome = 1 order by pages desc, rowid")
+    assert [(r["site"], r["line"], r["pages"], r["site_pages"]) for r in data["rows"]] == learned
+    assert len(learned) == 6 and {r[0] for r in learned} == {"file:" + base[len("file://"):] + "/a/"}
+    facets = asyncio.run(fetch("/essays/site_chrome.json"))["facet_results"]
+    assert {f["name"] for f in facets.values()} == {"site", "chrome"}
+    removed = asyncio.run(fetch("/essays/chrome_removed.json?_shape=objects&_size=max"))["rows"]
+    assert len(removed) == sum(len(a.lines) for a in site.articles)
+    assert all(r["reason"].startswith("site-repeated: on ") and r["reason"].endswith(" of 20 pages of " + learned[0][0])
+               for r in removed)
