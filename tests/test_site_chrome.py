@@ -191,3 +191,26 @@ def test_clean_result_gives_the_essays_of_the_page_without_the_learned_lines() -
     assert [(f, r.rule, r.text) for f, r in removed] == [
         (fp[0], "site-repeated: on 9 of 10 pages of s", "《我的春天作文（精选2篇）》由青苗网编辑于2023年5月6日收录整理")]
     assert clean_result(without, {fp[0]: "x"}) == (without, [])
+
+
+def test_records_change_only_where_the_learned_chrome_changed(tmp_path: Path) -> None:
+    site = ChromeSite(109, 60, change_at=31)
+    site.online = 40  # the site's first 40 pages: the new boilerplate is on 10 of them (25%), not learned yet
+    db = tmp_path / "e.db"
+    with serve(site.resolve) as srv:
+        config = load_site(site.site_toml(tmp_path / "s.toml", srv.base, "gen"))
+        crawl([config], db)
+        new_lines = {bp.core() for bp in site.later}
+        assert not [line for line, _ in learned(db, "gen") if any(c in line for c in new_lines)]
+        before = {i: (u, s) for i, u, s in rows(db, "select id, page_url, text_sha1 from essays")}
+        site.online = 60  # 20 more pages: now on 30 of 60
+        report = crawl([config], db)
+        base = srv.base
+    clean_and_whole(db, site, base)
+    rewritten = {u for (u,) in rows(db, "select url from pages where run_id = ?", [report.run_id])}
+    assert rewritten == {f"{base}/a/{n}.html" for n in range(31, 61)}  # the 20 new pages and the 10 that carry the new lines
+    after = {i: (u, s) for i, u, s in rows(db, "select id, page_url, text_sha1 from essays")}
+    untouched = {i: v for i, v in before.items() if v[0] not in rewritten}
+    assert {i: v for i, v in after.items() if i in untouched} == untouched and len(untouched) > 0
+    changed = {v[0] for i, v in before.items() if after.get(i) != v}
+    assert changed == {f"{base}/a/{n}.html" for n in range(31, 41)}

@@ -89,6 +89,7 @@ class ChromeSite:
         self.articles: list[Article] = []
         for i in range(1, pages + 1):
             self.articles.append(self._article(rng, i, i in quoting, pages))
+        self.online = pages  # the articles published so far (the first `online`): a site grows by raising it
 
     def _article(self, rng: random.Random, i: int, quotes: bool, pages: int) -> Article:
         core = _phrase(rng, 4, 8) + "作文"
@@ -145,7 +146,7 @@ class ChromeSite:
     def resolve(self, path: str) -> tuple[int, str, bytes] | None:
         """The site's pages, for `demo_site.serve`."""
         per = 50
-        listings = (len(self.articles) + per - 1) // per
+        listings = (self.online + per - 1) // per
         if path == "/":
             links = "".join(f'<a href="/list/{k}.html">{k}</a> ' for k in range(1, listings + 1))
             return 200, "text/html", f"<html><body>{links}</body></html>".encode()
@@ -153,11 +154,11 @@ class ChromeSite:
             _, section, name = path.split("/")
             if name[:-5].isdigit():
                 n = int(name[:-5])
-                if section == "a" and 1 <= n <= len(self.articles):
+                if section == "a" and 1 <= n <= self.online:
                     return 200, "text/html; charset=utf-8", self.article_html(self.articles[n - 1]).encode()
                 if section == "list" and 1 <= n <= listings:
                     items = "".join(f'<li><a href="/a/{i}.html">{i}</a></li>'
-                                    for i in range((n - 1) * per + 1, min(n * per, len(self.articles)) + 1))
+                                    for i in range((n - 1) * per + 1, min(n * per, self.online) + 1))
                     return 200, "text/html", f"<html><body><ul>{items}</ul></body></html>".encode()
         return None
 
@@ -196,10 +197,10 @@ def stored_essays(db_path: str | Path) -> dict[str, list[str]]:
 
 
 def score(essays: dict[str, list[str]], site: ChromeSite, base: str) -> Score:
-    """What `essays` (page url -> essay texts) hold of the site: pages with essays, boilerplate lines
-    left, genuine paragraphs kept."""
+    """What `essays` (page url -> essay texts) hold of the site's published articles: pages with
+    essays, boilerplate lines left, genuine paragraphs kept."""
     pages = leaks = paragraphs = kept = 0
-    for art in site.articles:
+    for art in site.articles[: site.online]:
         texts = essays.get(f"{base}/a/{art.number}.html", [])
         lines = {line for text in texts for line in text.split("\n")}
         pages += bool(texts)
