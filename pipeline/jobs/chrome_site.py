@@ -21,7 +21,8 @@ _HAN = ("的一是在不了有和人这中大为上个国我以要他时来用�
         "因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解"
         "问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图")
 _CN = "一二三四五六七八九十"
-_TAGS = (("p", ""), ("div", ""), ("p", "strong"), ("p", "span"), ("div", "em"))
+_TAGS = (("p", ""), ("div", ""), ("p", "strong"), ("p", "span"), ("div", "em"), ("h4", ""), ("section", "p"))
+_DATES = ("{y}年{m}月{d}日", "{y}-{m:02d}-{d:02d}", "{y}/{m}/{d} {h}:{mi:02d}", "{y}.{m:02d}.{d:02d}")
 
 
 def _phrase(rng: random.Random, low: int = 10, high: int = 22) -> str:
@@ -47,16 +48,18 @@ class Boilerplate:
 
     def core(self) -> str:
         """The part of the line no page changes (for finding it in the essays)."""
-        parts = [p for p in self.template.replace("{title}", "\0").replace("{n}", "\0").replace("{date}", "\0").split("\0")]
-        return max(parts, key=len)
+        text = self.template
+        for slot in ("{title}", "{core}", "{n}", "{date}"):
+            text = text.replace(slot, "\0")
+        return max(text.split("\0"), key=len)
 
 
 def _boilerplate(rng: random.Random) -> list[Boilerplate]:
     tag = rng.choice(_TAGS)
     items = [
         Boilerplate(_phrase(rng), rng.choice(("top", "end")), 1.0, tag),
-        Boilerplate(rng.choice(("《{title}》", "{title}", "“{title}”")) + _phrase(rng), rng.choice(("top", "end", "middle")), 1.0,
-                    rng.choice(_TAGS)),
+        Boilerplate(rng.choice(("《{title}》", "{title}", "“{title}”", "{core}", "【{core}】")) + _phrase(rng),
+                    rng.choice(("top", "end", "middle")), 1.0, rng.choice(_TAGS)),
         Boilerplate(_phrase(rng, 6, 10) + "{n}" + _phrase(rng, 4, 8) + "{date}", rng.choice(("top", "end")), 1.0, tag),
         Boilerplate(_phrase(rng), "middle", 1.0, rng.choice(_TAGS)),
         Boilerplate(_phrase(rng), "end", 0.9, tag),
@@ -92,9 +95,9 @@ class ChromeSite:
         self.online = pages  # the articles published so far (the first `online`): a site grows by raising it
 
     def _article(self, rng: random.Random, i: int, quotes: bool, pages: int) -> Article:
-        core = _phrase(rng, 4, 8) + "作文"
+        stem = _phrase(rng, 4, 8) + "作文"
         count = rng.choice((1, 1, 2, 3))
-        title = f"{core}（精选{count}篇）" if count > 1 else core
+        title = f"{stem}（精选{count}篇）" if count > 1 else stem
         essays = []
         for _ in range(count):
             paras = [_sentence(rng) for _ in range(rng.randint(3, 6))]
@@ -103,12 +106,15 @@ class ChromeSite:
             first = essays[0][1]
             first.insert(rng.randint(1, len(first)), self.quote)
         art = Article(i, title, essays)
+        core = title.split("（")[0]
         templates = self.templates if i < self.change_at else self.later
         for bp in templates:
             if rng.random() >= bp.share:
                 continue
-            date = f"{rng.randint(2015, 2025)}年{rng.randint(1, 12)}月{rng.randint(1, 28)}日"
-            line = bp.template.replace("{title}", title).replace("{n}", str(rng.randint(1, 9999))).replace("{date}", date)
+            date = rng.choice(_DATES).format(y=rng.randint(2015, 2025), m=rng.randint(1, 12), d=rng.randint(1, 28),
+                                             h=rng.randint(0, 23), mi=rng.randint(0, 59))
+            line = (bp.template.replace("{title}", title).replace("{core}", core).replace("{n}", str(rng.randint(1, 9999)))
+                    .replace("{date}", date))
             art.lines.append((bp, line))
         art.related = rng.sample([n for n in range(1, pages + 1) if n != i], min(5, pages - 1))
         return art

@@ -48,7 +48,9 @@ def settings() -> Settings:
 @cache
 def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], str, str, int]:
     cfg = load("site_chrome")
-    return (re.compile(cfg["number"]), re.compile(cfg["title_split"]), cfg["title_mark"], cfg["number_mark"],
+    mark = re.escape(cfg["number_mark"])
+    numbers = f"(?:{cfg['date']}|{cfg['number']})(?:\\s*(?:{cfg['date']}|{cfg['number']}|{mark}))*"
+    return (re.compile(numbers), re.compile(cfg["title_split"]), cfg["title_mark"], cfg["number_mark"],
             int(cfg["min_title_part"]))
 
 
@@ -67,7 +69,8 @@ def title_variants(title: str) -> tuple[str, ...]:
 
 
 def mask(line: str, title: str, variants: tuple[str, ...] | None = None) -> str:
-    """The line with the page's title (and its parts) and every number or date as placeholders."""
+    """The line with the page's title (and its parts) as one placeholder and every run of numbers and
+    dates (2023年5月6日 8:05, 2015/6/6, 1,234) as another."""
     number, _, title_mark, number_mark, _ = _patterns()
     for variant in title_variants(title) if variants is None else variants:
         if variant in line:
