@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pipeline import store
 from pipeline.crawl.settings import load_site
 from pipeline.jobs.chrome_site import ChromeSite, score, stored_essays
 from pipeline.jobs.crawl_run import crawl
@@ -18,6 +19,7 @@ from pipeline.jobs.process import process
 from pipeline.models import Block, Page
 from pipeline.normalize.site_chrome import block_prints, clean_result, mask, min_count
 from pipeline.rules import load
+from pipeline.store import site_chrome as site_table
 
 
 def rows(db: Path, sql: str, args: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -214,3 +216,17 @@ def test_records_change_only_where_the_learned_chrome_changed(tmp_path: Path) ->
     assert {i: v for i, v in after.items() if i in untouched} == untouched and len(untouched) > 0
     changed = {v[0] for i, v in before.items() if after.get(i) != v}
     assert changed == {f"{base}/a/{n}.html" for n in range(31, 41)}
+
+
+def test_a_large_site_counted_through_a_sample_learns_the_same_chrome(tmp_path: Path) -> None:
+    site = ChromeSite(115, 60, change_at=31)
+    db, _ = crawl_sites(tmp_path, (site, "gen"))
+    exact = rows(db, "select fp, line, pages, site_pages from site_chrome where chrome = 1 order by fp")
+    handle = store.open_db(db)
+    try:
+        assert site_table.recount(handle, "gen", exact_pages=20) == (60, len(exact))
+        assert rows(db, "select fp, line, pages, site_pages from site_chrome where chrome = 1 order by fp") == exact
+        assert rows(db, "select count(*) from site_chrome where chrome = 0") == [(0,)]  # rarer lines are not listed
+        assert site_table.unsettled(handle, "gen") == []
+    finally:
+        handle.conn.close()

@@ -37,12 +37,14 @@ class Settings:
     min_share: float
     min_letters: int
     max_line: int
+    exact_pages: int
 
 
 @cache
 def settings() -> Settings:
     cfg = load("site_chrome")
-    return Settings(int(cfg["min_pages"]), float(cfg["min_share"]), int(cfg["min_letters"]), int(cfg["max_line"]))
+    return Settings(int(cfg["min_pages"]), float(cfg["min_share"]), int(cfg["min_letters"]), int(cfg["max_line"]),
+                    int(cfg["exact_pages"]))
 
 
 @cache

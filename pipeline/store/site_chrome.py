@@ -18,6 +18,7 @@ has learned since (the ones to clean again).
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from array import array
 from collections import Counter
@@ -27,7 +28,7 @@ from datetime import UTC, datetime
 import sqlite_utils
 
 from pipeline.models import Removed
-from pipeline.normalize.site_chrome import min_count, reason
+from pipeline.normalize.site_chrome import min_count, reason, settings
 
 PageWriter = Callable[[sqlite3.Connection], None]
 
@@ -95,18 +96,43 @@ def site_of_host(db: sqlite_utils.Database, prefix: str) -> str | None:
     return str(row[0]) if row else None
 
 
-def recount(db: sqlite_utils.Database, site: str) -> tuple[int, int]:
+def _count(conn: sqlite3.Connection, site: str, exact_pages: int) -> tuple[int, dict[int, int]]:
+    """(the site's pages, fingerprint -> pages it stands on, for lines on two pages or more).
+
+    A site of up to `exact_pages` pages is counted line by line. A larger one is first counted on an
+    even sample of that many pages, and only the lines on half the chrome share of the sample or
+    more are counted over every page: memory stays that of `exact_pages` pages, and a line rarer
+    than that is not listed (it could never be chrome)."""
+    total = int(conn.execute("select count(*) from chrome_pages where site = ?", [site]).fetchone()[0])
+    pages = "select fps from chrome_pages where site = ? order by url"
+    counts: Counter[int] = Counter()
+    if total <= exact_pages:
+        for (blob,) in conn.execute(pages, [site]):
+            counts.update(_unpack(blob))
+        return total, {fp: n for fp, n in counts.items() if n >= 2}
+    step = math.ceil(total / exact_pages)
+    sample: Counter[int] = Counter()
+    sampled = 0
+    for i, (blob,) in enumerate(conn.execute(pages, [site])):
+        if i % step == 0:
+            sample.update(_unpack(blob))
+            sampled += 1
+    least = max(2, math.floor(settings().min_share / 2 * sampled))
+    wanted = {fp for fp, n in sample.items() if n >= least}
+    del sample
+    for (blob,) in conn.execute(pages, [site]):
+        counts.update(fp for fp in _unpack(blob) if fp in wanted)
+    return total, dict(counts)
+
+
+def recount(db: sqlite_utils.Database, site: str, exact_pages: int | None = None) -> tuple[int, int]:
     """Count the site's lines over its pages and store what that makes chrome, in one transaction;
-    returns (the site's pages, its chrome lines)."""
+    returns (the site's pages, its chrome lines). Sites over `exact_pages` (rules/site_chrome.toml)
+    are counted through a sample first (see `_count`)."""
     conn = db.conn
     with conn:
-        counts: Counter[int] = Counter()
-        total = 0
-        for (blob,) in conn.execute("select fps from chrome_pages where site = ?", [site]):
-            counts.update(_unpack(blob))
-            total += 1
+        total, shared = _count(conn, site, settings().exact_pages if exact_pages is None else exact_pages)
         least = min_count(total)
-        shared = {fp: n for fp, n in counts.items() if n >= 2}
         text = _lines_of(conn, site, set(shared))
         new = {fp: (text.get(fp, ""), n, int(least is not None and n >= least)) for fp, n in shared.items()}
         old = {fp: (line, pages, site_pages, chrome) for fp, line, pages, site_pages, chrome in conn.execute(
