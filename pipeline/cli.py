@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from pipeline.errors import ConfigError, PipelineError
+
+if TYPE_CHECKING:
+    from pipeline.jobs.cluster import ClusterSpec
+    from pipeline.models import Profile
 
 DEFAULT_DB = "output/essays.db"
 DEFAULT_NEAR_THRESHOLD = 0.7  # the same as pipeline.dedupe.DEFAULT_THRESHOLD (not imported: it pulls numpy into --help)
@@ -42,6 +46,12 @@ def main() -> None:
     """
 
 
+dask_option = click.option(
+    "--dask", "dask_spec", default=None, metavar="local[:N]|tcp://HOST:PORT",
+    help="Extract on a Dask cluster (reprocess, and WARC/ARC input of import): 'local' (one worker per core), 'local:N', or a running scheduler's address; "
+         "this process stores the results in input order (the database ends as a single-process run leaves it).")
+
+
 @main.command("import")
 @click.argument("sources", nargs=-1, required=True)
 @db_option
@@ -50,18 +60,32 @@ def main() -> None:
               help="Estimated Jaccard similarity (5-character shingles) at which an essay counts as a copy of one stored earlier.")
 @click.option("--profile", "profile_path", type=click.Path(dir_okay=False),
               help="A site profile (TOML with a [profile] table of CSS selectors) to pin extraction for these pages.")
-def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_threshold: float, profile_path: str | None) -> None:
-    """Import pages: HTML files, text dumps, folders (recursive) and http(s) URLs.
+@click.option("--copy-raw", is_flag=True,
+              help="WARC/ARC input: keep a copy of each raw body in the database instead of a pointer into the archive.")
+@dask_option
+@click.option("--output", "output", default=None, metavar="parquet:DIR",
+              help="With --dask and WARC/ARC input: write Parquet shards into DIR (from the workers, no database) instead of --db.")
+@click.option("--overwrite", is_flag=True, help="With --output: replace the shards of an earlier run in DIR.")
+def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_threshold: float, profile_path: str | None,
+               copy_raw: bool, dask_spec: str | None, output: str | None, overwrite: bool) -> None:
+    """Import pages: HTML files, text dumps, folders (recursive), http(s) URLs and WARC/ARC archives.
 
     \b
     Examples:
       pipeline import fixtures/seed/
       pipeline import page.html dump.txt https://example.org/essay.html --db my.db
       pipeline import saved-pages/ --profile fixtures/sites/profile-example.toml
+      pipeline import crawl-1.warc.gz crawl-2.warc.gz      # each HTTP response record as a page
+
+    Archives (*.warc, *.warc.gz, *.arc, *.arc.gz): each text response is stored with its WARC-Date as
+    fetch time; a URL captured several times keeps its latest capture; the raw body stays in the
+    archive (a pointer that `pipeline reprocess` reads) unless --copy-raw. Malformed records are
+    listed in the table source_failures and the file goes on.
 
     Exit status: 0 all imported, 1 some pages failed (see pages.error), 2 usage error.
     """
     from pipeline.crawl.settings import load_profile
+    from pipeline.jobs.cluster import parse_spec
     from pipeline.jobs.importer import import_sources
 
     show = sys.stderr.isatty()
@@ -74,15 +98,40 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
 
     try:
         profile = load_profile(profile_path) if profile_path else None
+        cluster = parse_spec(dask_spec) if dask_spec else None
+        if output is not None:
+            _import_to_shards(list(sources), output, cluster, overwrite, near_dup_threshold, profile)
         stats = import_sources(list(sources), db, on_page=progress, timeout=timeout, near_threshold=near_dup_threshold,
-                               profile=profile)
+                               profile=profile, copy_raw=copy_raw, cluster=cluster)
     except PipelineError as exc:
         fail(exc)
+    unchanged = f", {stats.pages_unchanged} unchanged" if stats.pages_unchanged else ""
     click.echo(
         f"imported {stats.pages_fetched} pages, {stats.essays_added} essays added, {stats.essays_updated} updated, "
-        f"{stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}",
+        f"{stats.pages_failed} failed{unchanged} in {stats.seconds:.2f}s -> {db}",
         err=True,
     )
+    if stats.skipped:
+        click.echo("skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(stats.skipped.items())), err=True)
+    sys.exit(1 if stats.pages_failed else 0)
+
+
+def _import_to_shards(sources: list[str], output: str, cluster: ClusterSpec | None, overwrite: bool, threshold: float,
+                      profile: Profile | None) -> NoReturn:
+    from pipeline.jobs.shard_run import run
+
+    kind, _, folder = output.partition(":")
+    if kind != "parquet" or not folder:
+        raise ConfigError(f"--output {output}: give parquet:DIR")
+    if cluster is None:
+        raise ConfigError("--output parquet:DIR runs on a Dask cluster: add --dask local (or local:N, or a scheduler address)")
+    stats = run(sources, folder, cluster, overwrite, threshold, profile)
+    for line in stats.failures[:20]:
+        click.echo(f"failed: {line}", err=True)
+    click.echo(f"wrote {stats.pages_fetched} pages, {stats.essays_added} essays, {stats.pages_failed} failed "
+               f"in {stats.seconds:.2f}s -> {folder}", err=True)
+    if stats.skipped:
+        click.echo("skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(stats.skipped.items())), err=True)
     sys.exit(1 if stats.pages_failed else 0)
 
 
@@ -199,17 +248,21 @@ def _end_progress() -> None:
 
 @main.command("reprocess")
 @db_option
-def reprocess_cmd(db: str) -> None:
+@dask_option
+def reprocess_cmd(db: str, dask_spec: str | None) -> None:
     """Re-extract every stored raw page with the current code (no network); idempotent.
 
     \b
-    Example:
+    Examples:
       pipeline reprocess --db output/essays.db
+      pipeline reprocess --dask local:2
+      pipeline reprocess --dask tcp://10.0.0.5:8786
     """
+    from pipeline.jobs.cluster import parse_spec
     from pipeline.jobs.reprocess import reprocess
 
     try:
-        stats = reprocess(db)
+        stats = reprocess(db, cluster=parse_spec(dask_spec) if dask_spec else None)
     except PipelineError as exc:
         fail(exc)
     for line in stats.failures[:20]:

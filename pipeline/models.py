@@ -117,3 +117,4 @@ class RunStats:
     essays_updated: int = 0
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)  # what a run left out on purpose, by reason (runs.skipped)

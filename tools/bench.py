@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("extract", "dedupe", "crawl", "search", "site_chrome")
+SECTIONS = ("extract", "dedupe", "crawl", "search", "scale", "site_chrome")
 
 
 def main() -> int:

@@ -162,12 +162,16 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=10000)
     parser.add_argument("--sites", type=int, default=12)
     parser.add_argument("--tries", type=int, default=2)
+    parser.add_argument("--quality-only", action="store_true", help="only part 2 (quality), printed as JSON")
     args = parser.parse_args()
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         log("quality on generated sites no test uses ...")
         out["quality"] = quality(args.sites, tmp)
+        if args.quality_only:
+            print(json.dumps(out))
+            return
         out["crawl_10k"] = cost("plain", "pipeline.jobs.demo_site", ["--generated", str(args.pages), "--port", "0"], tmp, args.tries)
         out["crawl_10k_boilerplate"] = cost("boilerplate", "pipeline.jobs.chrome_site",
                                             ["--seed", "77", "--pages", str(args.pages), "--port", "0"], tmp, args.tries)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -15,6 +18,9 @@ from pipeline.errors import ConfigError, ExtractError, FetchError
 from pipeline.extract import extract
 from pipeline.fetch.sync_client import fetch, make_client
 from pipeline.jobs import site_pass
+from pipeline.jobs.archive_cluster import import_archives
+from pipeline.jobs.archive_import import import_archive, is_archive
+from pipeline.jobs.cluster import ClusterSpec, connect
 from pipeline.jobs.process import join_parts, process
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
@@ -130,41 +136,65 @@ def iter_results(
 def import_sources(
     refs: list[str], db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
     transport: httpx.BaseTransport | None = None, timeout: float = 20.0, near_threshold: float = DEFAULT_THRESHOLD,
-    profile: Profile | None = None,
+    profile: Profile | None = None, copy_raw: bool = False, cluster: ClusterSpec | None = None,
 ) -> RunStats:
-    """Import pages into the database; each page in its own transaction. Never raises for one bad page."""
+    """Import pages into the database; each page in its own transaction. Never raises for one bad page.
+
+    WARC/ARC files (`archive_import.is_archive`) are read record by record (see `archive_import`);
+    their raw bodies are kept as pointers into the archive unless `copy_raw`. With `cluster`, the
+    archives are read and processed on Dask workers (`archive_cluster`; the workers must see the
+    paths) and stored here in the same order, so the database ends as a single-process run leaves it."""
+    with ExitStack() as stack:
+        client = stack.enter_context(connect(cluster)) if cluster else None
+        return _import(refs, db_path, on_page, transport, timeout, near_threshold, profile, copy_raw, client)
+
+
+def _import(
+    refs: list[str], db_path: str | Path, on_page: Callable[[str, str], None] | None, transport: httpx.BaseTransport | None,
+    timeout: float, near_threshold: float, profile: Profile | None, copy_raw: bool, client: Any,
+) -> RunStats:
     started = time.perf_counter()
-    sources = expand(refs)
+    archives = [r for r in refs if is_archive(r) and not r.startswith(("http://", "https://"))]
+    for ref in archives:
+        if client is None and not Path(ref).is_file():  # on a cluster the workers read the paths
+            raise ConfigError(f"no such file: {ref}")
+    sources = expand([r for r in refs if r not in archives])
     db = store.open_db(db_path)
     stats = RunStats(kind="import")
     run_id = store.start_run(db, "import", {"sources": refs})
-    learned = site_pass.Learned(db)
-    sites: dict[str, None] = {}
+    skipped: Counter[str] = Counter()
+    learned = site_pass.Learned(db)  # each page cleaned of what its site learned so far; its lines counted
+    if client is not None:
+        import_archives(client, db, [str(Path(ref).resolve()) for ref in archives], run_id, stats, skipped, on_page, copy_raw,
+                        near_threshold, profile, learned)
+    for ref in archives if client is None else []:
+        import_archive(db, ref, run_id, stats, skipped, on_page, copy_raw, near_threshold, profile, learned)
+    stats.skipped = dict(skipped)
     with make_client(timeout=timeout, transport=transport) as client:
         for source, result, info, raw, ctype, error in iter_results(sources, client, profile):
-            if result is not None:  # cleaned of what its site learned so far; its lines counted
-                site = site_pass.site_key(source.url)
-                sites.setdefault(site)
-                result, chrome_rows = site_pass.prepare(result, site, learned(site))
+            if result is not None:
+                result, chrome_rows = learned.clean(result, source.url)
             if result is None or error:
                 stats.pages_failed += 1
                 stats.failures.append(f"{source.ref}: {error}")
                 if result is not None:
-                    store.save_result(db, result, run_id, info, (raw, ctype) if raw else None, near_threshold, chrome_rows)
+                    store.save_result(db, result, run_id, info, (raw, ctype) if raw else None, near_threshold,
+                                      extra=chrome_rows)
                 else:
                     store.record_failure(db, source.url, error, run_id)
             else:
                 stats.pages_fetched += 1
-                added, updated = store.save_result(db, result, run_id, info, (raw, ctype), near_threshold, chrome_rows)
+                added, updated = store.save_result(db, result, run_id, info, (raw, ctype), near_threshold, extra=chrome_rows)
                 stats.essays_added += added
                 stats.essays_updated += updated
             if on_page:
                 on_page(source.ref, error)
-    for site in sites:  # many pages of one host (or folder): what they teach, applied where it changed
+    for site in list(learned.sites):  # many pages of one host (or folder): what they teach, applied where it changed
         settled = site_pass.settle(db, site, run_id)
         stats.essays_added += settled.essays_added
         stats.essays_updated += settled.essays_updated
     stats.seconds = store.elapsed(started)
-    store.finish_run(db, run_id, stats, "failed" if stats.pages_failed and not stats.pages_fetched else ("partial" if stats.pages_failed else "ok"))
+    done = stats.pages_fetched or stats.pages_unchanged
+    store.finish_run(db, run_id, stats, "failed" if stats.pages_failed and not done else ("partial" if stats.pages_failed else "ok"))
     db.conn.close()
     return stats

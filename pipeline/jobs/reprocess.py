@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from pipeline import store
-from pipeline.jobs import site_pass
-from pipeline.jobs.stored import stored_result
-from pipeline.models import RunStats
+from pipeline.errors import ConfigError
+from pipeline.fetch.warc import ArchiveError
+from pipeline.jobs import dask_tasks, site_pass, stored_pages
+from pipeline.jobs.cluster import ClusterSpec, connect
+from pipeline.jobs.distributed import chunked, describe_failure, ordered_map
+from pipeline.jobs.stored_pages import StoredPage
+from pipeline.models import Result, RunStats
 from pipeline.store.lock import DbLock
 
+CHUNK = 32  # pages per Dask task
 KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1")
 
 
@@ -27,16 +33,57 @@ def _part_urls(db: sqlite_utils.Database) -> set[str]:
     return out
 
 
-reprocess_page = stored_result  # the stored page (and its stored parts) through `process` again
+def reprocess_page(db: sqlite_utils.Database, url: str) -> Result:
+    """The stored page (and its stored parts) through `process` again; raises ArchiveError (see stored_pages.load)."""
+    return stored_pages.rebuild(stored_pages.load(db, url))
 
 
-def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = None) -> RunStats:
-    """Re-run extraction on every raw page; pages keep their fetch facts (status, validators, hash)."""
-    started = time.perf_counter()
+def _loaded(db: sqlite_utils.Database, urls: list[str]) -> Iterator[StoredPage | tuple[str, str]]:
+    for url in urls:
+        try:
+            yield stored_pages.load(db, url)
+        except ArchiveError as exc:
+            yield url, str(exc)
+
+
+def _results(db: sqlite_utils.Database, urls: list[str], client: Any) -> Iterator[tuple[str, Result | str, dict[str, bytes]]]:
+    """(url, its new Result or why it could not be redone, the essays' signatures) in the order of
+    `urls`; with a Dask client the pages are rebuilt on the cluster."""
+    if client is None:
+        for url in urls:
+            try:
+                yield url, reprocess_page(db, url), {}
+            except ArchiveError as exc:
+                yield url, str(exc), {}
+        return
+    for chunk, outcome in ordered_map(client, dask_tasks.rebuild_chunk, chunked(_loaded(db, urls), CHUNK)):
+        if isinstance(outcome, BaseException):
+            for item in chunk:
+                yield (item.url if isinstance(item, StoredPage) else item[0]), describe_failure(outcome), {}
+            continue
+        for item, done in zip(chunk, outcome, strict=True):
+            if done is None:
+                assert isinstance(item, tuple)
+                yield item[0], item[1], {}
+            else:
+                yield done.result.page.url, done.result, done.signatures
+
+
+def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
+              cluster: ClusterSpec | None = None) -> RunStats:
+    """Re-run extraction on every raw page; pages keep their fetch facts (status, validators, hash).
+
+    With `cluster`, extraction runs on Dask workers and this process stores the results in the same
+    order, so the database ends exactly as a single-process run leaves it."""
     if not Path(db_path).exists():
-        from pipeline.errors import ConfigError
-
         raise ConfigError(f"no such database: {db_path}")
+    with ExitStack() as stack:
+        client = stack.enter_context(connect(cluster)) if cluster else None
+        return _reprocess(db_path, on_page, client)
+
+
+def _reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None, client: Any) -> RunStats:
+    started = time.perf_counter()
     with DbLock(db_path):
         from pipeline.jobs.crawl_run import open_for_run
 
@@ -49,13 +96,21 @@ def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = 
             urls = [u for (u,) in db.execute("select url from raw order by url").fetchall() if u not in skip]
             learned = site_pass.Learned(db)
             sites: dict[str, None] = {}
-            for url in urls:
+            for url, redone, sigs in _results(db, urls, client):
+                if isinstance(redone, str):  # the page and its essays stay as they were
+                    store.mark_error(db, url, redone, run_id)
+                    stats.pages_failed += 1
+                    stats.failures.append(f"{url}: {redone}")
+                    if on_page:
+                        on_page(url, redone)
+                    continue
                 site = site_pass.site_for(db, url)
                 sites.setdefault(site)
-                result, chrome_rows = site_pass.prepare(reprocess_page(db, url), site, learned(site))
+                result, chrome_rows = site_pass.prepare(redone, site, learned(site))
                 found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
                 info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
-                added, updated = store.save_result(db, result, run_id, info, extra=chrome_rows)
+                added, updated = store.save_result(db, result, run_id, info, signatures=sigs if result is redone else None,
+                                                   extra=chrome_rows)
                 stats.essays_added += added
                 stats.essays_updated += updated
                 if result.page.error:

@@ -25,7 +25,8 @@ import sqlite_utils
 
 from pipeline import store
 from pipeline.errors import ConfigError
-from pipeline.jobs.stored import stored_result
+from pipeline.fetch.warc import ArchiveError
+from pipeline.jobs import stored_pages
 from pipeline.models import Result
 from pipeline.normalize.site_chrome import block_prints, clean_result, page_prints, settings
 from pipeline.store import site_chrome as table
@@ -55,7 +56,8 @@ def prepare(result: Result, site: str, chrome: dict[int, str]) -> tuple[Result, 
 
 @dataclass
 class Learned:
-    """What each site had learned when a run started (read once per site and run)."""
+    """What each site had learned when a run started (read once per site and run); `sites` are the
+    sites the run touched, to `settle` at its end."""
 
     db: sqlite_utils.Database
     sites: dict[str, dict[int, str]] = field(default_factory=dict)
@@ -64,6 +66,11 @@ class Learned:
         if site not in self.sites:
             self.sites[site] = table.learned(self.db, site)
         return self.sites[site]
+
+    def clean(self, result: Result, url: str) -> tuple[Result, table.PageWriter]:
+        """`prepare` for a page of an import (its site: `site_key(url)`)."""
+        site = site_key(url)
+        return prepare(result, site, self(site))
 
 
 @dataclass
@@ -126,9 +133,12 @@ def settle(db: sqlite_utils.Database, site: str, run_id: int, on_page: Callable[
     out = Settled(site, total, lines)
     chrome = table.learned(db, site)
     for url in table.unsettled(db, site):
-        if store.raw_body(db, url) is None:  # nothing to re-extract: keep the page as stored
+        try:
+            redone = stored_pages.rebuild(stored_pages.load(db, url))
+        except ArchiveError as exc:  # no raw response left to redo it from: the page stays as stored
+            out.failures.append(f"{url}: {exc}")
             continue
-        result, writer = prepare(stored_result(db, url), site, chrome)
+        result, writer = prepare(redone, site, chrome)
         found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
         info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
         added, updated = store.save_result(db, result, run_id, info, extra=writer)

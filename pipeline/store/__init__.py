@@ -9,11 +9,20 @@ one-writer lock on the database. Returns row counts, stored bodies and search hi
 """
 
 from pipeline.store.database import elapsed, now, open_db
-from pipeline.store.pages import duplicate_of, raw_body, record_failure, save_raw, save_result
-from pipeline.store.runs import finish_run, start_run
+from pipeline.store.pages import (
+    RawPointer,
+    duplicate_of,
+    mark_error,
+    raw_body,
+    raw_pointer,
+    record_failure,
+    save_raw,
+    save_result,
+)
+from pipeline.store.runs import finish_run, record_source_failure, start_run
 from pipeline.store.schema import ESSAYS, PAGES, RAW, RUNS, ensure_schema
 
 __all__ = [
     "ESSAYS", "PAGES", "RAW", "RUNS", "duplicate_of", "elapsed", "ensure_schema", "finish_run", "now", "open_db", "raw_body", "record_failure", "save_raw",
-    "save_result", "start_run",
+    "save_result", "start_run", "RawPointer", "raw_pointer", "record_source_failure", "mark_error",
 ]

@@ -32,7 +32,23 @@ def _v1_base_schema(db: sqlite_utils.Database) -> None:
     schema.ensure_schema(db)
 
 
-def _v2_site_chrome(db: sqlite_utils.Database) -> None:
+def _v2_archive_pointers(db: sqlite_utils.Database) -> None:
+    """Raw bodies kept as pointers into WARC files (file, offset, length) instead of copies; the
+    failures of a run that have no page (a malformed archive record, a bad line of a URL list);
+    the counts of what a run skipped."""
+    raw = db.table("raw")
+    for column, col_type in (("warc_file", str), ("warc_offset", int), ("warc_length", int)):
+        if column not in raw.columns_dict:
+            raw.add_column(column, col_type)
+    if "skipped" not in db.table("runs").columns_dict:
+        db.table("runs").add_column("skipped", str)
+    if not db.table("source_failures").exists():
+        db.table("source_failures").create(
+            {"id": int, "run_id": int, "source": str, "offset": int, "error": str, "at": str}, pk="id")
+        db.table("source_failures").create_index(["run_id"], if_not_exists=True)
+
+
+def _v3_site_chrome(db: sqlite_utils.Database) -> None:
     site_chrome.ensure(db)
 
 
@@ -40,7 +56,8 @@ Migration = tuple[int, str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
     (1, "pages, essays, runs, raw, signatures, LSH bands and the search index", _v1_base_schema),
-    (2, "site chrome: line fingerprints per page, what each site learned, removal records", _v2_site_chrome),
+    (2, "raw pointers into WARC files, source_failures, runs.skipped", _v2_archive_pointers),
+    (3, "site chrome: line fingerprints per page, what each site learned, removal records", _v3_site_chrome),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

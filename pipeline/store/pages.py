@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -33,10 +34,15 @@ def _upsert(conn: sqlite3.Connection, table: str, row: dict[str, Any], pk: str) 
 def save_result(
     db: sqlite_utils.Database, result: Result, run_id: int, fetch_info: dict[str, Any] | None = None,
     raw: tuple[bytes, str] | None = None, near_threshold: float = dedupe.DEFAULT_THRESHOLD,
+    signatures: Mapping[str, bytes] | None = None,
+    raw_pointer: RawPointer | None = None,
     extra: Callable[[sqlite3.Connection], None] | None = None,
 ) -> tuple[int, int]:
     """Store a page and its essays in one transaction; returns (essays added, essays updated).
     `extra` writes the page's other rows (its site-chrome lines) in the same transaction.
+
+    The raw response is kept as a copy (`raw`: body, content type) or as a pointer into the WARC
+    file it was read from (`raw_pointer`), which `pipeline reprocess` reads through.
 
     Re-saving a page replaces its essays: the same essays keep their ids, extra old ones go, and
     rows that did not change are not written again (so the search index has nothing to redo).
@@ -46,14 +52,15 @@ def save_result(
     info = fetch_info or {}
     conn = db.conn
     try:
-        return _save(db, conn, result, run_id, info, raw, near_threshold, extra)
+        return _save(db, conn, result, run_id, info, raw, near_threshold, signatures or {}, raw_pointer, extra)
     except sqlite3.Error as exc:
         raise StoreError(f"cannot store {page.url}: {exc}") from None
 
 
 def _save(
     db: sqlite_utils.Database, conn: sqlite3.Connection, result: Result, run_id: int, info: dict[str, Any],
-    raw: tuple[bytes, str] | None, near_threshold: float, extra: Callable[[sqlite3.Connection], None] | None = None,
+    raw: tuple[bytes, str] | None, near_threshold: float, signatures: Mapping[str, bytes], pointer: RawPointer | None = None,
+    extra: Callable[[sqlite3.Connection], None] | None = None,
 ) -> tuple[int, int]:
     page = result.page
     added = updated = 0
@@ -73,6 +80,10 @@ def _save(
         _upsert(conn, "pages", row, "url")
         if raw is not None:
             _put_raw(conn, page.url, raw[0], raw[1], page.encoding, row["fetched_at"])
+        elif pointer is not None:
+            _upsert(conn, "raw", {"url": page.url, "fetched_at": row["fetched_at"], "content_type": pointer.content_type,
+                                  "encoding": page.encoding, "body": None, "warc_file": pointer.file,
+                                  "warc_offset": pointer.offset, "warc_length": pointer.length}, "url")
         cursor = conn.execute("select * from essays where page_url = ?", [page.url])
         names = [d[0] for d in cursor.description]
         old = {r[names.index("id")]: dict(zip(names, r, strict=True)) for r in cursor.fetchall()}
@@ -83,7 +94,8 @@ def _save(
             elif prev["text_sha1"] != essay.text_sha1:
                 updated += 1
             same_text = prev is not None and prev["text_sha1"] == essay.text_sha1
-            dup = duplicate_of(db, essay.id, essay.text, essay.text_sha1, page.url, near_threshold, same_text)
+            dup = duplicate_of(db, essay.id, essay.text, essay.text_sha1, page.url, near_threshold, same_text,
+                               signatures.get(essay.id))
             new = {
                 "id": essay.id, "page_url": page.url, "position": essay.position, "title": essay.title,
                 "text": essay.text, "chars": essay.chars, "text_sha1": essay.text_sha1,
@@ -114,9 +126,15 @@ def record_failure(db: sqlite_utils.Database, url: str, error: str, run_id: int,
                                 "essay_count": 0})
 
 
+def mark_error(db: sqlite_utils.Database, url: str, error: str, run_id: int) -> None:
+    """Note on a stored page that a later run could not redo it (its fetch facts and essays stay as they were)."""
+    with db.conn:
+        db.execute("update pages set error = ?, run_id = ? where url = ?", [error, run_id, url])
+
+
 def _put_raw(conn: sqlite3.Connection, url: str, body: bytes, content_type: str, encoding: str, fetched_at: str) -> None:
     _upsert(conn, "raw", {"url": url, "fetched_at": fetched_at, "content_type": content_type, "encoding": encoding,
-                          "body": zlib.compress(body, 6)}, "url")
+                          "body": zlib.compress(body, 6), "warc_file": None, "warc_offset": None, "warc_length": None}, "url")
 
 
 def save_raw(db: sqlite_utils.Database, url: str, body: bytes, content_type: str, encoding: str) -> None:
@@ -126,13 +144,31 @@ def save_raw(db: sqlite_utils.Database, url: str, body: bytes, content_type: str
 
 
 def raw_body(db: sqlite_utils.Database, url: str) -> tuple[bytes, str] | None:
-    """A stored raw response: (body bytes, content type), or None."""
+    """A stored raw response: (body bytes, content type), or None (none kept, or only a pointer: see raw_pointer)."""
     row = db.execute("select body, content_type from raw where url = ?", [url]).fetchone()
-    return (zlib.decompress(row[0]), row[1] or "") if row else None
+    return (zlib.decompress(row[0]), row[1] or "") if row and row[0] is not None else None
+
+
+@dataclass(frozen=True)
+class RawPointer:
+    """Where a raw response sits in a WARC file: the record at `offset`, `length` bytes long (gzip member or plain)."""
+
+    file: str
+    offset: int
+    length: int
+    content_type: str = ""
+
+
+def raw_pointer(db: sqlite_utils.Database, url: str) -> RawPointer | None:
+    """The WARC pointer of a page stored without a copy of its body, or None."""
+    row = db.execute("select warc_file, warc_offset, warc_length, content_type from raw where url = ? and body is null "
+                     "and warc_file is not null", [url]).fetchone()
+    return RawPointer(row[0], int(row[1]), int(row[2]), row[3] or "") if row else None
 
 
 def duplicate_of(
     db: sqlite_utils.Database, essay_id: str, text: str, sha1: str, page_url: str, threshold: float, unchanged: bool = False,
+    computed: bytes | None = None,
 ) -> str | None:
     """The first stored essay of another page that this one copies (exactly, or nearly), indexing this one.
 
@@ -140,7 +176,8 @@ def duplicate_of(
     against `threshold`. The essay's own signature and band keys are (re)written here.
     """
     stored = db.execute("select sig from essay_sigs where essay_id = ?", [essay_id]).fetchone() if unchanged else None
-    sig = dedupe.from_blob(stored[0]) if stored else dedupe.signature(text)
+    blob = stored[0] if stored else computed  # a signature computed elsewhere (a Dask worker) is used as is
+    sig = dedupe.from_blob(blob) if blob else dedupe.signature(text)
     keys = dedupe.band_keys(sig)
     own = db.execute("select rowid from essays where id = ?", [essay_id]).fetchone()
     own_rowid = own[0] if own else None

@@ -23,4 +23,12 @@ def finish_run(db: sqlite_utils.Database, run_id: int, stats: RunStats, status: 
             "finished": now(), "pages_fetched": stats.pages_fetched, "pages_unchanged": stats.pages_unchanged,
             "pages_failed": stats.pages_failed, "essays_added": stats.essays_added,
             "essays_updated": stats.essays_updated, "status": status,
+            **({"skipped": json.dumps(stats.skipped, ensure_ascii=False, sort_keys=True)} if stats.skipped else {}),
         })
+
+
+def record_source_failure(db: sqlite_utils.Database, run_id: int, source: str, error: str, offset: int | None = None) -> None:
+    """A failure with no page to hang it on: a malformed archive record (file and byte offset), a bad list line."""
+    with db.conn:
+        db.execute("insert into source_failures (run_id, source, offset, error, at) values (?, ?, ?, ?, ?)",
+                   [run_id, source, offset, error, now()])

@@ -1,0 +1,113 @@
+"""The functions Dask workers run: pure, importable, each taking a chunk of records and returning
+their processed form with the essays' MinHash signatures (so the single writer computes none)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+
+from pipeline.fetch.warc import ArchivedResponse, ArchiveError, ArchiveReader, RecordFailure, read_response
+from pipeline.jobs.archive_import import skip_reason
+from pipeline.jobs.process import process
+from pipeline.jobs.shards import ShardRow, write_shard
+from pipeline.jobs.stored_pages import StoredPage, rebuild
+from pipeline.models import Page, Profile, Result
+from pipeline.normalize import signatures
+from pipeline.text.encoding import decode
+
+
+@dataclass(frozen=True)
+class Processed:
+    """One page's records and, per essay id, its MinHash signature as stored (`signatures.to_blob`)."""
+
+    result: Result
+    signatures: dict[str, bytes]
+
+
+def with_signatures(result: Result) -> Processed:
+    return Processed(result, {e.id: signatures.to_blob(signatures.signature(e.text)) for e in result.essays})
+
+
+def rebuild_chunk(pages: list[StoredPage | tuple[str, str]]) -> list[Processed | None]:
+    """`pipeline reprocess --dask`: stored pages through `process` again (None for a page that could not be read)."""
+    return [with_signatures(rebuild(page)) if isinstance(page, StoredPage) else None for page in pages]
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One response record of an archive: where it is, and why the crawl would not process it ("" if it would)."""
+
+    offset: int
+    length: int
+    url: str
+    warc_date: str
+    skip: str
+
+
+@dataclass
+class ArchiveIndex:
+    """The response records of one archive in file order, what the reader skipped by type, what it could not read."""
+
+    entries: list[IndexEntry] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+    failures: list[RecordFailure] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One processed archive response (its body dropped unless the raw copy is kept) and its content hash."""
+
+    response: ArchivedResponse
+    sha1: str
+    processed: Processed
+
+
+def index_archives(files: list[str]) -> list[ArchiveIndex]:
+    """`pipeline import WARC --dask`, first pass: each archive's records, read where the worker sees the file."""
+    out = []
+    for file in files:
+        reader = ArchiveReader(file)
+        index = ArchiveIndex()
+        for resp in reader:
+            index.entries.append(IndexEntry(resp.offset, resp.length, resp.url, resp.warc_date, skip_reason(resp)))
+        index.skipped, index.failures = dict(reader.skipped), list(reader.failures)
+        out.append(index)
+    return out
+
+
+def process_records(pointers: list[tuple[str, int, int]], profile: Profile | None, keep_body: bool) -> list[Capture | RecordFailure]:
+    """Second pass: records read back through their pointers, decoded and processed as the crawl would."""
+    out: list[Capture | RecordFailure] = []
+    for file, offset, length in pointers:
+        try:
+            resp = read_response(file, offset, length)
+        except ArchiveError as exc:
+            out.append(RecordFailure(file, offset, str(exc)))
+            continue
+        text, codec = decode(resp.body, resp.content_type)
+        done = with_signatures(process(text, resp.url, codec, profile))
+        sha1 = hashlib.sha1(resp.body).hexdigest()
+        out.append(Capture(resp if keep_body else replace(resp, body=b""), sha1, done))
+    return out
+
+
+def shard_records(job: tuple[int, list[tuple[int, str, int, int]]], profile: Profile | None, folder: str) -> tuple[int, int, list[str]]:
+    """`--output parquet:DIR`: a shard number and its records (seq, file, offset, length), processed and
+    written as that shard by the worker itself; returns (pages, essays, failures) of the shard."""
+    number, items = job
+    rows: list[ShardRow] = []
+    failures: list[str] = []
+    for seq, file, offset, length in items:
+        try:
+            resp = read_response(file, offset, length)
+        except ArchiveError as exc:
+            failures.append(f"{file}@{offset}: {exc}")
+            rows.append(ShardRow(seq, "", 0, file, offset, length, Result(page=Page(url=f"{file}@{offset}", error=str(exc)), essays=()), {}))
+            continue
+        text, codec = decode(resp.body, resp.content_type)
+        done = with_signatures(process(text, resp.url, codec, profile))
+        if done.result.page.error:
+            failures.append(f"{resp.url}: {done.result.page.error}")
+        rows.append(ShardRow(seq, resp.warc_date, resp.status, file, offset, length, done.result, done.signatures))
+    pages, essays = write_shard(folder, number, rows)
+    return pages, essays, failures
