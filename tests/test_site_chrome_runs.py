@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from click.testing import CliRunner
 from pipeline.cli import main
 from pipeline.jobs.chrome_site import ChromeSite, score, stored_essays
 from pipeline.jobs.demo_site import serve
+from pipeline.jobs.demo_warc import Capture, write_records
 from pipeline.serve import launcher
 
 from .test_site_chrome import clean_and_whole, rows
@@ -125,3 +127,22 @@ def test_datasette_shows_what_each_site_learned(tmp_path: Path) -> None:
     assert len(removed) == sum(len(a.lines) for a in site.articles)
     assert all(r["reason"].startswith("site-repeated: on ") and r["reason"].endswith(" of 20 pages of " + learned[0][0])
                for r in removed)
+
+
+def test_import_of_a_warc_archive_learns_each_hosts_chrome_and_reprocess_reads_through_it(tmp_path: Path) -> None:
+    site = ChromeSite(116, 30)
+    when = datetime(2024, 5, 1, tzinfo=UTC)
+    base = "http://boilerplate.example"
+    archive = tmp_path / "site.warc.gz"
+    with archive.open("wb") as out:
+        write_records(out, [Capture(f"{base}/a/{a.number}.html", when, site.article_html(a).encode(), "text/html; charset=utf-8")
+                            for a in site.articles])
+    db = tmp_path / "e.db"
+    code, _, err = run("import", str(archive), "--db", str(db))
+    assert code == 0, err
+    clean_and_whole(db, site, base)
+    assert rows(db, "select distinct site from chrome_pages") == [("boilerplate.example",)]
+    essays = rows(db, "select id, text_sha1 from essays order by id")
+    code, _, err = run("reprocess", "--db", str(db))  # the raw bodies are pointers into the archive
+    assert code == 0, err
+    assert rows(db, "select id, text_sha1 from essays order by id") == essays
