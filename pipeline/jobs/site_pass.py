@@ -28,7 +28,7 @@ from pipeline.errors import ConfigError
 from pipeline.fetch.warc import ArchiveError
 from pipeline.jobs import stored_pages
 from pipeline.models import Result
-from pipeline.normalize.site_chrome import block_prints, clean_result, page_prints, settings
+from pipeline.normalize.site_chrome import NO_TEXT, block_prints, clean_result, page_prints, settings
 from pipeline.store import site_chrome as table
 
 KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1")
@@ -47,7 +47,7 @@ def site_key(url: str, crawl_site: str = "") -> str:
 
 def prepare(result: Result, site: str, chrome: dict[int, str]) -> tuple[Result, table.PageWriter]:
     """The page cleaned of the site's learned chrome, and the writer of its fingerprints and removals."""
-    if result.page.error:
+    if result.page.error and result.page.error != NO_TEXT:  # nothing extracted: nothing to count
         return result, table.page_writer(result.page.url, site, {}, [])
     found = block_prints(result.page)
     cleaned, removed = clean_result(result, chrome, found)
