@@ -72,7 +72,6 @@ SITE_CHROME_COLUMNS = {
     "pages": "Pages of the site the line stands on",
     "site_pages": "Pages of the site counted",
     "chrome": "1: the site's chrome, removed from its essays; 0: kept (a line few pages share)",
-    "updated": "When the counts last changed (UTC)",
 }
 RUN_COLUMNS = {
     "id": "Run number",

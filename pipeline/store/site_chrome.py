@@ -23,7 +23,6 @@ import sqlite3
 from array import array
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import sqlite_utils
 
@@ -37,7 +36,7 @@ create table if not exists chrome_pages (url text primary key, site text not nul
     removed_fps blob not null);
 create index if not exists chrome_pages_site on chrome_pages (site);
 create table if not exists site_chrome (site text not null, fp integer not null, line text not null, pages integer not null,
-    site_pages integer not null, chrome integer not null, updated text, primary key (site, fp));
+    site_pages integer not null, chrome integer not null, primary key (site, fp));
 create table if not exists chrome_removed (url text not null, n integer not null, fp integer not null, site text not null,
     text text not null, reason text not null, primary key (url, n));
 """
@@ -139,11 +138,10 @@ def recount(db: sqlite_utils.Database, site: str, exact_pages: int | None = None
             "select fp, line, pages, site_pages, chrome from site_chrome where site = ?", [site])}
         gone = [(site, fp) for fp in old if fp not in new]
         conn.executemany("delete from site_chrome where site = ? and fp = ?", gone)
-        stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        changed = [(site, fp, line, pages, total, chrome, stamp) for fp, (line, pages, chrome) in new.items()
+        changed = [(site, fp, line, pages, total, chrome) for fp, (line, pages, chrome) in new.items()
                    if old.get(fp) != (line, pages, total, chrome)]
-        conn.executemany("insert or replace into site_chrome (site, fp, line, pages, site_pages, chrome, updated) "
-                         "values (?, ?, ?, ?, ?, ?, ?)", changed)
+        conn.executemany("insert or replace into site_chrome (site, fp, line, pages, site_pages, chrome) values (?, ?, ?, ?, ?, ?)",
+                         changed)
     return total, sum(1 for _, _, chrome in new.values() if chrome)
 
 
