@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.errors import ConfigError, Interrupted, PipelineError
 
 if TYPE_CHECKING:
     from pipeline.jobs.cluster import ClusterSpec
@@ -19,8 +19,13 @@ DEFAULT_DB = "output/essays.db"
 DEFAULT_NEAR_THRESHOLD = 0.7  # the same as pipeline.dedupe.DEFAULT_THRESHOLD (not imported: it pulls numpy into --help)
 
 
-def fail(exc: PipelineError) -> NoReturn:
-    click.echo(f"error: {exc}", err=True)
+def fail(exc: PipelineError | Interrupted) -> NoReturn:
+    """One line on stderr, then the exit status of the error's class (see README "Exit statuses")."""
+    if isinstance(exc, Interrupted):
+        _end_progress()
+        click.echo(f"interrupted: {exc.summary or exc.name}", err=True)
+    else:
+        click.echo(f"error: {exc}", err=True)
     sys.exit(exc.exit_code)
 
 
@@ -82,7 +87,9 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
     archive (a pointer that `pipeline reprocess` reads) unless --copy-raw. Malformed records are
     listed in the table source_failures and the file goes on.
 
-    Exit status: 0 all imported, 1 some pages failed (see pages.error), 2 usage error.
+    Exit status: 0 all imported, 1 some pages failed (see pages.error), 2 usage error or database
+    refused, 3 another run holds the database's lock, 4 storage fault midway (disk full, read-only,
+    locked, damaged), 130/143 interrupted by SIGINT/SIGTERM (the run marked interrupted).
     """
     from pipeline.crawl.settings import load_profile
     from pipeline.jobs.cluster import parse_spec
@@ -103,7 +110,7 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
             _import_to_shards(list(sources), output, cluster, overwrite, near_dup_threshold, profile)
         stats = import_sources(list(sources), db, on_page=progress, timeout=timeout, near_threshold=near_dup_threshold,
                                profile=profile, copy_raw=copy_raw, cluster=cluster)
-    except PipelineError as exc:
+    except (PipelineError, Interrupted) as exc:
         fail(exc)
     unchanged = f", {stats.pages_unchanged} unchanged" if stats.pages_unchanged else ""
     click.echo(
@@ -200,7 +207,9 @@ def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None, workers:
       pipeline crawl site-a.toml site-b.toml --db my.db --max-pages 500
 
     A killed run resumes where it stopped. Exit status: 0 all done, 1 some pages failed
-    (see pages.error and frontier.error), 2 bad config, 3 another run holds the database's lock.
+    (see pages.error and frontier.error), 2 bad config or database refused, 3 another run holds the
+    database's lock, 4 storage fault midway (disk full, read-only, locked, damaged), 130/143
+    interrupted by SIGINT/SIGTERM (the run marked interrupted, resumed by the next one).
     """
     from pipeline.crawl.settings import load_sites
     from pipeline.jobs.crawl_run import crawl
@@ -208,7 +217,7 @@ def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None, workers:
     try:
         sites = load_sites(configs)
         report = crawl(sites, db, max_pages, on_progress=_progress_printer(), workers=workers)
-    except PipelineError as exc:
+    except (PipelineError, Interrupted) as exc:
         fail(exc)
     _report(report, db)
     sys.exit(1 if report.stats.pages_failed else 0)
@@ -263,13 +272,38 @@ def reprocess_cmd(db: str, dask_spec: str | None) -> None:
 
     try:
         stats = reprocess(db, cluster=parse_spec(dask_spec) if dask_spec else None)
-    except PipelineError as exc:
+    except (PipelineError, Interrupted) as exc:
         fail(exc)
     for line in stats.failures[:20]:
         click.echo(f"failed: {line}", err=True)
     click.echo(f"reprocessed {stats.pages_fetched + stats.pages_failed} pages, {stats.essays_added} essays added, "
                f"{stats.essays_updated} updated, {stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}", err=True)
     sys.exit(1 if stats.pages_failed else 0)
+
+
+@main.command("check")
+@db_option
+def check_cmd(db: str) -> None:
+    """Check the whole database: SQLite's full integrity_check and the search index's own check.
+
+    Reads only; safe while a crawl runs. Exit status: 0 sound, 1 problems found (listed on
+    stdout), 2 no such database.
+
+    \b
+    Example:
+      pipeline check --db output/essays.db
+    """
+    from pipeline.store.health import full_check
+
+    try:
+        report = full_check(db)
+    except PipelineError as exc:
+        fail(exc)
+    for problem in report.problems:
+        click.echo(problem)
+    verdict = "ok" if report.ok else f"{len(report.problems)} problems found"
+    click.echo(f"checked {db} ({', '.join(report.checks)}): {verdict}", err=True)
+    sys.exit(0 if report.ok else 1)
 
 
 @main.command("demo")
@@ -290,7 +324,7 @@ def demo_cmd(db: str, port: int) -> None:
         with serve(folder_site(root / "demo-site"), port) as server:
             click.echo(f"demo: serving fixtures/demo-site on {server.base}", err=True)
             report = crawl([site.with_base(server.base)], db, on_progress=_progress_printer())
-    except PipelineError as exc:
+    except (PipelineError, Interrupted) as exc:
         fail(exc)
     _report(report, db)
     click.echo(f"browse it: .venv/bin/pipeline serve --db {db}   (datasette with facets and Chinese search)", err=True)
@@ -323,9 +357,10 @@ def search_cmd(query: str, db: str, as_json: bool, limit: int) -> None:
     if as_json:
         click.echo(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=1))
     else:
+        bold = sys.stdout.isatty()  # the words found in bold on a terminal, plain text in a pipe
         for h in hits:
             click.echo(f"{h.id}  {h.title}  ({', '.join(x for x in (h.site, h.category, h.published) if x)})")
-            click.echo(f"    {h.snippet}")
+            click.echo("    " + "".join(click.style(t, bold=True, fg="red") if hit and bold else t for t, hit in h.pieces()))
     click.echo(f"{len(hits)} essays found for {query[:60]!r}" + (" (limit reached)" if len(hits) == limit else ""), err=True)
 
 
@@ -334,19 +369,29 @@ def search_cmd(query: str, db: str, as_json: bool, limit: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep it on loopback).")
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the essays table in a web browser.")
-def serve_cmd(db: str, host: str, port: int, open_browser: bool) -> None:
-    """Browse and query the database in datasette, with the project's metadata, facets, canned queries
-    and Chinese full-text search. Stop it with Ctrl-C.
+@click.option("--setting", "settings", nargs=2, multiple=True, metavar="NAME VALUE",
+              help="A datasette setting, as `datasette --setting` takes it (repeatable).")
+@click.option("--metadata", type=click.Path(dir_okay=False), help="A datasette metadata file (JSON or YAML); it wins over the project's.")
+@click.option("--plugins-dir", type=click.Path(file_okay=False), help="A folder of further datasette plugins.")
+@click.option("--template-dir", type=click.Path(file_okay=False), help="A folder of datasette templates that win over the project's.")
+def serve_cmd(db: str, host: str, port: int, open_browser: bool, settings: tuple[tuple[str, str], ...], metadata: str | None,
+              plugins_dir: str | None, template_dir: str | None) -> None:
+    """Browse and query the database in datasette, with the project's metadata, facets, canned queries,
+    essay pages and Chinese full-text search (best matches first). Stop it with Ctrl-C.
+
+    A plain `datasette output/essays.db` gets the same: the plugin is installed with the project.
 
     \b
     Examples:
       pipeline serve                      # http://127.0.0.1:8001/essays/essays
       pipeline serve --db my.db --port 8002 --open
+      pipeline serve --setting default_page_size 50 --metadata my-metadata.yml
     """
-    from pipeline.serve.launcher import serve
+    from pipeline.serve.launcher import serve, settings_from_pairs
 
     try:
-        serve(db, host=host, port=port, open_browser=open_browser, say=lambda msg: click.echo(msg, err=True))
+        serve(db, host=host, port=port, open_browser=open_browser, say=lambda msg: click.echo(msg, err=True),
+              settings=settings_from_pairs(settings), metadata=metadata, plugins_dir=plugins_dir, template_dir=template_dir)
     except PipelineError as exc:
         fail(exc)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -29,6 +30,19 @@ def content(db: Path) -> tuple[list[Any], list[Any]]:
     return pages, essays
 
 
+def runs_in(db: Path) -> int:
+    """Run rows in the database so far (0 before it exists)."""
+    if not db.exists():
+        return 0
+    conn = sqlite3.connect(db, timeout=10)
+    try:
+        return int(conn.execute("select count(*) from runs").fetchone()[0])
+    except sqlite3.OperationalError:  # no tables yet
+        return 0
+    finally:
+        conn.close()
+
+
 def run(site: Path, db: Path, workers: int = 0, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([EXE, "crawl", str(site), "--db", str(db), "--workers", str(workers)], capture_output=True, text=True,
                           timeout=timeout)
@@ -49,7 +63,12 @@ def test_kill_9_and_resume_equals_clean_crawl(tmp_path: Path, workers: int) -> N
         for _ in range(30):  # bounded: stop after 6 kills that landed mid-crawl
             proc = subprocess.Popen([EXE, "crawl", str(site), "--db", str(db), "--workers", str(workers)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            time.sleep(rng.uniform(0.3, 1.2))
+            started = runs_in(db)
+            for _ in range(3000):  # bounded (~30 s): the run has begun (its row), however slow the start under load
+                if proc.poll() is not None or runs_in(db) > started:
+                    break
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.9))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 kills += 1

@@ -136,3 +136,71 @@ def test_chrome_prefilter_leaves_out_start_anchored_rules() -> None:
 
     assert _branches(r"^a(b|c)|^d[|]e|x\|y") == ["^a(b|c)", "^d[|]e", r"x\|y"]
     assert _branches(r"[]|]z|^q") == ["[]|]z", "^q"]
+
+
+def test_explain_lists_every_dropped_subtree_once_with_its_reason() -> None:
+    page = f"""<html><body><nav><a href='/'>首页</a> <a href='/a'>新闻</a></nav>
+    <div class="article"><p>{P1}</p><div class="share-bar"><span>分享到</span> <b>微博</b></div><p>{P2}</p>
+    <ul><li><a href='/x'>相关文章一</a></li><li><a href='/y'>相关文章二</a></li></ul>
+    <p style="display:none">隐藏的一段</p><p>{P3}</p><script>var x = 1;</script></div>
+    <div class="footer">版权所有 © 2024 站名</div></body></html>"""
+    result = process(page)
+    assert [e.text for e in result.essays] == [f"{P1}\n{P2}\n{P3}"]
+    assert [(r.rule, r.text) for r in result.page.removed] == [
+        ("hidden", "隐藏的一段"),
+        ("tag:nav", "首页 新闻"),
+        ("hint:share-bar", "分享到 微博"),
+        ("hint:footer", "版权所有 © 2024 站名"),
+        ("link_list", "相关文章一 相关文章二"),
+    ]
+
+
+def test_a_chrome_token_in_a_theme_class_list_never_drops_the_article() -> None:
+    page = f"""<html><body><div class="sidebar"><p>{P3}</p></div>
+    <article class="post-12 post type-post hentry enable-pin-share category-newsletter"><p>{P1}</p><p>{P2}</p></article>
+    <div class="comments"><p>{P3}</p><p>{P3}</p><p>{P3}</p></div></body></html>"""
+    assert texts(page) == [f"{P1}\n{P2}"]
+
+
+def test_an_unclosed_nav_does_not_swallow_the_article() -> None:
+    page = f"""<html><body><nav class="menu"><ul><li><a href='/'>首页</a></li><li><a href='/a'>新闻</a></li></ul>
+    <div class="content"><p>{P1}</p><p>{P2}</p><p>{P3}</p></div></body></html>"""
+    assert texts(page) == [f"{P1}\n{P2}\n{P3}"]
+
+
+def test_the_prose_container_overrules_a_widget_chosen_by_score() -> None:
+    notice = "春天，夏天，秋天，冬天，早上，中午，晚上，东边，西边，南边，北边，上面，下面，左边，右边，里面，外面。"
+    paras = "".join(f"<div><p>{p}</p></div>" for p in (P1, P2, P3, P2, P1))
+    root = dom.parse(f"""<html><body><div id="notice"><div class="notice-text">{notice}</div></div>
+    <div id="main">{paras}</div><div id="side"><p>{P3}</p></div></body></html>""")
+    widget, main, side = root.find(".//div[@class='notice-text']"), root.find(".//div[@id='main']"), root.find(".//div[@id='side']")
+    assert content.prose_container(root, content.prose_map(root)) is main
+    assert content.checked_choice(widget, root) is main  # beside the prose, with less than half of it
+    assert content.checked_choice(side, root) is main
+    assert content.checked_choice(main[0], root) is main  # inside it, with a fifth of it
+    assert content.checked_choice(root.find("body"), root) is root.find("body")  # wider: kept
+    page = f"<html><body><div id='notice'>{notice}</div><div id='main'>{paras}</div></body></html>"
+    assert texts(page) == [f"{P1}\n{P2}\n{P3}\n{P2}\n{P1}"]
+
+
+def test_links_are_joined_only_when_asked_next_pages_always() -> None:
+    page = f"""<html><body><a href="/a">新闻</a> <a href="b.html#top">体育</a> <a href="http://[oops/">坏链接</a>
+    <div class="content"><p>{P1}</p><p>{P2}</p></div><a href="p2.html">下一页</a></body></html>"""
+    plain = extract(page, "http://example.org/x/1.html")
+    assert (plain.links, plain.next_pages) == ((), ("http://example.org/x/p2.html",))
+    full = extract(page, "http://example.org/x/1.html", with_links=True)
+    assert full.links == ("http://example.org/a", "http://example.org/x/b.html", "http://example.org/x/p2.html")
+    assert full.next_pages == ("http://example.org/x/p2.html",)
+
+
+def test_responsive_hiding_classes_do_not_hide() -> None:
+    page = f"""<html><body><nav class="hidden lg:flex"><a href='/'>首页</a></nav>
+    <div class="hidden lg:block"><p>{P1}</p><p>{P2}</p></div><div class="hidden"><p>{P3}</p></div></body></html>"""
+    assert texts(page) == [f"{P1}\n{P2}"]
+
+
+def test_a_long_consent_notice_is_dropped_even_beside_a_short_article() -> None:
+    notice = "".join(f"<p>{p}</p>" for p in (P3, P3, P3, P3))
+    page = f"""<html><body><div class="cmplz-cookiebanner">{notice}</div>
+    <div class="entry"><p>{P1}</p><p>{P2}</p></div></body></html>"""
+    assert texts(page) == [f"{P1}\n{P2}"]

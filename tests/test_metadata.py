@@ -64,3 +64,23 @@ def test_labelled_date_anywhere_beats_unlabelled_date_near_title() -> None:
 def test_date_near_title() -> None:
     page = extract(f"<html><head><title>标题_站名</title></head><body><h1>标题</h1><div>2022-09-07 12:00</div>{BODY}</body></html>")
     assert page.published == "2022-09-07"
+
+
+@pytest.mark.parametrize(("head", "body", "iso"), [
+    # the sources in order of trust: JSON-LD, meta, <time>, a labelled date, a date near the title
+    ('<script type="application/ld+json">{"datePublished": "2021-03-04T08:00:00+08:00"}</script>'
+     '<meta property="article:published_time" content="2020-01-01">', "", "2021-03-04"),
+    ('<meta property="article:published_time" content="2020-01-01T10:00:00Z">', '<time datetime="2019-05-05">', "2020-01-01"),
+    ("", '<time datetime="2019-05-05T09:00">5. Mai</time>', "2019-05-05"),
+    ("", "<span>发布时间：2018年7月9日 10:20</span>", "2018-07-09"),
+    ("", "<span>Posted March 3rd, 2017</span>", "2017-03-03"),
+    # an inline script's data, then the modified date, only when nothing else gives one
+    ('<script>var DATA = {"media": "x", "pubtime": "2019-09-07 19:02:26"};</script>', "", "2019-09-07"),
+    ('<meta itemprop="dateUpdate" content="2019-10-08 12:00:57">', "<span>发布时间：10-08</span>", "2019-10-08"),
+    ('<meta property="article:modified_time" content="2019-10-08">', "<span>发布时间：2018-01-02</span>", "2018-01-02"),
+    # relative dates are never guessed
+    ("", "<span>发布时间：3天前</span> <span>yesterday</span>", ""),
+])
+def test_published_date_sources(head: str, body: str, iso: str) -> None:
+    page = extract(f"<html><head><title>标题</title>{head}</head><body><h1>标题</h1>{body}{BODY}</body></html>")
+    assert page.published == iso

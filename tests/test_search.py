@@ -8,7 +8,6 @@ import json
 import random
 import sqlite3
 import threading
-import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -152,10 +151,10 @@ def test_labelled_queries_find_exactly_their_essays(fixtures_db: Path) -> None:
 
 def test_every_chinese_substring_is_found_like_a_plain_scan(fixtures_db: Path) -> None:
     """200 random substrings (2-6 characters inside a run of Chinese) of the stored essays: the index
-    finds exactly the essays whose title or text contains them."""
+    finds exactly the essays whose title or text contains them, traditional and simplified alike."""
     db = store.open_db(fixtures_db)
     rows = db.execute("select page_url, position, title, text from essays").fetchall()
-    texts = {(u, p): unicodedata.normalize("NFKC", f"{t}\n{x}") for u, p, t, x in rows}
+    texts = {(u, p): search.fold(f"{t}\n{x}") for u, p, t, x in rows}
     runs = [m.group() for text in texts.values() for m in search._CJK_RUN.finditer(text) if len(m.group()) >= 2]
     rng = random.Random(7)
     for _ in range(200):
@@ -180,8 +179,21 @@ def test_cli_search_text_and_json(fixtures_db: Path) -> None:
     assert code == 0
     hits = json.loads(out)
     assert len(hits) == 3 and err == "3 essays found for '先锋模范' (limit reached)\n"
-    assert sorted(hits[0]) == ["category", "duplicate_of", "id", "page_url", "position", "published", "site", "snippet", "title"]
+    assert sorted(hits[0]) == ["category", "duplicate_of", "highlights", "id", "num", "page_url", "position", "published",
+                               "site", "snippet", "title"]
     assert {h["category"] for h in hits} == {"演讲稿"}
+    for h in hits:  # every highlight is the word searched for (found in the title only, the snippet has none)
+        assert [h["snippet"][a:b] for a, b in h["highlights"]] == ["先锋模范"] * len(h["highlights"])
+
+
+def test_snippet_highlights_the_words_in_either_script() -> None:
+    text = "前言。" * 30 + "我们要發揮黨員的作用，做合格的党员。Gardens of the GARDEN club."
+    snip, marks = search.snippet(text, "党员 garden", width=40)
+    # from a quarter of the width before the first word found; a word on the edge is kept whole
+    assert snip == "…言。前言。我们要發揮黨員的作用，做合格的党员。Gardens of the GARDEN…"
+    assert [snip[a:b] for a, b in marks] == ["黨員", "党员", "Gardens", "GARDEN"]
+    assert search.split_marked("ab党员cd", ((2, 4),)) == [("ab", False), ("党员", True), ("cd", False)]
+    assert search.snippet("短文", "党员") == ("短文", ())
 
 
 # --- bad input ------------------------------------------------------------------------------------
@@ -370,3 +382,109 @@ def test_import_reprocess_and_crawl_keep_the_index_in_step(tmp_path: Path) -> No
     code, _, err = cli("demo", "--db", str(demo))
     assert code == 0, err
     index_matches_essays(demo)
+
+
+# --- traditional and simplified; the index's key ------------------------------------------------
+
+
+def scan(db: sqlite3.Connection | object, query: str) -> set[tuple[str, int]]:
+    """The essays whose title or text holds every word of the query, found by reading them all (folded)."""
+    rows = db.execute("select page_url, position, title, text from essays").fetchall()  # type: ignore[attr-defined]
+    words = [search.fold(w).lower() for w in query.split()]
+    return {(u, p) for u, p, t, x in rows if all(w in search.fold(f"{t}\n{x}").lower() for w in words)}
+
+
+def test_traditional_and_simplified_are_found_alike(fixtures_db: Path) -> None:
+    db = store.open_db(fixtures_db)
+    simplified = {(h.page_url, h.position) for h in search.search(db, "党员", limit=1000)}
+    traditional = {(h.page_url, h.position) for h in search.search(db, "黨員", limit=1000)}
+    assert simplified == traditional and {key(*k) for k in simplified} == LABELLED["党员"]
+    # the traditional essays of the fixtures are found by their simplified spelling, and the other way round
+    assert {key(*k) for k in {(h.page_url, h.position) for h in search.search(db, "伟大", limit=100)}} == LABELLED["偉大"]
+    assert {key(*k) for k in {(h.page_url, h.position) for h in search.search(db, "苦难", limit=100)}} == LABELLED["苦難"]
+    assert search.fold("黨員發揮") == "党员发挥" and search.fold("党员") == "党员"
+    assert search.to_match("黨員") == search.to_match("党员") == '"党员"'
+
+
+def test_index_survives_deletes_and_vacuum(tmp_path: Path) -> None:
+    """Every search returns exactly the essays whose text holds the words after deletes and a VACUUM (the
+    index is keyed on essays.num, an INTEGER PRIMARY KEY that VACUUM keeps)."""
+    path = tmp_path / "v.db"
+    db = store.open_db(path)
+    run = store.start_run(db, "import", {})
+    for result in gold_results():
+        store.save_result(db, result, run)
+    before = dict(db.execute("select id, num from essays").fetchall())
+    with sqlite3.connect(path) as other:  # a writer that knows nothing of the index
+        other.execute("delete from essays where num % 3 = 1")
+    assert search.catch_up(db) > 0
+    db.execute("VACUUM")
+    after = dict(db.execute("select id, num from essays").fetchall())
+    assert after == {k: v for k, v in before.items() if v % 3 != 1} and len(after) < len(before)
+    for query in LABELLED:
+        assert {(h.page_url, h.position) for h in search.search(db, query, limit=1000)} == scan(db, query), query
+    assert db.execute("select count(*) from essays_fts").fetchone()[0] == len(after)
+    db.conn.close()
+
+
+def test_a_version_1_database_is_rebuilt_with_an_integer_key(tmp_path: Path) -> None:
+    """A database of schema 1 (text primary key, rowids with gaps, a crawl's frontier): migration 2 keeps every id,
+    rowid, duplicate_of and search result, and gives pages and essays their host and site."""
+    from pipeline.store import migrations, schema
+
+    path = tmp_path / "v1.db"
+    db = sqlite_utils_db(path)
+    schema.ensure_schema(db)
+    db.execute(f"PRAGMA application_id = {migrations.APPLICATION_ID}")
+    db.execute("PRAGMA user_version = 1")
+    db.execute("create table frontier (url text primary key, site text)")
+    with db.conn:
+        db.execute("insert into frontier values ('https://a.example:8080/1.html', 'demo')")
+        for url, site in [("https://a.example:8080/1.html", "a.example"), ("file:///x/2.html", "")]:
+            db.execute("insert into pages (url, site, title) values (?, ?, 't')", [url, site])
+        for i, (url, text) in enumerate([("https://a.example:8080/1.html", "我们要发挥党员作用"),
+                                         ("https://a.example:8080/1.html", "删除的文章"), ("file:///x/2.html", "黨員的責任")]):
+            db.execute("insert into essays (id, page_url, position, title, text, site) values (?, ?, ?, 'T', ?, ?)",
+                       [f"e{i}", url, i + 1, text, "a.example" if url.startswith("https") else ""])
+        db.execute("update essays set duplicate_of = 'e0' where id = 'e2'")
+        db.execute("delete from essays where id = 'e1'")
+    search.catch_up(db)
+    old = db.execute("select rowid, id, duplicate_of from essays order by rowid").fetchall()
+    db.conn.close()
+    db = store.open_db(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION
+    assert db.execute("select num, id, duplicate_of from essays order by num").fetchall() == old == [(1, "e0", None), (3, "e2", "e0")]
+    assert db.execute("select url, host, site from pages order by url").fetchall() == [
+        ("file:///x/2.html", None, None), ("https://a.example:8080/1.html", "a.example", "demo")]
+    assert db.execute("select id, host, site from essays order by num").fetchall() == [("e0", "a.example", "demo"), ("e2", None, None)]
+    assert titles(db, "党员") == ["file:///x/2.html#3", "https://a.example:8080/1.html#1"]
+    cols = [r[1] for r in db.execute("PRAGMA table_info(essays)")]
+    assert cols[0] == "num" and db.execute("select pk from pragma_table_info('essays') where name = 'num'").fetchone() == (1,)
+    migrations.migrate(db)  # again: nothing changes
+    assert db.execute("select num, id, duplicate_of from essays order by num").fetchall() == old
+    db.conn.close()
+
+
+def sqlite_utils_db(path: Path) -> object:
+    import sqlite_utils
+
+    return sqlite_utils.Database(path)
+
+
+def test_an_index_of_an_older_version_is_rebuilt_on_open(tmp_path: Path) -> None:
+    """An index written before the traditional/simplified fold (VERSION 2) holds 黨員 unfolded: rebuilt on the next open."""
+    path = tmp_path / "old-index.db"
+    db = store.open_db(path)
+    store.save_result(db, page_result("u1", ["我是一名黨員"]), store.start_run(db, "import", {}))
+    with db.conn:
+        for name in [n for (n,) in db.execute("select name from sqlite_master where type = 'trigger'")]:
+            db.execute(f"drop trigger [{name}]")
+            db.execute(f"create trigger [{name.replace(f'_v{search.VERSION}_', '_v2_')}] after insert on essays begin select 1; end")
+        db.execute("insert into essays_fts(essays_fts) values ('delete-all')")
+        db.execute("insert into essays_fts(rowid, title, text) select num, title, text from essays")  # unfolded, no bigrams
+    assert titles(db, "党员") == []
+    db.conn.close()
+    db = store.open_db(path)
+    assert titles(db, "党员") == titles(db, "黨員") == ["u1#1"]
+    assert sorted(n for (n,) in db.execute("select name from sqlite_master where type = 'trigger'")) == [
+        f"essays_fts_v{search.VERSION}_{k}" for k in ("ad", "ai", "au")]

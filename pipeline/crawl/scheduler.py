@@ -266,7 +266,7 @@ class Crawler:
         except Skip as exc:
             self.report.skipped += 1
             if row.kind == "article":
-                store.record_failure(self.db, row.url, f"skipped: {exc}", self.run_id, exc.status or None)
+                store.record_failure(self.db, row.url, f"skipped: {exc}", self.run_id, exc.status or None, site=site.name)
             frontier.finish(self.db, row, "skipped", self.run_id, str(exc), keep_validators=True)
         except Failed as exc:
             self._fail(site, row, str(exc), exc.status or None)
@@ -296,7 +296,7 @@ class Crawler:
         self.report.stats.pages_failed += 1
         self.report.stats.failures.append(f"{row.url}: {error}")
         if row.kind == "article":
-            store.record_failure(self.db, row.url, error, self.run_id, status)
+            store.record_failure(self.db, row.url, error, self.run_id, status, site=site.name)
         frontier.finish(self.db, row, "failed", self.run_id, error, keep_validators=True)
 
     def _listing(self, site: SiteConfig, row: Row, resp: Response) -> None:

@@ -38,10 +38,12 @@ def _without_surrogates(text: str) -> str:
     return text
 
 
-def extract(text: str, url: str = "", encoding: str = "", profile: Profile | None = None) -> Page:
+def extract(text: str, url: str = "", encoding: str = "", profile: Profile | None = None, *,
+            with_links: bool = False) -> Page:
     """Any page text to a `Page`; raises ExtractError when nothing can be made of it. A site
-    profile (CSS selectors) pins what the generic HTML path would otherwise find by itself."""
+    profile (CSS selectors) pins what the generic HTML path would otherwise find by itself;
+    `with_links` fills `Page.links` with every link of an HTML page (for discovery)."""
     text = _without_surrogates(text)
     if looks_like_html(text):
-        return extract_html(text, url, encoding, profile)
+        return extract_html(text, url, encoding, profile, with_links=with_links)
     return extract_text(text, url, encoding)

@@ -41,12 +41,21 @@ def from_text(line: str, title: str = "") -> list[str]:
     return out
 
 
+def _joined(url: str, href: str) -> str:
+    try:
+        return urljoin(url, href)
+    except ValueError:
+        return ""
+
+
 def _is_home_href(href: str, url: str) -> bool:
     if href in ("", "/", "./", "#", "index.html", "index.htm", "index.php", "/index.html", "/index.htm", "/index.php"):
         return True
     if url and "://" in url:
-        full = urljoin(url, href)
-        parts = urlsplit(full)
+        try:  # a malformed href (http://[oops/) is no home link
+            parts = urlsplit(urljoin(url, href))
+        except ValueError:
+            return False
         return parts.path in ("", "/", "/index.html", "/index.htm", "/index.php") and not parts.query
     return bool(re.match(r"^https?://[^/]+/?$", href))
 
@@ -128,7 +137,7 @@ def trail(el: html.HtmlElement, title: str, url: str = "") -> list[str]:
         if k == 0 and href is not None and _is_home_href(href, url):
             continue
         if t and _squash(text) and (_squash(text) == t or (len(text) > 8 and _squash(text) in t)):
-            if href is None or len(title) >= cfg["own_title_min_len"] or (url and urljoin(url, href) == url):
+            if href is None or len(title) >= cfg["own_title_min_len"] or (url and _joined(url, href) == url):
                 continue
         out.append(text)
     return out

@@ -146,11 +146,73 @@ def _weighted_len(text: str) -> int:
     return len(text) + len(_CJK.findall(text))
 
 
+def prose_map(root: html.HtmlElement) -> dict[html.HtmlElement, int]:
+    """Every element's prose: characters of sentence text (own text with punctuation, links left
+    out) in its subtree. Independent of class names and of the candidate scores."""
+    own: dict[html.HtmlElement, int] = {}
+    for el in root.iter(*_SCORED, "h1", "h2", "h3"):
+        text = _own_text(el)
+        if len(text) < 20 or not _SENTENCE.search(text):
+            continue
+        links = sum(len(child.text_content()) for child in el if child.tag == "a")
+        if len(text.strip()) - links > 10:
+            own[el] = len(text.strip()) - links
+    total: dict[html.HtmlElement, int] = {}
+    for el, n in own.items():
+        node = el
+        while node is not None:
+            total[node] = total.get(node, 0) + n
+            node = node.getparent()
+    return total
+
+
+def prose_container(root: html.HtmlElement, prose: dict[html.HtmlElement, int]) -> html.HtmlElement:
+    """The element that holds the bulk of the page's prose: from <body> down, into the child that
+    holds most of its parent's prose, while one does."""
+    body = root.find("body")
+    node = body if body is not None else root
+    share = _param("container_share")
+    while True:
+        here = prose.get(node, 0)
+        child = max((c for c in node if isinstance(c.tag, str)), key=lambda c: prose.get(c, 0), default=None)
+        if child is None or not here or prose.get(child, 0) < here * share:
+            return node
+        node = child
+
+
+def _is_ancestor(a: html.HtmlElement, b: html.HtmlElement) -> bool:
+    node = b.getparent()
+    while node is not None:
+        if node is a:
+            return True
+        node = node.getparent()
+    return False
+
+
+def checked_choice(best: html.HtmlElement, root: html.HtmlElement) -> html.HtmlElement:
+    """A second, independent choice (the prose container) checks the scored one: the scored
+    block is kept while it holds a fair part of the container's prose; a block beside it or
+    inside it that misses most of the prose gives way to the container."""
+    prose = prose_map(root)
+    container = prose_container(root, prose)
+    if container is best or _is_ancestor(best, container) or container.tag in ("body", "html"):
+        return best
+    mine, theirs = prose.get(best, 0), prose.get(container, 0)
+    text = len("".join(container.itertext()))
+    if not text or _link_len(container) / text >= _param("container_link_density"):
+        return best
+    if mine < theirs * _param("container_keep_share"):
+        return container
+    return best
+
+
 def content_nodes(root: html.HtmlElement) -> list[html.HtmlElement]:
     """The best candidate plus the siblings that belong with it (a lead paragraph or a second
     text column beside the article body), in document order."""
     best, best_score, scores, weights = _ranked(root)
-    best = _widen(best, weights)
+    best = checked_choice(_widen(best, weights), root)
+    if best not in scores:
+        best_score = _final(best, sum(weights.get(el, 0.0) for el in best.iter(*_SCORED)))
     parent = best.getparent()
     if parent is None or best.tag in ("body", "html"):
         return [best]
@@ -197,6 +259,7 @@ class _Walker:
     def __init__(self) -> None:
         self.blocks: list[Block] = []
         self.links: list[int] = []
+        self.dropped: list[Removed] = []
         self.buf: list[str] = []
         self.bold: list[str] = []
         self.linked: list[str] = []
@@ -232,6 +295,9 @@ class _Walker:
             return
         if tag in ("ul", "ol") and _is_link_list(el):
             self.flush()
+            text = " ".join(" ".join(el.itertext()).split())
+            if text:
+                self.dropped.append(Removed(text, "link_list"))
             return
         is_block = tag in self.blocks_set
         if is_block:
@@ -300,7 +366,7 @@ def main_blocks(node: html.HtmlElement | list[html.HtmlElement], trim: bool = Tr
         walker.flush()
     blocks = walker.blocks
     if not trim or len(blocks) < 2:
-        return blocks, []
+        return blocks, walker.dropped
     scores = [_block_score(b, n) for b, n in zip(blocks, walker.links, strict=True)]
     start, end = core(scores)
     keep = [start <= i < end for i in range(len(blocks))]
@@ -309,7 +375,7 @@ def main_blocks(node: html.HtmlElement | list[html.HtmlElement], trim: bool = Tr
             keep[k] = False
     kept = [b for b, k in zip(blocks, keep, strict=True) if k]
     removed = [Removed(b.text, "link_block") for b, k in zip(blocks, keep, strict=True) if not k]
-    return kept, removed
+    return kept, walker.dropped + removed
 
 
 def _link_runs(scores: list[int], min_run: int = 3) -> list[tuple[int, int]]:

@@ -4,32 +4,71 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
+from urllib.parse import urljoin
 
 from lxml import etree, html
 
 from pipeline.errors import ExtractError
+from pipeline.models import Removed
 from pipeline.rules import load, regex, tagset
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
+# Characters an XML tree cannot hold: lxml's parser drops them from text but refuses them when a
+# tail or text is set from Python (dom.remove), so they become spaces before parsing.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NOT_XML_TABLE: dict[int, str | None] = {c: " " for c in (*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF)}
+_NOT_XML_TABLE[0x00] = None
+
+
+def join_url(base: str, href: str) -> str:
+    """`href` made absolute against `base` ('' for a malformed URL such as http://[oops/)."""
+    try:
+        return urljoin(base, href) if base else href
+    except ValueError:
+        return ""
+
+
+def xml_safe(text: str) -> str:
+    """The text with the control characters an lxml tree refuses turned into spaces (NULs dropped)."""
+    return text.translate(_NOT_XML_TABLE) if _NOT_XML.search(text) else text
 
 
 def chrome_hinted(el: html.HtmlElement) -> bool:
     """True when a class/id token names chrome (and none names content)."""
+    return bool(_chrome_hint(hint(el)))
+
+
+def chrome_token(el: html.HtmlElement) -> str:
+    """The class/id token that names the element as chrome ('' when none does)."""
     return _chrome_hint(hint(el))
 
 
-@lru_cache(maxsize=4096)
-def _chrome_hint(value: str) -> bool:
-    """The verdict for one class/id string (pages repeat the same few, so verdicts are cached)."""
-    pattern, good, ignore = regex("html", "drop_hint"), regex("html", "content_words"), regex("html", "hint_ignore")
+def _chrome_hint(value: str) -> str:
+    """The chrome token of one class/id string, or '' (a token naming content saves the element)."""
+    found = ""
     for token in value.split():
-        m = pattern.search(token)
-        # A content word beside the chrome word saves the token (article-tools, post-comments-count
-        # stay weak), one inside it does not ("relatedposts" is no post).
-        if m and not good.search(f"{token[: m.start()]} {token[m.end():]}") and not ignore.match(token):
-            return True
-    return False
+        verdict = _token_verdict(token)
+        if verdict == 1:
+            return ""
+        if verdict == 2 and not found:
+            found = token
+    return found
+
+
+@lru_cache(maxsize=16384)
+def _token_verdict(token: str) -> int:
+    """1: the token names content (content_token); 2: it names chrome; 0: neither. Cached per token:
+    pages repeat the same tokens in ever new combinations (post-123 hentry ...)."""
+    if regex("html", "content_token").match(token):
+        return 1
+    m = regex("html", "drop_hint").search(token)
+    # A content word beside the chrome word saves the token (article-tools, post-comments-count
+    # stay weak), one inside it does not ("relatedposts" is no post).
+    if m and not regex("html", "content_words").search(f"{token[: m.start()]} {token[m.end():]}") \
+            and not regex("html", "hint_ignore").match(token):
+        return 2
+    return 0
 
 
 def hidden_by_class(el: html.HtmlElement) -> bool:
@@ -39,13 +78,14 @@ def hidden_by_class(el: html.HtmlElement) -> bool:
 
 @lru_cache(maxsize=4096)
 def _hidden_tokens(value: str) -> bool:
-    pattern = regex("html", "hidden_class")
-    return any(pattern.search(token) for token in value.split())
+    pattern, shown = regex("html", "hidden_class"), regex("html", "shown_class")
+    tokens = value.split()
+    return any(pattern.search(token) for token in tokens) and not any(shown.match(token) for token in tokens)
 
 
 def parse(text: str) -> html.HtmlElement:
     """Parse an HTML document; raises ExtractError when nothing parses."""
-    text = _XML_DECL.sub("", text, count=1).replace("\x00", "")
+    text = xml_safe(_XML_DECL.sub("", text, count=1))
     if not text.strip():
         raise ExtractError("empty page")
     try:
@@ -79,37 +119,86 @@ def is_hidden(el: html.HtmlElement) -> bool:
     return el.get("hidden") is not None or el.get("aria-hidden") == "true"
 
 
-def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> None:
-    """Remove scripts, forms, hidden nodes and (optionally) elements hinted as chrome, in place."""
+_INVISIBLE_TAGS = frozenset({"script", "style", "head", "link", "meta", "template", "svg", "canvas", "map", "object", "embed"})
+
+
+def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Removed]:
+    """Remove scripts, forms, hidden nodes and (optionally) elements hinted as chrome, in place.
+    Returns one `Removed` per dropped subtree that held visible text, with its reason
+    (`tag:nav`, `hidden`, `hidden_class:d-none`, `hint:share-bar`)."""
     tags, soft = tagset("html", "drop_tags"), tagset("html", "soft_drop_tags")
-    doomed = []
-    hinted = []
-    folded = []
+    doomed: list[tuple[html.HtmlElement, str]] = []
+    hinted: list[tuple[html.HtmlElement, str]] = []
+    folded: list[tuple[html.HtmlElement, str]] = []
     for el in root.iter():
         tag = el.tag
         if not isinstance(tag, str):
-            doomed.append(el)
-        elif tag in tags or is_hidden(el):
-            doomed.append(el)
+            doomed.append((el, ""))
+            continue
+        if tag in tags:
+            doomed.append((el, f"tag:{tag}"))
+            continue
+        attrib = el.attrib
+        if attrib and is_hidden(el):
+            doomed.append((el, "hidden"))
         elif tag in ("html", "body"):
             continue
-        elif el.get("class") and hidden_by_class(el):
-            folded.append(el)
+        elif attrib and (cls := attrib.get("class")) and _hidden_tokens(cls):
+            folded.append((el, "hidden_class"))
         elif tag in soft:
-            hinted.append(el)
-        elif drop_by_hint and (el.get("class") or el.get("id")) and chrome_hinted(el):
-            hinted.append(el)
-    for el in doomed:
+            hinted.append((el, f"tag:{tag}"))
+        elif attrib and drop_by_hint and (token := _chrome_hint(f"{attrib.get('class') or ''} {attrib.get('id') or ''}")):
+            hinted.append((el, f"hint:{token}"))
+    gone: set[html.HtmlElement] = set()
+    removed: list[Removed] = []
+
+    def drop(el: html.HtmlElement, reason: str) -> None:
+        if reason and el.tag not in _INVISIBLE_TAGS and not _inside(el, gone):
+            text = " ".join(" ".join(el.itertext()).split())
+            if text:
+                removed.append(Removed(text, reason))
+        gone.add(el)
         remove(el)
+
+    for el, reason in doomed:
+        drop(el, reason)
     if hinted or folded:
-        # Hints are weak evidence: an element holding half of the page's text is never chrome, and
-        # a part hidden by its class is dropped unless it holds nearly all of it (a page shown by script).
-        total = len(text_of(root))
+        # Hints are weak evidence: an element holding half of the page's text or prose is never
+        # chrome, and a part hidden by its class is dropped unless it holds nearly all of the text
+        # (a page shown by script).
+        body = root.find("body")
+        total = len(text_of(body if body is not None else root))
         scoring = load("html")["scoring"]
-        shares = [(el, scoring["hidden_keep_share"]) for el in folded] + [(el, scoring["hint_keep_share"]) for el in hinted]
-        for el, share in shares:
-            if el.getparent() is not None and len(text_of(el)) < total * share:
-                remove(el)
+        prose = prose_len(root) * scoring["hint_keep_prose_share"]
+        shares = [(el, why, scoring["hidden_keep_share"], False) for el, why in folded]
+        shares += [(el, why, scoring["hint_keep_share"], True) for el, why in hinted]
+        strong = regex("html", "strong_hint")
+        for el, why, share, by_hint in shares:
+            if el.getparent() is None or _inside(el, gone):
+                continue
+            if not (by_hint and strong.search(why)):
+                if len(text_of(el)) >= total * share or (by_hint and prose and prose_len(el) >= prose):
+                    continue
+            drop(el, why)
+    return removed
+
+
+def _inside(el: html.HtmlElement, gone: set[html.HtmlElement]) -> bool:
+    """Whether an ancestor of the element was removed already."""
+    node = el.getparent()
+    while node is not None:
+        if node in gone:
+            return True
+        node = node.getparent()
+    return False
+
+
+def prose_len(el: html.HtmlElement) -> int:
+    """Characters of paragraph text (<p> elements, link text left out) below an element."""
+    n = 0
+    for p in el.iter("p"):
+        n += len(p.text_content()) - sum(len(a.text_content()) for a in p.iter("a"))
+    return n
 
 
 def text_of(el: html.HtmlElement) -> str:
@@ -126,7 +215,7 @@ def remove(el: html.HtmlElement) -> None:
     if tail and tail.strip():
         prev = el.getprevious()
         if prev is not None:
-            prev.tail = (prev.tail or "") + tail
+            prev.tail = xml_safe((prev.tail or "") + tail)
         else:
-            parent.text = (parent.text or "") + tail
+            parent.text = xml_safe((parent.text or "") + tail)
     parent.remove(el)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from cssselect import ExpressionError, SelectorError
 from lxml import html
@@ -13,13 +13,15 @@ from pipeline.errors import ExtractError
 from pipeline.extract import breadcrumbs, content, dom, metadata
 from pipeline.extract.chrome import clean_blocks
 from pipeline.models import Block, Page, Profile
-from pipeline.rules import load
+from pipeline.rules import regex
 from pipeline.text.clean import clean_line
 
 
-def _links(root: html.HtmlElement, url: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    cfg = load("links")
-    next_re = re.compile(cfg["next_text"], re.I)
+def _links(root: html.HtmlElement, url: str, with_links: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(every link, made absolute, only `with_links`; the next-page links: rel=next or a short
+    'next page' text). Joining every link of every page is a tenth of extraction time, and only a
+    caller that discovers pages needs them."""
+    next_re = regex("links", "next_text")
     links: list[str] = []
     nexts: list[str] = []
     seen: set[str] = set()
@@ -27,19 +29,25 @@ def _links(root: html.HtmlElement, url: str) -> tuple[tuple[str, ...], tuple[str
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "mailto:", "#", "tel:")):
             continue
-        absolute = urljoin(url, href) if url else href
-        absolute = absolute.split("#", 1)[0]
-        if absolute not in seen:
+        is_next = (a.get("rel") or "").lower() == "next"
+        if not is_next and not with_links:
+            text = a.text_content()
+            if len(text) > 40 or not next_re.match(clean_line(text)):
+                continue
+            is_next = True
+        absolute = dom.join_url(url, href).split("#", 1)[0]
+        if not absolute:
+            continue
+        if with_links and absolute not in seen:
             seen.add(absolute)
             links.append(absolute)
-        text = clean_line(a.text_content())
-        if (a.get("rel") or "").lower() == "next" or next_re.match(text):
+        if is_next or next_re.match(clean_line(a.text_content())):
             if absolute not in nexts:
                 nexts.append(absolute)
     for link in root.iter("link"):
         if (link.get("rel") or "").lower() == "next" and link.get("href"):
-            absolute = urljoin(url, link.get("href") or "")
-            if absolute not in nexts:
+            absolute = dom.join_url(url, link.get("href") or "")
+            if absolute and absolute not in nexts:
                 nexts.append(absolute)
     return tuple(links), tuple(nexts)
 
@@ -78,16 +86,19 @@ def _flat_page(text: str, url: str, encoding: str, title: str) -> Page:
                 encoding=encoding)
 
 
-def extract_html(text: str, url: str = "", encoding: str = "", profile: Profile | None = None) -> Page:
+def extract_html(text: str, url: str = "", encoding: str = "", profile: Profile | None = None, *,
+                 with_links: bool = False) -> Page:
     """An HTML page to a `Page`: metadata from the whole tree, blocks from the main content
-    (or from the element a site profile pins)."""
+    (or from the element a site profile pins); `Page.links` (every link, absolute) only
+    `with_links`, the next-page links always."""
     try:
-        return _extract_tree(text, url, encoding, profile)
+        return _extract_tree(text, url, encoding, profile, with_links)
     except ExtractError as exc:
         if str(exc) != "no main content found":
             raise
         root = dom.parse(text)
-        parsed = len(dom.text_of(root))
+        body = root.find("body")  # the visible text the tree holds (a <head> full of CSS is no text)
+        parsed = len(dom.text_of(body if body is not None else root))
         flat = len("".join(_flat_text(text).split()))
         if flat <= 2 * parsed:
             raise
@@ -103,7 +114,7 @@ def _select(root: html.HtmlElement, selector: str) -> list[html.HtmlElement]:
     return found
 
 
-def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = None) -> Page:
+def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = None, with_links: bool = False) -> Page:
     root = dom.parse(text)
     pinned: html.HtmlElement | None = None
     if profile is not None:
@@ -113,15 +124,16 @@ def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = 
         found = _select(root, profile.content) if profile.content else []
         pinned = found[0] if found else None
     metas, ld = metadata.metas_and_ld(root)
+    scripts = metadata.inline_scripts(root)
     title = metadata.title_of(root, metas, ld)
     if profile is not None and profile.title:
         heading = _select(root, profile.title)
         title = clean_line(heading[0].text_content()) if heading else title
     crumbs = breadcrumbs.breadcrumb_of(root, title, url, ld)
-    links, next_pages = _links(root, url)
-    dom.strip_chrome(root)
+    links, next_pages = _links(root, url, with_links)
+    stripped = dom.strip_chrome(root)
     page_text, head = _page_text(root, title)
-    published = metadata.published_of(root, metas, ld, head, page_text)
+    published = metadata.published_of(root, metas, ld, head, page_text, scripts)
     author, source = metadata.author_source(head)
     if pinned is not None:  # the profile's element, trusted as it is (scripts and hidden nodes went above)
         blocks, trimmed = content.main_blocks(pinned, trim=False)
@@ -130,7 +142,16 @@ def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = 
     if blocks and title and blocks[0].kind == "heading" and metadata.cut_title(blocks[0].text) and _same(blocks[0].text, title):
         blocks = blocks[1:]
     blocks, removed = clean_blocks(blocks)
-    removed = trimmed + removed
+    if not blocks and pinned is None:
+        # never an empty record from a page with prose: the prose container, untrimmed, then the body
+        body = root.find("body")
+        prose = content.prose_map(root)
+        for node in (content.prose_container(root, prose), body if body is not None else root):
+            if prose.get(node):
+                blocks, removed = clean_blocks(content.main_blocks(node, trim=False)[0])
+                if blocks:
+                    break
+    removed = stripped + trimmed + removed
     if not blocks:
         raise ExtractError("no main content found")
     return Page(
@@ -157,6 +178,9 @@ def _same(a: str, b: str) -> bool:
 def _same_site(link: str, url: str) -> bool:
     if not url or "://" not in url:
         return True
-    return urlsplit(link).netloc == urlsplit(url).netloc
+    try:
+        return urlsplit(link).netloc == urlsplit(url).netloc
+    except ValueError:
+        return False
 
 

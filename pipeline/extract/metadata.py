@@ -137,9 +137,10 @@ def _squash(text: str) -> str:
 
 
 def published_of(root: html.HtmlElement, metas: dict[str, str], ld: list[dict[str, Any]], head_text: str,
-                 page_text: str = "") -> str:
+                 page_text: str = "", scripts: tuple[str, ...] = ()) -> str:
     """The publication date: JSON-LD, meta tags, <time>, a labelled date (near the title, then
-    anywhere on the page), then any date near the title."""
+    anywhere on the page), any date near the title, a publish time in an inline script's data,
+    and last the modified date."""
     for d in ld:
         for key in ("datePublished", "dateCreated", "uploadDate"):
             if isinstance(d.get(key), str) and (iso := find_date(d[key])):
@@ -154,11 +155,24 @@ def published_of(root: html.HtmlElement, metas: dict[str, str], ld: list[dict[st
     for text in (head_text, page_text):
         if iso := labelled_date(text):
             return iso
-    return find_date(head_text)
+    if iso := find_date(head_text):
+        return iso
+    # last: the page's own data (a publish-time key in an inline script's JSON), then the date it
+    # was last modified, which a page that never changed gives for both; relative dates ("3天前",
+    # "yesterday") are never guessed
+    if iso := _script_date(scripts):
+        return iso
+    for key in load("metadata")["date_meta_modified"]:
+        if key in metas and (iso := find_date(metas[key])):
+            return iso
+    return ""
 
 
 def site_of(url: str, metas: dict[str, str]) -> str:
-    host = urlsplit(url).hostname if url and "://" in url else ""
+    try:
+        host = urlsplit(url).hostname if url and "://" in url else ""
+    except ValueError:  # a malformed URL (http://[oops/) names no site
+        return ""
     return host or ""
 
 
@@ -173,4 +187,20 @@ def author_source(text: str) -> tuple[str, str]:
 
 
 def metas_and_ld(root: html.HtmlElement) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Meta tags (name/property/itemprop -> content) and the JSON-LD objects of a page (before
+    scripts are stripped)."""
     return _metas(root), _jsonld(root)
+
+
+def inline_scripts(root: html.HtmlElement) -> tuple[str, ...]:
+    """The texts of a page's inline scripts (kept before scripts are stripped; searched for a
+    publish time only when nothing else gives the date)."""
+    return tuple(s.text for s in root.iter("script") if s.text and s.get("src") is None)
+
+
+def _script_date(scripts: tuple[str, ...]) -> str:
+    pattern = regex("metadata", "script_date")
+    for text in scripts:
+        if (m := pattern.search(text)) and (iso := find_date(m["v"])):
+            return iso
+    return ""

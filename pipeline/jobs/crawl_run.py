@@ -30,8 +30,9 @@ from pipeline.errors import ExtractError
 from pipeline.extract import extract
 from pipeline.jobs import site_pass
 from pipeline.jobs.process import join_parts, process
-from pipeline.models import Result
-from pipeline.store.lock import DbLock
+from pipeline.jobs.run_context import write_run
+from pipeline.jobs.signals import ignore_stop_signals
+from pipeline.models import Result, RunStats
 from pipeline.text.encoding import decode
 
 
@@ -69,7 +70,7 @@ def work(db: sqlite_utils.Database, job: PageJob, write_lock: Any = None) -> Pag
     with write_lock or _NoLock():  # workers take turns at writing: no SQLite busy-wait sleeps
         frontier.begin_save(db, job.url)
         added, updated = store.save_result(db, result, job.run_id, job.info, (job.body, job.content_type), job.near_threshold,
-                                          extra=chrome_rows)
+                                          site=job.site, extra=chrome_rows)
         for url, body, ctype, part_codec in kept:
             store.save_raw(db, url, body, ctype, part_codec)
         if kept:
@@ -84,6 +85,7 @@ _LOCK: Any = None
 
 def _init(db_path: str, parent: int, lock: Any) -> None:
     global _DB, _LOCK
+    ignore_stop_signals()  # the parent run takes SIGINT/SIGTERM and shuts the pool down
     _LOCK = lock
     _DB = store.open_db(db_path)
     _DB.execute("PRAGMA synchronous = NORMAL")
@@ -121,45 +123,34 @@ class Workers:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _close_stale_runs(db: sqlite_utils.Database) -> None:
-    """Runs left 'running' by a killed crawl or reprocess (we hold the lock, so none is alive)."""
-    with db.conn:
-        db.execute("update runs set status = 'interrupted', finished = ? where status = 'running' and kind in ('crawl', 'reprocess')",
-                   [store.now()])
-
-
-def open_for_run(db_path: str | Path) -> sqlite_utils.Database:
-    db = store.open_db(db_path)
-    db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a kill -9 never loses a commit
-    frontier.ensure(db)
-    _close_stale_runs(db)
-    return db
-
-
 def crawl(sites: list[SiteConfig], db_path: str | Path, max_fetches: int | None = None, on_progress: Progress | None = None,
           transport: httpx.AsyncBaseTransport | None = None, workers: int = 0) -> CrawlReport:
-    """Crawl the sites into the database; raises LockHeld when another run holds it.
+    """Crawl the sites into the database; raises LockHeld when another run holds it, Interrupted on
+    SIGINT/SIGTERM, StorageFault when the database fails midway (see `run_context`).
 
     `workers` > 0 extracts and stores in that many extra processes (for large crawls on several cores).
     """
     started = time.perf_counter()
-    with DbLock(db_path):
-        db = open_for_run(db_path)
-        config = {"sites": [s.describe() for s in sites], "max_pages": max_fetches}
-        run_id = store.start_run(db, "crawl", config)
-        pool = Workers(db, db_path, workers)
-        crawler = Crawler(db, sites, run_id, max_fetches, on_progress, transport, pool)
-        status = "interrupted"
+    config = {"sites": [s.describe() for s in sites], "max_pages": max_fetches}
+    with write_run(db_path, "crawl", config, RunStats(kind="crawl")) as run:
+        frontier.ensure(run.db)
+        pool = Workers(run.db, db_path, workers)
+        crawler = Crawler(run.db, sites, run.run_id, max_fetches, on_progress, transport, pool)
+        run.stats = crawler.report.stats  # what the run row records, however the run ends
+
+        def stop() -> None:  # SIGINT/SIGTERM: claim no more URLs, store the pages in flight, end
+            crawler.stopping = True
+
+        run.on_stop(stop)
         try:
             report = asyncio.run(crawler.run())
+            run.check()  # a SIGINT/SIGTERM stopped the crawl: the next run settles
             for site in (s for s in sites if s.site_chrome):  # what the run taught each site, applied where it changed
-                settled = site_pass.settle(db, site.name, run_id)
+                settled = site_pass.settle(run.db, site.name, run.run_id, lambda *_: run.check())
                 report.stats.essays_added += settled.essays_added
                 report.stats.essays_updated += settled.essays_updated
-            status = report.status
         finally:
             pool.close()
             crawler.report.stats.seconds = store.elapsed(started)
-            store.finish_run(db, run_id, crawler.report.stats, status)
-            db.conn.close()
+        run.status = report.status
     return report

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -14,7 +16,7 @@ from typing import Any
 import httpx
 
 from pipeline import store
-from pipeline.errors import ConfigError, ExtractError, FetchError
+from pipeline.errors import ConfigError, ExtractError, FetchError, StoreError
 from pipeline.extract import extract
 from pipeline.fetch.sync_client import fetch, make_client
 from pipeline.jobs import site_pass
@@ -22,6 +24,7 @@ from pipeline.jobs.archive_cluster import import_archives
 from pipeline.jobs.archive_import import import_archive, is_archive
 from pipeline.jobs.cluster import ClusterSpec, connect
 from pipeline.jobs.process import join_parts, process
+from pipeline.jobs.run_context import WriteRun, write_run
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
 from pipeline.text.encoding import decode_page
@@ -62,9 +65,45 @@ def expand(refs: list[str]) -> list[Source]:
     return out
 
 
-def read_file(path: Path) -> tuple[bytes, str, str]:
-    """(bytes, text, codec) of a local page; raises ExtractError for empty or binary files."""
-    data = path.read_bytes()
+MAX_FILE_BYTES = 10 * 1024 * 1024  # the same cap as a fetched body (fetch.max_bytes)
+
+
+def read_capped(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file, at most `max_bytes`; raises ExtractError for anything else.
+
+    A FIFO, a device (/dev/zero, /dev/urandom), a socket or a folder is refused without reading
+    (opened with O_NONBLOCK, so opening a FIFO with no writer does not wait); a file that grows past
+    `max_bytes` while read is refused too, never read to the end."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ExtractError(f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a character device" if stat.S_ISCHR(mode)
+                    else "a block device" if stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
+                    else "a folder" if stat.S_ISDIR(mode) else "not a regular file")
+            raise ExtractError(f"not a regular file ({kind}): not read")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= max_bytes:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_bytes:
+            raise ExtractError(f"file over {max_bytes} bytes: not read")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[bytes, str, str]:
+    """(bytes, text, codec) of a local page; raises ExtractError for empty, binary, oversized or
+    special files (FIFOs, devices)."""
+    data = read_capped(path, max_bytes)
     text, codec = decode_page(data)
     return data, text, codec
 
@@ -133,6 +172,44 @@ def iter_results(
         yield source, result, info, raw, ctype, result.page.error
 
 
+def _store(
+    run: WriteRun, source: Source, result: Result | None, info: dict[str, object], raw: tuple[bytes, str] | None, error: str,
+    near_threshold: float, on_page: Callable[[str, str], None] | None, learned: site_pass.Learned | None = None,
+) -> None:
+    """Store one page (or its failure) and count it once it is written: a run stopped by a storage
+    fault counts exactly what it kept. Rows that cannot be stored fail the page, not the run. With
+    `learned`, the page is cleaned of what its site learned so far and its lines are counted."""
+    if result is None:
+        _failed(run, source, error, on_page)
+        return
+    chrome_rows = None
+    if learned is not None:
+        result, chrome_rows = learned.clean(result, source.url)
+    try:
+        added, updated = store.save_result(run.db, result, run.run_id, info, raw, near_threshold, extra=chrome_rows)
+    except StoreError as exc:  # a fault of the database itself raises StorageFault and stops the run
+        _failed(run, source, str(exc), on_page)
+        return
+    stats = run.stats
+    if error:
+        stats.pages_failed += 1
+        stats.failures.append(f"{source.ref}: {error}")
+    else:
+        stats.pages_fetched += 1
+        stats.essays_added += added
+        stats.essays_updated += updated
+    if on_page:
+        on_page(source.ref, error)
+
+
+def _failed(run: WriteRun, source: Source, error: str, on_page: Callable[[str, str], None] | None) -> None:
+    store.record_failure(run.db, source.url, error, run.run_id)
+    run.stats.pages_failed += 1
+    run.stats.failures.append(f"{source.ref}: {error}")
+    if on_page:
+        on_page(source.ref, error)
+
+
 def import_sources(
     refs: list[str], db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
     transport: httpx.BaseTransport | None = None, timeout: float = 20.0, near_threshold: float = DEFAULT_THRESHOLD,
@@ -159,42 +236,31 @@ def _import(
         if client is None and not Path(ref).is_file():  # on a cluster the workers read the paths
             raise ConfigError(f"no such file: {ref}")
     sources = expand([r for r in refs if r not in archives])
-    db = store.open_db(db_path)
     stats = RunStats(kind="import")
-    run_id = store.start_run(db, "import", {"sources": refs})
-    skipped: Counter[str] = Counter()
-    learned = site_pass.Learned(db)  # each page cleaned of what its site learned so far; its lines counted
-    if client is not None:
-        import_archives(client, db, [str(Path(ref).resolve()) for ref in archives], run_id, stats, skipped, on_page, copy_raw,
-                        near_threshold, profile, learned)
-    for ref in archives if client is None else []:
-        import_archive(db, ref, run_id, stats, skipped, on_page, copy_raw, near_threshold, profile, learned)
-    stats.skipped = dict(skipped)
-    with make_client(timeout=timeout, transport=transport) as client:
-        for source, result, info, raw, ctype, error in iter_results(sources, client, profile):
-            if result is not None:
-                result, chrome_rows = learned.clean(result, source.url)
-            if result is None or error:
-                stats.pages_failed += 1
-                stats.failures.append(f"{source.ref}: {error}")
-                if result is not None:
-                    store.save_result(db, result, run_id, info, (raw, ctype) if raw else None, near_threshold,
-                                      extra=chrome_rows)
-                else:
-                    store.record_failure(db, source.url, error, run_id)
-            else:
-                stats.pages_fetched += 1
-                added, updated = store.save_result(db, result, run_id, info, (raw, ctype), near_threshold, extra=chrome_rows)
-                stats.essays_added += added
-                stats.essays_updated += updated
-            if on_page:
-                on_page(source.ref, error)
-    for site in list(learned.sites):  # many pages of one host (or folder): what they teach, applied where it changed
-        settled = site_pass.settle(db, site, run_id)
-        stats.essays_added += settled.essays_added
-        stats.essays_updated += settled.essays_updated
-    stats.seconds = store.elapsed(started)
-    done = stats.pages_fetched or stats.pages_unchanged
-    store.finish_run(db, run_id, stats, "failed" if stats.pages_failed and not done else ("partial" if stats.pages_failed else "ok"))
-    db.conn.close()
+    with write_run(db_path, "import", {"sources": refs}, stats) as run:
+        db, run_id = run.db, run.run_id
+        skipped: Counter[str] = Counter()
+        learned = site_pass.Learned(db)  # each page cleaned of what its site learned so far; its lines counted
+        with run.stop_at_once():  # inside an archive a signal stops at once: the record in hand is rolled back
+            if client is not None:
+                import_archives(client, db, [str(Path(ref).resolve()) for ref in archives], run_id, stats, skipped, on_page,
+                                copy_raw, near_threshold, profile, learned)
+            for ref in archives if client is None else []:
+                import_archive(db, ref, run_id, stats, skipped, on_page, copy_raw, near_threshold, profile, learned)
+        stats.skipped = dict(skipped)
+        with make_client(timeout=timeout, transport=transport) as http:
+            own = [s for s in sources if not s.is_url and run.is_own_file(s.ref)]
+            for source in own:
+                _failed(run, source, "the database this run writes (or one of its SQLite files): not read", on_page)
+            sources = [s for s in sources if s not in own]
+            for source, result, info, raw, ctype, error in iter_results(sources, http, profile):
+                _store(run, source, result, info, (raw, ctype) if raw else None, error, near_threshold, on_page, learned)
+                run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted
+        for site in list(learned.sites):  # many pages of one host (or folder): what they teach, applied where it changed
+            settled = site_pass.settle(db, site, run_id, lambda *_: run.check())
+            stats.essays_added += settled.essays_added
+            stats.essays_updated += settled.essays_updated
+        stats.seconds = store.elapsed(started)
+        done = stats.pages_fetched or stats.pages_unchanged
+        run.status = "failed" if stats.pages_failed and not done else ("partial" if stats.pages_failed else "ok")
     return stats

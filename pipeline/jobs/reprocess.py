@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -12,14 +13,14 @@ from typing import Any
 import sqlite_utils
 
 from pipeline import store
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, StoreError
 from pipeline.fetch.warc import ArchiveError
 from pipeline.jobs import dask_tasks, site_pass, stored_pages
 from pipeline.jobs.cluster import ClusterSpec, connect
 from pipeline.jobs.distributed import chunked, describe_failure, ordered_map
+from pipeline.jobs.run_context import WriteRun, write_run
 from pipeline.jobs.stored_pages import StoredPage
 from pipeline.models import Result, RunStats
-from pipeline.store.lock import DbLock
 
 CHUNK = 32  # pages per Dask task
 KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1")
@@ -38,12 +39,21 @@ def reprocess_page(db: sqlite_utils.Database, url: str) -> Result:
     return stored_pages.rebuild(stored_pages.load(db, url))
 
 
+# what a stored page that cannot be read raises: a missing or changed archive, a damaged compressed
+# body (zlib.error), a value SQLite cannot hand back (ValueError); the page keeps its stored essays
+UNREADABLE = (ArchiveError, zlib.error, ValueError)
+
+
+def _unreadable(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, ArchiveError) else f"stored raw body unreadable: {exc}"
+
+
 def _loaded(db: sqlite_utils.Database, urls: list[str]) -> Iterator[StoredPage | tuple[str, str]]:
     for url in urls:
         try:
             yield stored_pages.load(db, url)
-        except ArchiveError as exc:
-            yield url, str(exc)
+        except UNREADABLE as exc:
+            yield url, _unreadable(exc)
 
 
 def _results(db: sqlite_utils.Database, urls: list[str], client: Any) -> Iterator[tuple[str, Result | str, dict[str, bytes]]]:
@@ -53,8 +63,8 @@ def _results(db: sqlite_utils.Database, urls: list[str], client: Any) -> Iterato
         for url in urls:
             try:
                 yield url, reprocess_page(db, url), {}
-            except ArchiveError as exc:
-                yield url, str(exc), {}
+            except UNREADABLE as exc:
+                yield url, _unreadable(exc), {}
         return
     for chunk, outcome in ordered_map(client, dask_tasks.rebuild_chunk, chunked(_loaded(db, urls), CHUNK)):
         if isinstance(outcome, BaseException):
@@ -73,9 +83,11 @@ def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = 
               cluster: ClusterSpec | None = None) -> RunStats:
     """Re-run extraction on every raw page; pages keep their fetch facts (status, validators, hash).
 
+    A page whose stored raw response cannot be read (a damaged blob, a changed archive) is recorded
+    as failed and the run goes on; a fault of the database itself stops it (see `run_context`).
     With `cluster`, extraction runs on Dask workers and this process stores the results in the same
     order, so the database ends exactly as a single-process run leaves it."""
-    if not Path(db_path).exists():
+    if not Path(db_path).is_file():
         raise ConfigError(f"no such database: {db_path}")
     with ExitStack() as stack:
         client = stack.enter_context(connect(cluster)) if cluster else None
@@ -84,49 +96,55 @@ def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = 
 
 def _reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None, client: Any) -> RunStats:
     started = time.perf_counter()
-    with DbLock(db_path):
-        from pipeline.jobs.crawl_run import open_for_run
-
-        db = open_for_run(db_path)
-        stats = RunStats(kind="reprocess")
-        run_id = store.start_run(db, "reprocess", {})
-        status = "interrupted"
-        try:
-            skip = _part_urls(db)
-            urls = [u for (u,) in db.execute("select url from raw order by url").fetchall() if u not in skip]
-            learned = site_pass.Learned(db)
-            sites: dict[str, None] = {}
-            for url, redone, sigs in _results(db, urls, client):
-                if isinstance(redone, str):  # the page and its essays stay as they were
-                    store.mark_error(db, url, redone, run_id)
-                    stats.pages_failed += 1
-                    stats.failures.append(f"{url}: {redone}")
-                    if on_page:
-                        on_page(url, redone)
-                    continue
-                site = site_pass.site_for(db, url)
-                sites.setdefault(site)
-                result, chrome_rows = site_pass.prepare(redone, site, learned(site))
-                found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
-                info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
-                added, updated = store.save_result(db, result, run_id, info, signatures=sigs if result is redone else None,
-                                                   extra=chrome_rows)
-                stats.essays_added += added
-                stats.essays_updated += updated
-                if result.page.error:
-                    stats.pages_failed += 1
-                    stats.failures.append(f"{url}: {result.page.error}")
-                else:
-                    stats.pages_fetched += 1
-                if on_page:
-                    on_page(url, result.page.error)
-            for site in sites:  # what the pages teach each site, applied where it changed
-                settled = site_pass.settle(db, site, run_id)
-                stats.essays_added += settled.essays_added
-                stats.essays_updated += settled.essays_updated
-            status = "partial" if stats.pages_failed else "ok"
-        finally:
-            stats.seconds = store.elapsed(started)
-            store.finish_run(db, run_id, stats, status)
-            db.conn.close()
+    stats = RunStats(kind="reprocess")
+    with write_run(db_path, "reprocess", {}, stats) as run, ExitStack() as stack:
+        if client is not None:  # results come from the cluster: no page boundary of ours to wait for
+            stack.enter_context(run.stop_at_once())
+        db = run.db
+        skip = _part_urls(db)
+        urls = [u for (u,) in db.execute("select url from raw order by url").fetchall() if u not in skip]
+        learned = site_pass.Learned(db)
+        for url, result, sigs in _results(db, urls, client):
+            _store(run, url, result, sigs, on_page, learned)
+            run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted
+        for site in list(learned.sites):  # what the pages teach each site, applied where it changed
+            settled = site_pass.settle(db, site, run.run_id, lambda *_: run.check())
+            stats.essays_added += settled.essays_added
+            stats.essays_updated += settled.essays_updated
+        stats.seconds = store.elapsed(started)
+        run.status = "partial" if stats.pages_failed else "ok"
     return stats
+
+
+def _store(run: WriteRun, url: str, result: Result | str, sigs: dict[str, bytes],
+           on_page: Callable[[str, str], None] | None, learned: site_pass.Learned | None = None) -> None:
+    """Store one page's new result (or why it could not be redone), counting it once written; with
+    `learned`, cleaned of what its site learned (its lines counted again)."""
+    db, stats = run.db, run.stats
+    error = result if isinstance(result, str) else ""
+    if isinstance(result, str):  # the page and its essays stay as they were
+        store.mark_error(db, url, result, run.run_id)
+    else:
+        found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
+        info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
+        chrome_rows = None
+        if learned is not None:
+            site = site_pass.site_for(db, url)
+            cleaned, chrome_rows = site_pass.prepare(result, site, learned(site))
+            sigs, result = (sigs if cleaned is result else {}), cleaned
+        try:
+            added, updated = store.save_result(db, result, run.run_id, info, signatures=sigs, extra=chrome_rows)
+        except StoreError as exc:  # this page's rows (a fault of the database itself raises StorageFault)
+            error = str(exc)
+            store.mark_error(db, url, error, run.run_id)
+        else:
+            stats.essays_added += added
+            stats.essays_updated += updated
+            error = result.page.error
+    if error:
+        stats.pages_failed += 1
+        stats.failures.append(f"{url}: {error}")
+    else:
+        stats.pages_fetched += 1
+    if on_page:
+        on_page(url, error)

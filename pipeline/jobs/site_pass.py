@@ -34,15 +34,15 @@ from pipeline.store import site_chrome as table
 KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1")
 
 
-def site_key(url: str, crawl_site: str = "") -> str:
-    """The site a page is counted under: the crawl's site config name; else the URL's host (with its
-    port); for a local file, the folder it is in."""
-    if crawl_site:
-        return crawl_site
+def site_key(url: str, crawl_site: str = "", host: str = "") -> str:
+    """The site a page is counted under, as `pages.site` names it: the crawl's site config name; else
+    the page's host; for a local file (no host), the folder it is in."""
+    if crawl_site or host:
+        return crawl_site or host
     parts = urlsplit(url)
     if parts.scheme == "file":
         return "file:" + parts.path.rsplit("/", 1)[0] + "/"
-    return parts.netloc.lower() or url
+    return (parts.hostname or "").lower() or url
 
 
 def prepare(result: Result, site: str, chrome: dict[int, str]) -> tuple[Result, table.PageWriter]:
@@ -68,8 +68,8 @@ class Learned:
         return self.sites[site]
 
     def clean(self, result: Result, url: str) -> tuple[Result, table.PageWriter]:
-        """`prepare` for a page of an import (its site: `site_key(url)`)."""
-        site = site_key(url)
+        """`prepare` for a page of an import (its site: `site_for`)."""
+        site = site_for(self.db, url, result.page.site)
         return prepare(result, site, self(site))
 
 
@@ -102,18 +102,20 @@ def learned_in_run(db: sqlite_utils.Database, run_id: int, site: str, lock: Any 
     return state.chrome
 
 
-def site_for(db: sqlite_utils.Database, url: str) -> str:
+def site_for(db: sqlite_utils.Database, url: str, host: str = "") -> str:
     """The site a URL belongs to in this database: the one its page was counted under, else its
-    crawl's site, else the one most pages of its host were counted under, else its host (or folder)."""
+    stored `pages.site` (a crawl's site name stays through re-imports), else the site most stored
+    pages of its host have, else `site_key`."""
     found = table.stored_site(db, url)
-    if found is None and db.table("frontier").exists():
-        row = db.execute("select site from frontier where url = ?", [url]).fetchone()
+    if found is None:
+        row = db.execute("select site from pages where url = ?", [url]).fetchone()
         found = str(row[0]) if row and row[0] else None
-    if found is None and "://" in url:
-        parts = urlsplit(url)
-        if parts.scheme in ("http", "https"):
-            found = table.site_of_host(db, f"{parts.scheme}://{parts.netloc}/")
-    return found or site_key(url)
+    parts = urlsplit(url)
+    if found is None and parts.scheme in ("http", "https") and parts.hostname:
+        row = db.execute("select site, count(*) n from pages where host = ? and site is not null group by site "
+                         "order by n desc limit 1", [parts.hostname.lower()]).fetchone()
+        found = str(row[0]) if row else None
+    return found or site_key(url, host=host)
 
 
 @dataclass

@@ -1,112 +1,110 @@
-"""A datasette plugin that `pipeline serve` registers: Chinese search from the search box, and date and
-duplicate facets.
+"""The project's datasette plugin, registered through the ``datasette`` entry point (pyproject.toml), so a
+plain ``datasette output/essays.db`` loads it as ``pipeline serve`` does. It acts only on databases that
+carry the project's marker (``PRAGMA application_id``, see :mod:`pipeline.store.migrations`) in the
+layout it reads; any other database is served as plain datasette would.
 
-* ``prepare_connection`` replaces datasette's ``escape_fts`` SQL function (which datasette wraps
-  around whatever is typed in a table's search box or sent as ``?_search=``) by
-  :func:`pipeline.search.to_match`, so a query is split into character bigrams exactly as
-  ``essays_fts`` was. ``trylast`` makes it run after datasette's own hook, so it wins. It also
-  sets a busy timeout, so pages never fail while a run writes.
-* ``register_facet_classes`` adds three facet types over a column that the essays table does not
-  need to store: ``year`` and ``month`` (the first 4 or 7 characters of an ISO date, selected with
-  ``?published__startswith=2022-09``) and ``duplicate`` ("duplicate" or "original", selected with
-  ``?duplicate_of__notnull=1`` or ``?duplicate_of__isnull=1``).
+* ``prepare_connection`` replaces datasette's ``escape_fts`` SQL function (which datasette wraps around
+  whatever is typed in a table's search box or sent as ``?_search=``) by
+  :func:`pipeline.store.search_index.to_match`, so a query is split into character bigrams and folded
+  to simplified characters exactly as ``essays_fts`` was. ``trylast`` makes it run after datasette's own
+  hook, so it wins. It also sets a busy timeout, so pages never fail while a run writes.
+* ``get_metadata`` gives the project's metadata (:mod:`pipeline.serve.metadata`): descriptions,
+  facets, sort orders, canned queries; a ``--metadata`` file of the user's wins over it.
+* ``register_routes`` adds ``/DB/-/search`` (and ``/DB/-/search.json``): essays ranked by BM25 with
+  highlighted snippets, which datasette's table page cannot do; the essays table's search box leads there.
+* ``prepare_jinja2_environment`` adds ``pipeline/serve/templates``: the essay page (``row.html``), the
+  essays table's columns and folded notes (``table.html``, ``_table.html``), the search page. Each
+  template extends datasette's own and changes nothing for other tables and databases.
+* ``extra_template_vars`` and ``render_cell`` feed those templates: the essay with its page, original and
+  copies; titles linked to the essay, text cut to an excerpt, ``duplicate_of`` linked to the original.
+* ``register_facet_classes`` adds the ``year``, ``month`` and ``duplicate`` facets (:mod:`pipeline.serve.facets`).
+* ``menu_links`` and ``database_actions`` lead to the search page.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from datasette import hookimpl
-from datasette.database import QueryInterrupted
 from datasette.facets import Facet
-from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
+from pipeline.serve import metadata, views
+from pipeline.serve.facets import FACETS
 from pipeline.store.search_index import to_match
 
 BUSY_TIMEOUT_MS = 30_000
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 @hookimpl(trylast=True)  # type: ignore[untyped-decorator]
 def prepare_connection(conn: sqlite3.Connection) -> None:
+    if not views.marked(conn):
+        return
     conn.create_function("escape_fts", 1, to_match, deterministic=True)
     # WAL lets readers run beside a crawl's writes; the rare wait (a checkpoint, WAL recovery) is waited out
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
-class ExpressionFacet(Facet):  # type: ignore[misc]
-    """Counts of a SQL expression over one column; each value selects rows with a plain datasette filter."""
-
-    type = "expression"
-    where = "1"  # which rows have a value, {col} being the column
-    expr = "{col}"  # the value counted, {col} being the column
-
-    def expression(self, col: str) -> str:
-        return self.expr.format(col=col)
-
-    def selection(self, column: str, value: str) -> tuple[str, str]:
-        """The query-string argument that keeps the rows of this value."""
-        return f"{column}__exact", value
-
-    async def suggest(self) -> list[dict[str, Any]]:
-        return []
-
-    async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
-        results: list[dict[str, Any]] = []
-        timed_out: list[str] = []
-        args = self.get_querystring_pairs()
-        size = self.get_facet_size()
-        for source_and_config in self.get_configs():
-            config = source_and_config["config"]
-            column = config.get("column") or config["simple"]
-            col = escape_sqlite(column)
-            expr = self.expression(col)
-            sql = (f"select {expr} as value, count(*) as count from ({self.sql}) where {self.where.format(col=col)} "
-                   f"group by value order by count desc, value limit {size + 1}")
-            try:
-                rows = await self.ds.execute(self.database, sql, self.params, truncate=False,
-                                             custom_time_limit=self.ds.setting("facet_time_limit_ms"))
-            except QueryInterrupted:
-                timed_out.append(column)
-                continue
-            values = []
-            for row in rows.rows[:size]:
-                arg = self.selection(column, str(row["value"]))
-                selected = arg in args
-                path = path_with_removed_args(self.request, {arg[0]: arg[1]}) if selected else path_with_added_args(self.request, {arg[0]: arg[1]})
-                values.append({"value": row["value"], "label": row["value"], "count": row["count"],
-                               "toggle_url": self.ds.absolute_url(self.request, path), "selected": selected})
-            results.append({
-                "name": column, "type": self.type, "results": values, "hideable": source_and_config["source"] != "metadata",
-                "toggle_url": path_with_removed_args(self.request, {f"_facet_{self.type}": column}),
-                "truncated": len(rows.rows) > size,
-            })
-        return results, timed_out
-
-
-class YearFacet(ExpressionFacet):
-    type = "year"
-    where = "{col} glob '[0-9][0-9][0-9][0-9]*'"
-    expr = "substr({col}, 1, 4)"
-
-    def selection(self, column: str, value: str) -> tuple[str, str]:
-        return f"{column}__startswith", value
-
-
-class MonthFacet(YearFacet):
-    type = "month"
-    where = "{col} glob '[0-9][0-9][0-9][0-9]-[0-9][0-9]*'"
-    expr = "substr({col}, 1, 7)"
-
-
-class DuplicateFacet(ExpressionFacet):
-    type = "duplicate"
-    expr = "case when {col} is null then 'original' else 'duplicate' end"
-
-    def selection(self, column: str, value: str) -> tuple[str, str]:
-        return (f"{column}__notnull" if value == "duplicate" else f"{column}__isnull"), "1"
+@hookimpl  # type: ignore[untyped-decorator]
+def get_metadata(datasette: Any) -> dict[str, Any]:
+    return metadata.metadata(views.project_databases(datasette))
 
 
 @hookimpl  # type: ignore[untyped-decorator]
 def register_facet_classes() -> list[type[Facet]]:
-    return [YearFacet, MonthFacet, DuplicateFacet]
+    return FACETS
+
+
+@hookimpl  # type: ignore[untyped-decorator]
+def register_routes() -> list[tuple[str, Any]]:
+    return [(r"^/(?P<database>[^/]+)/-/search(\.(?P<format>json))?$", views.search_page)]
+
+
+@hookimpl  # type: ignore[untyped-decorator]
+def prepare_jinja2_environment(env: Environment, datasette: Any) -> None:
+    first = [FileSystemLoader(datasette.template_dir)] if datasette.template_dir else []  # --template-dir still wins
+    env.loader = ChoiceLoader([*first, FileSystemLoader(str(TEMPLATES)), *([env.loader] if env.loader else [])])
+
+
+@hookimpl  # type: ignore[untyped-decorator]
+def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
+    if table != "essays" or column not in ("title", "text", "duplicate_of") or not views.is_project(datasette, database):
+        return None
+
+    async def render() -> Any:
+        return await views.render_essay_cell(datasette, database, row, column, value)
+
+    return render
+
+
+@hookimpl  # type: ignore[untyped-decorator]
+def extra_template_vars(database: str | None, table: str | None, view_name: str, request: Any, datasette: Any) -> Any:
+    if view_name == "index":
+        return {"essay_searches": [(name, views.search_url(datasette, name)) for name in views.project_databases(datasette)]}
+    if not views.is_project(datasette, database):
+        return {}
+    assert database is not None
+    project = {"essay_project": True, "essay_search": views.search_url(datasette, database)}
+    if table == "essays" and view_name == "table":
+        return project | {"essay_list_columns": views.list_columns(request)}
+    if table == "essays" and view_name == "row" and request is not None:
+        async def essay() -> dict[str, Any]:
+            return project | await views.essay_context(datasette, database, request.url_vars.get("pks", ""))
+
+        return essay
+    return project
+
+
+@hookimpl  # type: ignore[untyped-decorator]
+def menu_links(datasette: Any) -> list[dict[str, str]]:
+    names = views.project_databases(datasette)
+    return [{"href": views.search_url(datasette, name), "label": f"Search essays ({name})" if len(names) > 1 else "Search essays"}
+            for name in names]
+
+
+@hookimpl  # type: ignore[untyped-decorator]
+def database_actions(datasette: Any, database: str) -> list[dict[str, str]]:
+    return [{"href": views.search_url(datasette, database), "label": "Search essays"}] if views.is_project(datasette, database) else []

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from pipeline.errors import StoreError
-from pipeline.store import schema, site_chrome
+from pipeline.store import schema, search_index, site_chrome
 
 APPLICATION_ID = 0x45535359  # "ESSY"
 
@@ -48,7 +48,72 @@ def _v2_archive_pointers(db: sqlite_utils.Database) -> None:
         db.table("source_failures").create_index(["run_id"], if_not_exists=True)
 
 
-def _v3_site_chrome(db: sqlite_utils.Database) -> None:
+# essays as rebuilt by migration 3: an explicit INTEGER PRIMARY KEY (kept by VACUUM, the search index's key),
+# the stable text id unique, and the essay's site identity (host always; site = the crawl's site name or the host)
+_ESSAYS_V3 = """CREATE TABLE [{name}] (
+   [num] INTEGER PRIMARY KEY,
+   [id] TEXT NOT NULL UNIQUE,
+   [page_url] TEXT REFERENCES [pages]([url]),
+   [position] INTEGER,
+   [title] TEXT,
+   [text] TEXT,
+   [chars] INTEGER,
+   [text_sha1] TEXT,
+   [duplicate_of] TEXT,
+   [host] TEXT,
+   [site] TEXT,
+   [category] TEXT,
+   [published] TEXT,
+   [script] TEXT
+)"""
+_ESSAY_COPY = ["id", "page_url", "position", "title", "text", "chars", "text_sha1", "duplicate_of", "site", "category",
+               "published", "script"]
+
+
+def _host_sql(url: str) -> str:
+    """SQL: the host of an http(s) URL column (lower case, without port or user), else NULL."""
+    rest = f"substr({url}, instr({url}, '://') + 3)"
+    upto = f"(case when instr({rest}, '/') then substr({rest}, 1, instr({rest}, '/') - 1) else {rest} end)"
+    no_user = f"substr({upto}, instr({upto}, '@') + 1)"
+    no_port = (f"(case when {no_user} like '[%' then substr({no_user}, 2, instr({no_user}, ']') - 2) "
+               f"when instr({no_user}, ':') then substr({no_user}, 1, instr({no_user}, ':') - 1) else {no_user} end)")
+    return f"(case when lower({url}) like 'http://%' or lower({url}) like 'https://%' then lower({no_port}) end)"
+
+
+def _v3_essay_key_and_site(db: sqlite_utils.Database) -> None:
+    """essays rebuilt with `num INTEGER PRIMARY KEY` (= the old rowid, so the search index and every id stay
+    valid); pages and essays get `host`, and `site` becomes the crawl's site name where the frontier knows it."""
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        page_cols = {r[1] for r in conn.execute("PRAGMA table_info([pages])")}
+        if "host" not in page_cols:
+            conn.execute("ALTER TABLE [pages] ADD COLUMN [host] TEXT")
+        conn.execute(f"UPDATE [pages] SET [host] = coalesce({_host_sql('[url]')}, nullif([site], '')) WHERE [host] IS NULL")
+        if conn.execute("select 1 from sqlite_master where type = 'table' and name = 'frontier'").fetchone():
+            conn.execute("UPDATE [pages] SET [site] = (select f.[site] from [frontier] f where f.[url] = [pages].[url]) "
+                         "WHERE [url] IN (select [url] from [frontier] where [site] is not null and [site] != '')")
+        conn.execute("UPDATE [pages] SET [site] = nullif([host], '') WHERE [site] IS NULL OR [site] = ''")
+        essay_cols = {r[1] for r in conn.execute("PRAGMA table_info([essays])")}
+        if "num" not in essay_cols:
+            conn.execute(_ESSAYS_V3.format(name="essays_v3"))
+            cols = ", ".join(f"[{c}]" for c in _ESSAY_COPY)
+            conn.execute(f"INSERT INTO [essays_v3] ([num], {cols}) SELECT rowid, {cols} FROM [essays] ORDER BY rowid")
+            conn.execute("DROP TABLE [essays]")  # its triggers and indexes go with it
+            conn.execute("ALTER TABLE [essays_v3] RENAME TO [essays]")
+            search_index.install_triggers(conn)
+        for index in ("page_url, position", "text_sha1", "site", "duplicate_of"):
+            conn.execute(f"CREATE INDEX IF NOT EXISTS [idx_essays_{index.replace(', ', '_')}] ON [essays] ({index})")
+        conn.execute("UPDATE [essays] SET [host] = (select p.[host] from [pages] p where p.[url] = [essays].[page_url]), "
+                     "[site] = (select p.[site] from [pages] p where p.[url] = [essays].[page_url]) WHERE [host] IS NULL")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _v4_site_chrome(db: sqlite_utils.Database) -> None:
     site_chrome.ensure(db)
 
 
@@ -57,12 +122,16 @@ Migration = tuple[int, str, Callable[[sqlite_utils.Database], None]]
 MIGRATIONS: list[Migration] = [
     (1, "pages, essays, runs, raw, signatures, LSH bands and the search index", _v1_base_schema),
     (2, "raw pointers into WARC files, source_failures, runs.skipped", _v2_archive_pointers),
-    (3, "site chrome: line fingerprints per page, what each site learned, removal records", _v3_site_chrome),
+    (3, "essays keyed on num INTEGER PRIMARY KEY (the search index's key); host and site of pages and essays",
+     _v3_essay_key_and_site),
+    (4, "site chrome: line fingerprints per page, what each site learned, removal records", _v4_site_chrome),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 # tables (with a column each) that only a database written by this project has
 _OWN_TABLES = {"pages": "url", "essays": "text_sha1", "runs": "pages_fetched"}
+# every table a database of this project had before the marker (migration 1's and the crawl's)
+_V1_TABLES = {"runs", "pages", "essays", "raw", "essay_sigs", "essay_lsh", "frontier"}
 
 
 def _pragma(conn: sqlite3.Connection, name: str) -> int:
@@ -71,7 +140,8 @@ def _pragma(conn: sqlite3.Connection, name: str) -> int:
 
 def version_of(conn: sqlite3.Connection) -> int | None:
     """The schema version of a project database; 0 for one written before the marker existed
-    (or an empty file); None for a file that is not the project's."""
+    (or an empty file, or one whose first migration was cut short: only the project's tables);
+    None for a file that is not the project's."""
     app_id = _pragma(conn, "application_id")
     if app_id == APPLICATION_ID:
         return _pragma(conn, "user_version")
@@ -80,13 +150,20 @@ def version_of(conn: sqlite3.Connection) -> int | None:
     tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
     if not tables:
         return 0
+    # migration 1 commits table by table: one cut short (disk full, kill -9) leaves some of them
+    if not tables & _OWN_TABLES.keys() or not all(_is_own_table(t) for t in tables):
+        return None
     for table, column in _OWN_TABLES.items():
         if table not in tables:
-            return None
+            continue
         columns = {r[1] for r in conn.execute(f"PRAGMA table_info([{table}])")}
         if column not in columns:
             return None
     return 0
+
+
+def _is_own_table(name: str) -> bool:
+    return name in _V1_TABLES or name.startswith(("essays_fts", "sqlite_"))
 
 
 def check(conn: sqlite3.Connection, path: str = "") -> int:

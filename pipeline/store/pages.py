@@ -9,12 +9,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
 from pipeline.errors import StoreError
 from pipeline.models import Result
 from pipeline.normalize import signatures as dedupe
+from pipeline.store import faults
 from pipeline.store import search_index as search
 from pipeline.store.database import now
 
@@ -35,7 +37,7 @@ def save_result(
     db: sqlite_utils.Database, result: Result, run_id: int, fetch_info: dict[str, Any] | None = None,
     raw: tuple[bytes, str] | None = None, near_threshold: float = dedupe.DEFAULT_THRESHOLD,
     signatures: Mapping[str, bytes] | None = None,
-    raw_pointer: RawPointer | None = None,
+    raw_pointer: RawPointer | None = None, site: str = "",
     extra: Callable[[sqlite3.Connection], None] | None = None,
 ) -> tuple[int, int]:
     """Store a page and its essays in one transaction; returns (essays added, essays updated).
@@ -43,30 +45,37 @@ def save_result(
 
     The raw response is kept as a copy (`raw`: body, content type) or as a pointer into the WARC
     file it was read from (`raw_pointer`), which `pipeline reprocess` reads through.
+    `host` is the page's host; `site` is the crawl's site name, or the name the page already has, or its host.
 
     Re-saving a page replaces its essays: the same essays keep their ids, extra old ones go, and
     rows that did not change are not written again (so the search index has nothing to redo).
-    A database error rolls the whole page back and raises StoreError.
+    A database error rolls the whole page back and raises StoreError (StorageFault for a fault of
+    the database itself: disk full, read-only, locked, damaged).
     """
     page = result.page
     info = fetch_info or {}
     conn = db.conn
     try:
-        return _save(db, conn, result, run_id, info, raw, near_threshold, signatures or {}, raw_pointer, extra)
+        return _save(db, conn, result, run_id, info, raw, near_threshold, signatures or {}, raw_pointer, site, extra)
     except sqlite3.Error as exc:
+        if faults.is_fault(exc):  # the database itself failed: the run stops (exit 4)
+            raise faults.to_error(exc, faults.conn_path(conn), midway=True) from None
         raise StoreError(f"cannot store {page.url}: {exc}") from None
 
 
 def _save(
     db: sqlite_utils.Database, conn: sqlite3.Connection, result: Result, run_id: int, info: dict[str, Any],
     raw: tuple[bytes, str] | None, near_threshold: float, signatures: Mapping[str, bytes], pointer: RawPointer | None = None,
-    extra: Callable[[sqlite3.Connection], None] | None = None,
+    site: str = "", extra: Callable[[sqlite3.Connection], None] | None = None,
 ) -> tuple[int, int]:
     page = result.page
     added = updated = 0
     with conn:  # plain SQL only inside: sqlite-utils' table methods would commit part-way
+        if not site:  # a re-import or reprocess keeps the site name a crawl gave the page
+            stored = conn.execute("select site from pages where url = ?", [page.url]).fetchone()
+            site = (stored[0] if stored else "") or page.site
         row = {
-            "url": page.url, "final_url": info.get("final_url", page.url), "site": page.site,
+            "url": page.url, "final_url": info.get("final_url", page.url), "host": page.site or None, "site": site or None,
             "status": info.get("status"), "fetched_at": info.get("fetched_at", now()), "etag": info.get("etag"),
             "last_modified": info.get("last_modified"), "content_sha1": info.get("content_sha1"),
             "encoding": page.encoding, "title": page.title, "published": page.published or None,
@@ -99,7 +108,7 @@ def _save(
             new = {
                 "id": essay.id, "page_url": page.url, "position": essay.position, "title": essay.title,
                 "text": essay.text, "chars": essay.chars, "text_sha1": essay.text_sha1,
-                "duplicate_of": dup, "site": page.site, "category": page.category,
+                "duplicate_of": dup, "host": page.site or None, "site": site or None, "category": page.category,
                 "published": page.published or None, "script": essay.script,
             }
             if prev is None or any(prev.get(k) != v for k, v in new.items()):
@@ -116,14 +125,16 @@ def _save(
     return added, updated
 
 
-def record_failure(db: sqlite_utils.Database, url: str, error: str, run_id: int, status: int | None = None) -> None:
+def record_failure(db: sqlite_utils.Database, url: str, error: str, run_id: int, status: int | None = None,
+                   site: str = "") -> None:
     """A page that failed: its row says why; its stored essays (if any) stay as they were."""
     with db.conn:
         if db.table("pages").count_where("url = ?", [url]):
             db.table("pages").update(url, {"error": error, "status": status, "run_id": run_id, "fetched_at": now()})
         else:
+            host = urlsplit(url).hostname if url.lower().startswith(("http://", "https://")) else None
             db.table("pages").insert({"url": url, "error": error, "status": status, "run_id": run_id, "fetched_at": now(),
-                                "essay_count": 0})
+                                      "essay_count": 0, "host": host or None, "site": site or host or None})
 
 
 def mark_error(db: sqlite_utils.Database, url: str, error: str, run_id: int) -> None:
@@ -144,8 +155,15 @@ def save_raw(db: sqlite_utils.Database, url: str, body: bytes, content_type: str
 
 
 def raw_body(db: sqlite_utils.Database, url: str) -> tuple[bytes, str] | None:
-    """A stored raw response: (body bytes, content type), or None (none kept, or only a pointer: see raw_pointer)."""
-    row = db.execute("select body, content_type from raw where url = ?", [url]).fetchone()
+    """A stored raw response: (body bytes, content type), or None (none kept, or only a pointer: see
+    raw_pointer). A damaged body raises zlib.error (or ValueError); a fault of the database itself,
+    StorageFault."""
+    try:
+        row = db.execute("select body, content_type from raw where url = ?", [url]).fetchone()
+    except sqlite3.Error as exc:
+        if faults.is_fault(exc):
+            raise faults.to_error(exc, faults.conn_path(db.conn), midway=True) from None
+        raise ValueError(str(exc)) from None  # a value SQLite cannot hand back (text that is not UTF-8)
     return (zlib.decompress(row[0]), row[1] or "") if row and row[0] is not None else None
 
 

@@ -40,6 +40,18 @@ index needs to forget them; :func:`sync` applies the queue and is called by ``st
 inside the same transaction (import, crawl, reprocess), and by ``pipeline search`` and ``pipeline
 serve`` for rows written by anything else. Until then a deleted essay's rowid may still match, but
 every query joins on ``essays`` (datasette's ``rowid in (...)`` too), so it is never shown.
+
+The index is keyed on the essays' rowid, which is the explicit ``num INTEGER PRIMARY KEY`` column
+of ``essays`` (migration 2): SQLite keeps such a key through ``VACUUM``, unlike the implicit rowid of
+a table with a text primary key.
+
+Traditional and simplified Chinese are found alike: :func:`fold` maps every traditional character
+to its simplified form (OpenCC's ``t2s`` character table, applied one character at a time so that a
+text keeps its length) in the index and in the query, so 黨員 finds 党员 and 党员 finds 黨員.
+
+The index keeps no text (``content=''``), so a snippet is cut from the essay's own text:
+:func:`snippet` finds the query's words in the text folded the same way, character for character,
+and returns the window around the first one with the offsets of every word found in it.
 """
 
 from __future__ import annotations
@@ -47,14 +59,18 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import sqlite_utils
 
 from pipeline.errors import ConfigError, StoreError
+from pipeline.text import fold as folding
+from pipeline.text.fold import CJK_CHAR, CJK_RUN
+from pipeline.text.fold import fold as fold  # re-exported: what the index and queries see
+from pipeline.text.fold import split_marked as split_marked  # re-exported: highlight pieces
 
-VERSION = 2  # bump when index_text changes: the index is rebuilt on the next open
+VERSION = 3  # bump when index_text changes (3: traditional folded to simplified): the index is rebuilt
 FTS = "essays_fts"
 PENDING = "essays_fts_pending"
 TOKENIZER = "porter unicode61 remove_diacritics 2"
@@ -63,11 +79,10 @@ MAX_TERMS = 32
 TITLE_WEIGHT = 5.0
 SPARE_ROWS = 16
 
-# Hiragana, katakana, CJK extension A, unified ideographs, compatibility ideographs, extensions B+.
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_CJK_RUN = re.compile(f"[{_CJK}]+")
-_CJK_CHAR = re.compile(f"[{_CJK}]")
+_CJK_RUN = CJK_RUN
+_CJK_CHAR = CJK_CHAR
 _TERMS = re.compile(r'\s+|(".*?")')
+SNIPPET_CHARS = 80
 
 
 class QueryError(ConfigError):
@@ -91,9 +106,15 @@ class Hit:
     published: str
     duplicate_of: str
     snippet: str
+    highlights: tuple[tuple[int, int], ...] = field(default=())  # (start, end) of each word found, in snippet
+    num: int = 0  # essays.num, the essay's integer key (its datasette row)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def pieces(self) -> list[tuple[str, bool]]:
+        """The snippet as (text, is a word found) pieces, for rendering the highlights."""
+        return split_marked(self.snippet, self.highlights)
 
 
 def _grams(run: str) -> str:
@@ -103,8 +124,8 @@ def _grams(run: str) -> str:
 
 
 def index_text(text: str) -> str:
-    """The text as it is indexed: NFKC, each run of CJK characters as overlapping bigrams."""
-    text = unicodedata.normalize("NFKC", text)
+    """The text as it is indexed: folded (:func:`fold`), each run of CJK characters as overlapping bigrams."""
+    text = fold(text)
     return _CJK_RUN.sub(lambda m: " " + _grams(m.group()) + " ", text)
 
 
@@ -148,7 +169,7 @@ def to_match(query: str) -> str:
     punctuation or emoji) gives ``'""'``, which matches nothing. A term ending in a lone CJK
     character matches it as a prefix (党 finds 党员).
     """
-    query = _printable(unicodedata.normalize("NFKC", str(query or ""))[:MAX_QUERY_CHARS])
+    query = _printable(fold(str(query or ""))[:MAX_QUERY_CHARS])
     phrases = []
     for term in split_terms(query):
         if not searchable(term):
@@ -182,6 +203,12 @@ def _triggers() -> dict[str, str]:
                    f"WHEN old.title IS NOT new.title OR old.text IS NOT new.text BEGIN {queue_old}; END",
         f"{v}_ad": f"CREATE TRIGGER IF NOT EXISTS [{v}_ad] AFTER DELETE ON essays BEGIN {queue_old}; END",
     }
+
+
+def install_triggers(db: sqlite_utils.Database | sqlite3.Connection) -> None:
+    """(Re)create the triggers that queue changes of essays (after the essays table was rebuilt)."""
+    for sql in _triggers().values():
+        _conn(db).execute(sql)
 
 
 def _conn(db: sqlite_utils.Database | sqlite3.Connection) -> sqlite3.Connection:
@@ -266,17 +293,19 @@ def rebuild(db: sqlite_utils.Database | sqlite3.Connection) -> int:
 # --- querying --------------------------------------------------------------------------------
 
 
-def _snippet(text: str, terms: list[str], width: int = 80) -> str:
-    flat = " ".join(text.split())
-    lower = flat.lower()
-    at = -1
-    for term in terms:
-        at = lower.find(unicodedata.normalize("NFKC", term).lower())
-        if at >= 0:
-            break
-    start = max(0, at - width // 3) if at >= 0 else 0
-    piece = flat[start:start + width]
-    return ("…" if start > 0 else "") + piece + ("…" if start + width < len(flat) else "")
+def query_words(query: str) -> list[str]:
+    """The words of a query as they are looked for in a text (see :func:`pipeline.text.fold.find_spans`)."""
+    return folding.words_of(split_terms(query[:MAX_QUERY_CHARS]))
+
+
+def find_words(text: str, query: str) -> list[tuple[int, int]]:
+    """(start, end) of every place the query's words occur in the text, traditional or simplified, any case."""
+    return folding.find_spans(text, query_words(query))
+
+
+def snippet(text: str, query: str, width: int = SNIPPET_CHARS) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """About `width` characters of the text around the first word of the query, and where its words are in it."""
+    return folding.snippet(text, query_words(query), width)
 
 
 def search(db: sqlite_utils.Database | sqlite3.Connection, query: str, limit: int = 20) -> list[Hit]:
@@ -292,16 +321,29 @@ def search(db: sqlite_utils.Database | sqlite3.Connection, query: str, limit: in
     sql = (
         f"with best as (select rowid, bm25([{FTS}], {TITLE_WEIGHT}, 1.0) as score from [{FTS}] "
         f"where [{FTS}] match :match order by score, rowid limit :limit + {SPARE_ROWS}) "
-        "select e.id, e.title, e.page_url, e.position, e.site, e.category, e.published, e.duplicate_of, e.text "
+        "select e.id, e.title, e.page_url, e.position, e.site, e.category, e.published, e.duplicate_of, e.text, e.rowid "
         "from best join essays e on e.rowid = best.rowid order by best.score, best.rowid limit :limit"
     )
     try:
         rows = _conn(db).execute(sql, {"match": match, "limit": max(0, int(limit))}).fetchall()
     except sqlite3.OperationalError as exc:
         raise SearchFailed(f"search for {query[:40]!r} failed: {exc}") from None
-    terms = split_terms(query[:MAX_QUERY_CHARS])
-    return [
-        Hit(id=r[0], title=r[1] or "", page_url=r[2] or "", position=r[3] or 0, site=r[4] or "", category=r[5] or "",
-            published=r[6] or "", duplicate_of=r[7] or "", snippet=_snippet(r[8] or "", terms))
-        for r in rows
-    ]
+    hits = []
+    for r in rows:
+        text, marks = snippet(r[8] or "", query)
+        hits.append(Hit(id=r[0], title=r[1] or "", page_url=r[2] or "", position=r[3] or 0, site=r[4] or "",
+                        category=r[5] or "", published=r[6] or "", duplicate_of=r[7] or "", snippet=text, highlights=marks,
+                        num=r[9]))
+    return hits
+
+
+def count(db: sqlite_utils.Database | sqlite3.Connection, query: str) -> int:
+    """How many essays match the query (0 when it has nothing to search for)."""
+    match = to_match(query)
+    if match == '""':
+        return 0
+    sql = f"select count(*) from [{FTS}] f join essays e on e.rowid = f.rowid where [{FTS}] match ?"
+    try:
+        return int(_conn(db).execute(sql, [match]).fetchone()[0])
+    except sqlite3.OperationalError as exc:
+        raise SearchFailed(f"search for {query[:40]!r} failed: {exc}") from None

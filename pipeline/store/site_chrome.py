@@ -88,13 +88,6 @@ def stored_site(db: sqlite_utils.Database, url: str) -> str | None:
     return str(row[0]) if row else None
 
 
-def site_of_host(db: sqlite_utils.Database, prefix: str) -> str | None:
-    """The site most pages under a URL prefix (scheme://host/) were counted under, or None."""
-    row = db.execute("select site, count(*) n from chrome_pages where url >= ? and url < ? group by site order by n desc limit 1",
-                     [prefix, prefix + "\U0010ffff"]).fetchone()
-    return str(row[0]) if row else None
-
-
 def _count(conn: sqlite3.Connection, site: str, exact_pages: int) -> tuple[int, dict[int, int]]:
     """(the site's pages, fingerprint -> pages it stands on, for lines on two pages or more).
 
