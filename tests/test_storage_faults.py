@@ -79,7 +79,7 @@ def assert_kept_and_resumable(db: Path, folder: Path, stored: int) -> None:
 
 def test_full_disk_midway_exits_4_keeps_committed_pages(tmp_path: Path) -> None:
     folder = pages_folder(tmp_path)
-    with tmpfs(tmp_path / "mnt", 400) as mnt:
+    with tmpfs(tmp_path / "mnt", 480) as mnt:
         db = mnt / "e.db"
         code, err = pipeline("import", str(folder), "--db", str(db))
         assert code == 4
@@ -115,7 +115,7 @@ def file_size_limit(limit: int) -> Callable[[], None]:
     return apply
 
 
-@pytest.mark.parametrize(("limit", "midway"), [(100 * 1024, False), (400 * 1024, True)])
+@pytest.mark.parametrize(("limit", "midway"), [(100 * 1024, False), (480 * 1024, True)])
 def test_ulimit_f(tmp_path: Path, limit: int, midway: bool) -> None:
     folder = pages_folder(tmp_path)
     db = tmp_path / "e.db"
