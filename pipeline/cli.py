@@ -5,33 +5,19 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from pipeline.cli_bulk import export_cmd, import_to_shards
+from pipeline.cli_maintenance import check_cmd
+from pipeline.cli_options import db_option, end_progress, fail
 from pipeline.errors import ConfigError, Interrupted, PipelineError
 
 if TYPE_CHECKING:
-    from pipeline.jobs.cluster import ClusterSpec
-    from pipeline.models import Profile
+    pass
 
-DEFAULT_DB = "output/essays.db"
 DEFAULT_NEAR_THRESHOLD = 0.7  # the same as pipeline.dedupe.DEFAULT_THRESHOLD (not imported: it pulls numpy into --help)
-
-
-def fail(exc: PipelineError | Interrupted) -> NoReturn:
-    """One line on stderr, then the exit status of the error's class (see README "Exit statuses")."""
-    if isinstance(exc, Interrupted):
-        _end_progress()
-        click.echo(f"interrupted: {exc.summary or exc.name}", err=True)
-    else:
-        click.echo(f"error: {exc}", err=True)
-    sys.exit(exc.exit_code)
-
-
-def db_option(f: Any) -> Any:
-    return click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
-                        help="SQLite database file.")(f)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,7 +44,7 @@ dask_option = click.option(
 
 
 @main.command("import")
-@click.argument("sources", nargs=-1, required=True)
+@click.argument("sources", nargs=-1)
 @db_option
 @click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for each URL.")
 @click.option("--near-dup-threshold", default=DEFAULT_NEAR_THRESHOLD, show_default=True, type=click.FloatRange(0.0, 1.0),
@@ -71,8 +57,13 @@ dask_option = click.option(
 @click.option("--output", "output", default=None, metavar="parquet:DIR",
               help="With --dask and WARC/ARC input: write Parquet shards into DIR (from the workers, no database) instead of --db.")
 @click.option("--overwrite", is_flag=True, help="With --output: replace the shards of an earlier run in DIR.")
+@click.option("-i", "--input", "input_list", metavar="FILE",
+              help="A list of URLs and paths, one a line (# comments; - for stdin): URLs fetched politely, as a crawl fetches.")
+@click.option("--delay", default=1.5, show_default=True, type=click.FloatRange(0.0),
+              help="With -i: seconds between two requests to one host (robots.txt Crawl-delay may ask for more).")
 def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_threshold: float, profile_path: str | None,
-               copy_raw: bool, dask_spec: str | None, output: str | None, overwrite: bool) -> None:
+               copy_raw: bool, dask_spec: str | None, output: str | None, overwrite: bool, input_list: str | None,
+               delay: float) -> None:
     """Import pages: HTML files, text dumps, folders (recursive), http(s) URLs and WARC/ARC archives.
 
     \b
@@ -81,6 +72,7 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
       pipeline import page.html dump.txt https://example.org/essay.html --db my.db
       pipeline import saved-pages/ --profile fixtures/sites/profile-example.toml
       pipeline import crawl-1.warc.gz crawl-2.warc.gz      # each HTTP response record as a page
+      pipeline import -i urls.txt                          # robots.txt, per-host delay, hosts in parallel
 
     Archives (*.warc, *.warc.gz, *.arc, *.arc.gz): each text response is stored with its WARC-Date as
     fetch time; a URL captured several times keeps its latest capture; the raw body stays in the
@@ -95,6 +87,17 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
     from pipeline.jobs.cluster import parse_spec
     from pipeline.jobs.importer import import_sources
 
+    if input_list:
+        from pipeline.cli_bulk import run_import_list
+
+        try:
+            code = run_import_list(input_list, db, delay, _progress_printer())
+        except PipelineError as exc:
+            fail(exc)
+        if not sources:
+            sys.exit(code)
+    elif not sources:
+        fail(ConfigError("nothing to import: give files, folders, URLs or archives, or -i FILE"))
     show = sys.stderr.isatty()
 
     def progress(ref: str, error: str) -> None:
@@ -107,7 +110,7 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
         profile = load_profile(profile_path) if profile_path else None
         cluster = parse_spec(dask_spec) if dask_spec else None
         if output is not None:
-            _import_to_shards(list(sources), output, cluster, overwrite, near_dup_threshold, profile)
+            import_to_shards(list(sources), output, cluster, overwrite, near_dup_threshold, profile)
         stats = import_sources(list(sources), db, on_page=progress, timeout=timeout, near_threshold=near_dup_threshold,
                                profile=profile, copy_raw=copy_raw, cluster=cluster)
     except (PipelineError, Interrupted) as exc:
@@ -123,54 +126,67 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
     sys.exit(1 if stats.pages_failed else 0)
 
 
-def _import_to_shards(sources: list[str], output: str, cluster: ClusterSpec | None, overwrite: bool, threshold: float,
-                      profile: Profile | None) -> NoReturn:
-    from pipeline.jobs.shard_run import run
-
-    kind, _, folder = output.partition(":")
-    if kind != "parquet" or not folder:
-        raise ConfigError(f"--output {output}: give parquet:DIR")
-    if cluster is None:
-        raise ConfigError("--output parquet:DIR runs on a Dask cluster: add --dask local (or local:N, or a scheduler address)")
-    stats = run(sources, folder, cluster, overwrite, threshold, profile)
-    for line in stats.failures[:20]:
-        click.echo(f"failed: {line}", err=True)
-    click.echo(f"wrote {stats.pages_fetched} pages, {stats.essays_added} essays, {stats.pages_failed} failed "
-               f"in {stats.seconds:.2f}s -> {folder}", err=True)
-    if stats.skipped:
-        click.echo("skipped: " + ", ".join(f"{n} {why}" for why, n in sorted(stats.skipped.items())), err=True)
-    sys.exit(1 if stats.pages_failed else 0)
-
-
 @main.command("extract")
-@click.argument("source")
-@click.option("--json", "as_json", is_flag=True, help="Print the page and its essays as JSON (the default).")
-@click.option("--explain", is_flag=True, help="Also print what was removed and by which rule.")
+@click.argument("sources", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="One page: print the page and its essays as JSON (the default).")
+@click.option("--explain", is_flag=True, help="One page: also print what was removed and by which rule.")
 @click.option("--profile", "profile_path", type=click.Path(dir_okay=False),
               help="A site profile (TOML with a [profile] table of CSS selectors) to pin extraction.")
+@click.option("-i", "--input", "input_list", metavar="FILE",
+              help="Read sources from FILE: one URL or path per line, # comments, blank lines ignored; - for stdin.")
+@click.option("-o", "--output", metavar="FILE", help="Write the records to FILE instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv", "txt", "markdown"]), default=None,
+              help="Output format of a batch (default jsonl: one JSON object per line).")
+@click.option("--per", type=click.Choice(["page", "essay"]), default=None,
+              help="One record per page (with its essays list) or per essay (with its page's fields).")
+@click.option("--workers", type=click.IntRange(0, 64), default=None,
+              help="Extract in N processes; records still come out in input order.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False),
-              help="Also remove the lines this database learned as the chrome of the page's site.")
-def extract_cmd(source: str, as_json: bool, explain: bool, profile_path: str | None, db_path: str | None) -> None:
-    """Print the records of one page (file or URL) without storing them.
+              help="One page: also remove the lines this database learned as the chrome of the page's site.")
+def extract_cmd(sources: tuple[str, ...], as_json: bool, explain: bool, profile_path: str | None, input_list: str | None,
+                output: str | None, fmt: str | None, per: str | None, workers: int | None, overwrite: bool,
+                db_path: str | None) -> None:
+    """Print the records of pages (files, folders, URLs, URL lists) without storing them.
+
+    One source and no batch option: the page and its essays as indented JSON (as always).
+    Otherwise one record per page as JSON lines (or --format), a failed source as one record
+    with "error", and processing goes on. Exit status: 0 all extracted, 1 some failed, 2 usage.
 
     \b
     Examples:
       pipeline extract fixtures/seed/000_a2624caf89aaf6c8.txt --json
       pipeline extract page.html --explain
       pipeline extract https://example.org/a/1.html --db output/essays.db --explain
+      pipeline extract saved/ a.html https://example.org/1.html > pages.jsonl
+      pipeline extract -i urls.txt --per essay --format csv -o essays.csv --workers 2
+      cat urls.txt | pipeline extract -i - --format markdown
     """
+    if len(sources) != 1 or input_list or output or fmt or per or workers is not None:
+        from pipeline.cli_bulk import run_extract
+
+        if explain:
+            fail(ConfigError("--explain shows one page: give one source and no batch option"))
+        if db_path:
+            fail(ConfigError("--db applies what a database learned to one page: give one source and no batch option"))
+        try:
+            sys.exit(run_extract(list(sources), input_list, output, fmt or "jsonl", per or "page", workers or 0,
+                                 overwrite, profile_path))
+        except PipelineError as exc:
+            fail(exc)
+    source = sources[0]
     from pipeline.crawl.settings import load_profile
     from pipeline.fetch.sync_client import make_client
     from pipeline.jobs.importer import Source, expand, iter_results
     from pipeline.jobs.process import to_json
 
     try:
-        sources: list[Source] = expand([source])
+        found: list[Source] = expand([source])
         profile = load_profile(profile_path) if profile_path else None
     except PipelineError as exc:
         fail(exc)
     with make_client() as client:
-        _, result, _, _, _, error = next(iter_results(sources[:1], client, profile))
+        _, result, _, _, _, error = next(iter_results(found[:1], client, profile))
     if result is None:
         click.echo(f"error: {source}: {error}", err=True)
         sys.exit(1)
@@ -225,7 +241,7 @@ def crawl_cmd(configs: tuple[str, ...], db: str, max_pages: int | None, workers:
 
 def _report(report: Any, db: str) -> None:
     """After a crawl: end the progress line, name the first failures, print the summary line."""
-    _end_progress()
+    end_progress()
     for line in report.stats.failures[:20]:
         click.echo(f"failed: {line}", err=True)
     click.echo(report.summary(db), err=True)
@@ -250,20 +266,20 @@ def _progress_printer() -> Any:
     return show
 
 
-def _end_progress() -> None:
-    if sys.stderr.isatty():
-        click.echo("", err=True)
-
-
 @main.command("reprocess")
 @db_option
+@click.option("--outdated", is_flag=True, help="Only pages stored by an older version of the extractor.")
 @dask_option
-def reprocess_cmd(db: str, dask_spec: str | None) -> None:
+def reprocess_cmd(db: str, outdated: bool, dask_spec: str | None) -> None:
     """Re-extract every stored raw page with the current code (no network); idempotent.
+
+    Pages imported from WARC files are read back from the archive (a moved archive is recorded
+    on the page as its error; its essays stay).
 
     \b
     Examples:
       pipeline reprocess --db output/essays.db
+      pipeline reprocess --outdated          # only pages of older extractor versions
       pipeline reprocess --dask local:2
       pipeline reprocess --dask tcp://10.0.0.5:8786
     """
@@ -271,7 +287,7 @@ def reprocess_cmd(db: str, dask_spec: str | None) -> None:
     from pipeline.jobs.reprocess import reprocess
 
     try:
-        stats = reprocess(db, cluster=parse_spec(dask_spec) if dask_spec else None)
+        stats = reprocess(db, cluster=parse_spec(dask_spec) if dask_spec else None, outdated=outdated)
     except (PipelineError, Interrupted) as exc:
         fail(exc)
     for line in stats.failures[:20]:
@@ -279,31 +295,6 @@ def reprocess_cmd(db: str, dask_spec: str | None) -> None:
     click.echo(f"reprocessed {stats.pages_fetched + stats.pages_failed} pages, {stats.essays_added} essays added, "
                f"{stats.essays_updated} updated, {stats.pages_failed} failed in {stats.seconds:.2f}s -> {db}", err=True)
     sys.exit(1 if stats.pages_failed else 0)
-
-
-@main.command("check")
-@db_option
-def check_cmd(db: str) -> None:
-    """Check the whole database: SQLite's full integrity_check and the search index's own check.
-
-    Reads only; safe while a crawl runs. Exit status: 0 sound, 1 problems found (listed on
-    stdout), 2 no such database.
-
-    \b
-    Example:
-      pipeline check --db output/essays.db
-    """
-    from pipeline.store.health import full_check
-
-    try:
-        report = full_check(db)
-    except PipelineError as exc:
-        fail(exc)
-    for problem in report.problems:
-        click.echo(problem)
-    verdict = "ok" if report.ok else f"{len(report.problems)} problems found"
-    click.echo(f"checked {db} ({', '.join(report.checks)}): {verdict}", err=True)
-    sys.exit(0 if report.ok else 1)
 
 
 @main.command("demo")
@@ -395,5 +386,8 @@ def serve_cmd(db: str, host: str, port: int, open_browser: bool, settings: tuple
     except PipelineError as exc:
         fail(exc)
 
+
+main.add_command(export_cmd)
+main.add_command(check_cmd)
 
 __all__ = ["main", "ConfigError"]

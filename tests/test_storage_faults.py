@@ -32,9 +32,14 @@ def pages_folder(tmp_path: Path) -> Path:
     return folder
 
 
+# every page its own transaction, so a fault midway meets pages already committed (store.batch)
+ONE_PAGE_BATCHES = {"PIPELINE_BATCH_PAGES": "1"}
+
+
 def pipeline(*args: str, env: dict[str, str] | None = None, preexec: Callable[[], None] | None = None,
              timeout: float = 120) -> tuple[int, str]:
-    done = subprocess.run([EXE, *args], capture_output=True, text=True, timeout=timeout, env=env, preexec_fn=preexec)
+    done = subprocess.run([EXE, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**(env or os.environ), **ONE_PAGE_BATCHES}, preexec_fn=preexec)
     assert "Traceback" not in done.stderr, done.stderr
     return done.returncode, done.stderr.strip()
 
@@ -79,7 +84,7 @@ def assert_kept_and_resumable(db: Path, folder: Path, stored: int) -> None:
 
 def test_full_disk_midway_exits_4_keeps_committed_pages(tmp_path: Path) -> None:
     folder = pages_folder(tmp_path)
-    with tmpfs(tmp_path / "mnt", 480) as mnt:
+    with tmpfs(tmp_path / "mnt", 700) as mnt:
         db = mnt / "e.db"
         code, err = pipeline("import", str(folder), "--db", str(db))
         assert code == 4
@@ -115,7 +120,7 @@ def file_size_limit(limit: int) -> Callable[[], None]:
     return apply
 
 
-@pytest.mark.parametrize(("limit", "midway"), [(100 * 1024, False), (480 * 1024, True)])
+@pytest.mark.parametrize(("limit", "midway"), [(100 * 1024, False), (700 * 1024, True)])
 def test_ulimit_f(tmp_path: Path, limit: int, midway: bool) -> None:
     folder = pages_folder(tmp_path)
     db = tmp_path / "e.db"
@@ -231,7 +236,7 @@ def test_locked_by_another_writer_midway_exits_4_and_next_run_closes_it(tmp_path
 def test_crawl_on_a_disk_that_fills_exits_4_and_resumes(tmp_path: Path, workers: str) -> None:
     from .conftest import write_site
 
-    with SiteServer(generated_site(60)) as server, tmpfs(tmp_path / "mnt", 700) as mnt:
+    with SiteServer(generated_site(60)) as server, tmpfs(tmp_path / "mnt", 1000) as mnt:
         site = write_site(tmp_path / "site.toml", [server.base + "/"], [r"/a/\d+\.html$"], [r"/$", r"/list/\d+\.html$"])
         db = mnt / "e.db"
         code, err = pipeline("crawl", str(site), "--db", str(db), "--workers", workers)

@@ -239,3 +239,29 @@ def test_a_missing_archive_is_a_usage_error_before_anything_is_written(tmp_path:
     assert code == 2
     assert f"error: no such file: {tmp_path / 'nope.warc.gz'}" in err
     assert not (tmp_path / "x.db").exists()
+
+
+def arc_file(path: Path, records: list[tuple[str, str, bytes]]) -> Path:
+    """An ARC (version 1) file written by hand: warcio reads ARC but does not write it."""
+    desc = b"1 0 Test\nURL IP-address Archive-date Content-type Archive-length\n"
+    out = b"filedesc://test.arc 0.0.0.0 20240501000000 text/plain %d\n" % len(desc) + desc + b"\n"
+    for url, date, body in records:
+        http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+        out += b"%s 127.0.0.1 %s text/html %d\n" % (url.encode(), date.encode(), len(http)) + http + b"\n"
+    path.write_bytes(out)
+    return path
+
+
+def test_an_arc_file_is_read_as_a_warc_is(tmp_path: Path) -> None:
+    arc = arc_file(tmp_path / "old.arc", [("http://x.example/a.html", "20240501000000", page("甲篇", LONG)),
+                                          ("http://x.example/b.html", "20240502120000", page("乙篇", LONG + "乙"))])
+    db = tmp_path / "x.db"
+    code, err = run("import", str(arc), "--db", str(db))
+    assert code == 0, err
+    assert "skipped: 1 warcinfo record" in err
+    assert rows(db, "select url, fetched_at, title from pages order by url") == [
+        ("http://x.example/a.html", "2024-05-01T00:00:00+00:00", "甲篇"), ("http://x.example/b.html", "2024-05-02T12:00:00+00:00", "乙篇")]
+    second = list(ArchiveReader(arc))[1]
+    assert read_response(arc, second.offset, second.length).body == page("乙篇", LONG + "乙")
+    code, err = run("reprocess", "--db", str(db))
+    assert code == 0 and "reprocessed 2 pages, 0 essays added, 0 updated, 0 failed" in err

@@ -49,7 +49,7 @@ def begin_cycle(db: sqlite_utils.Database, site: str, start_urls: list[tuple[str
         if not resumed:
             db.execute(
                 "update frontier set state = 'pending', attempts = 0, next_after = 0, error = null "
-                "where site = ? and kind in ('listing', 'article')", [site])
+                "where site = ? and kind in ('listing', 'article', 'sitemap')", [site])
         for url, kind in start_urls:
             db.execute(
                 "insert into frontier (url, site, depth, kind, state, attempts, next_after, discovered_run) "

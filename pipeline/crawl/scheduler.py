@@ -26,7 +26,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from pipeline import store
-from pipeline.crawl import frontier
+from pipeline.crawl import frontier, sitemaps
 from pipeline.crawl.frontier import Row
 from pipeline.crawl.settings import SiteConfig, host_of
 from pipeline.errors import ExtractError
@@ -160,6 +160,7 @@ class Crawler:
                     self.pacer.configure(host, site.fetch.concurrency, site.fetch.delay, site.fetch.jitter)
                 self.robots[site.name] = Robots(site.fetch.user_agent, self._robots_getter(site))
                 starts = [(u, "article" if site.article.matches(u) else "listing") for u in site.start_urls]
+                starts += await self._sitemap_starts(site)
                 if frontier.begin_cycle(self.db, site.name, starts, self.run_id):
                     self.report.resumed.append(site.name)
             workers = [asyncio.create_task(self._worker(site)) for site in self.sites for _ in range(site.fetch.concurrency)]
@@ -251,14 +252,18 @@ class Crawler:
             stored: tuple[str | None, str | None, str | None] = (None, None, None)
         else:
             stored = self._stored(row) if row.kind == "article" else (row.etag, row.last_modified, None)
+        if row.kind == "sitemap":  # read in full each cycle: its <lastmod> dates spare the page requests
+            stored = (None, None, None)
         try:
-            resp = await self._get(site, row.url, stored[0], stored[1])
+            resp = await self._get(site, row.url, stored[0], stored[1], text_only=row.kind != "sitemap")
             if resp.status == 304:
                 self.report.stats.pages_unchanged += 1
                 frontier.finish(self.db, row, "done", self.run_id, keep_validators=True)
                 return
             if row.kind == "listing":
                 self._listing(site, row, resp)
+            elif row.kind == "sitemap":
+                self._sitemap(site, row, resp)
             else:
                 await self._article(site, row, resp, stored[2])
         except Retry as exc:
@@ -305,6 +310,29 @@ class Crawler:
         self.report.stats.pages_fetched += 1
         frontier.finish(self.db, row, "done", self.run_id, None, links, site.max_depth, site.max_pages,
                         resp.headers.get("etag"), resp.headers.get("last-modified"))
+
+    async def _sitemap_starts(self, site: SiteConfig) -> list[tuple[str, str]]:
+        """The site's sitemaps, with the Sitemap: lines of its hosts' robots.txt when it names "robots.txt"."""
+        out = [(u, "sitemap") for u in site.sitemaps if u != "robots.txt"]
+        if "robots.txt" in site.sitemaps:
+            origins = dict.fromkeys(u.split("/", 3)[0] + "//" + host_of(u) + "/" for u in site.start_urls)
+            for origin in origins:
+                rules = await self.robots[site.name].parser(origin)
+                out += [(u, "sitemap") for u in (rules.sitemaps if rules is not None else ()) if host_of(u) in site.allowed_hosts]
+        return out
+
+    def _sitemap(self, site: SiteConfig, row: Row, resp: Response) -> None:
+        try:
+            found = sitemaps.parse(resp.body, site.fetch.max_bytes)
+        except sitemaps.SitemapError as exc:
+            self._fail(site, row, f"sitemap: {exc}")
+            return
+        self.report.stats.pages_fetched += 1
+        frontier.finish(self.db, row, "done", self.run_id, None, sitemaps.links(found, site), site.max_depth, site.max_pages)
+        closed = sitemaps.skip_unchanged(self.db, found)
+        if closed:  # claimed into the buffer already: dropped there too
+            self.report.stats.pages_unchanged += len(closed)
+            self.buffers[site.name] = deque(r for r in self.buffers[site.name] if r.url not in closed)
 
     async def _article(self, site: SiteConfig, row: Row, resp: Response, old_sha1: str | None) -> None:
         sha1 = hashlib.sha1(resp.body).hexdigest()

@@ -25,6 +25,8 @@ HELP: dict[tuple[str, str], str] = {
     ("", "allowed_hosts"): "Hosts (host or host:port) the crawl may fetch and be redirected to; default: the start URLs' hosts.",
     ("", "max_depth"): "Links followed from a start URL, at most (default 10).",
     ("", "max_pages"): "URLs the frontier holds for this site, at most (default 10000).",
+    ("", "sitemaps"): "Sitemap URLs (XML, gzip, sitemap indexes) whose pages are queued; \"robots.txt\" stands for the "
+                      "Sitemap: lines of the hosts' robots.txt. A page whose <lastmod> is older than its stored fetch is not fetched.",
     ("", "near_dup_threshold"): "Estimated Jaccard similarity at which an essay counts as a copy of one stored earlier (default 0.7).",
     ("", "site_chrome"): "Learn the lines that stand on a large share of the site's pages and remove them from its essays (default true).",
     ("profile", "content"): "Site profile: CSS selector of the element that holds the main content (default: found by scores).",
@@ -91,6 +93,7 @@ class SiteConfig:
     profile: Profile | None = None
     fetch: FetchSettings = field(default_factory=FetchSettings)
     source: str = ""
+    sitemaps: tuple[str, ...] = ()  # sitemap URLs, and "robots.txt" for the Sitemap: lines of robots.txt
 
     def kind_of(self, url: str) -> str:
         """'article', 'listing' or '' (not to be crawled) for a URL."""
@@ -235,6 +238,13 @@ def parse_site(data: dict[str, Any], where: str = "<config>") -> SiteConfig:
     if not article.allow:
         raise _bad(where, "article.allow needs at least one regex")
     profile = _profile(where, data["profile"]) if "profile" in data else None
+    sitemaps = data.get("sitemaps", [])
+    if not isinstance(sitemaps, list) or not all(isinstance(u, str) for u in sitemaps):
+        raise _bad(where, "sitemaps must be a list of URLs (or \"robots.txt\")")
+    for url in sitemaps:
+        parts = urlsplit(url)
+        if url != "robots.txt" and (parts.scheme not in ("http", "https") or parts.netloc.lower() not in {h.lower() for h in hosts}):
+            raise _bad(where, f"sitemap is not an http(s) URL on an allowed host: {url!r}")
     return SiteConfig(
         name=name, start_urls=tuple(starts), listing=listing, article=article,
         allowed_hosts=frozenset(h.lower() for h in hosts),
@@ -242,7 +252,7 @@ def parse_site(data: dict[str, Any], where: str = "<config>") -> SiteConfig:
         max_pages=_typed(where, "max_pages", data.get("max_pages", 10_000), int, 1),
         near_dup_threshold=_unit(where, "near_dup_threshold", data.get("near_dup_threshold", 0.7)),
         site_chrome=_typed(where, "site_chrome", data.get("site_chrome", True), bool),
-        profile=profile, fetch=_fetch(where, data.get("fetch", {})), source=where,
+        profile=profile, fetch=_fetch(where, data.get("fetch", {})), source=where, sitemaps=tuple(sitemaps),
     )
 
 

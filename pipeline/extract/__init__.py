@@ -17,7 +17,11 @@ from pipeline.extract.html import extract_html
 from pipeline.extract.plaintext import extract_text
 from pipeline.models import Page, Profile
 
-__all__ = ["extract", "extract_html", "extract_text", "looks_like_html"]
+__all__ = ["EXTRACTOR_VERSION", "extract", "extract_html", "extract_text", "looks_like_html"]
+
+# Bump when a change to extraction or normalisation changes what pages give: `pipeline reprocess
+# --outdated` re-extracts the pages stored by an older version (pages.extractor_version).
+EXTRACTOR_VERSION = 1
 
 _HTML_SNIFF = re.compile(
     r"<\s*/?\s*(html|head|body|div|p|table|meta|title|article|section|span|br|h[1-6]|script|style|font|center|ul|li|img)\b"

@@ -30,6 +30,7 @@ from pipeline.jobs import site_pass
 from pipeline.jobs.process import process
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
+from pipeline.store.batch import page_done
 from pipeline.text.encoding import decode
 
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
@@ -95,6 +96,7 @@ def store_capture(
                                        extra=rows)
     stats.essays_added += added
     stats.essays_updated += updated
+    page_done(db)  # the batch open on db (if any) may commit here: never inside a page
     if result.page.error:
         stats.pages_failed += 1
         stats.failures.append(f"{resp.url}: {result.page.error}")

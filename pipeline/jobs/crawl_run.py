@@ -1,9 +1,10 @@
-"""The CPU side of a crawl: decode, `process`, join parts, store, close the frontier row; in the crawl's
-process or in a pool.
+"""The CPU side of a crawl: decode, `process`, join parts (`prepare`), then store and close the frontier
+row (`commit`); in the crawl's process or with the CPU side in a pool.
 
-Fetching is I/O and stays on the crawl's event loop; extraction and the SQLite writes of essays are
-CPU. With `workers=N` they run in N spawned processes, each with its own connection (WAL lets
-readers and one writer at a time share the file), so a crawl uses more than one core. A worker
+Fetching is I/O and stays on the crawl's event loop. With `workers=N` the extraction and the essays'
+MinHash signatures run in N spawned processes, so a crawl uses more than one core, and the crawl's
+process stays the one writer: every page and frontier row goes into its batches (`store.batch`, up
+to 200 pages or 1 s a transaction), so no two processes wait on the database's write lock. A worker
 whose parent dies (kill -9) exits by itself.
 """
 
@@ -14,10 +15,9 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
 
 import httpx
 import sqlite_utils
@@ -33,23 +33,27 @@ from pipeline.jobs.process import join_parts, process
 from pipeline.jobs.run_context import write_run
 from pipeline.jobs.signals import ignore_stop_signals
 from pipeline.models import Result, RunStats
+from pipeline.normalize import signatures
+from pipeline.store.batch import Batch, page_done
 from pipeline.text.encoding import decode
 
 
-class _NoLock:
-    def __enter__(self) -> None:
-        return None
+@dataclass(frozen=True)
+class Prepared:
+    """A processed article, ready to store: `result` None asks for its later parts (`next_pages`)."""
 
-    def __exit__(self, *exc: object) -> None:
-        return None
+    result: Result | None
+    next_pages: tuple[str, ...] = ()
+    kept: tuple[tuple[str, bytes, str, str], ...] = ()  # (url, body, content type, codec) of the parts joined
+    signatures: dict[str, bytes] = field(default_factory=dict)  # essay id -> MinHash blob, when computed here
 
 
-def work(db: sqlite_utils.Database, job: PageJob, write_lock: Any = None) -> PageDone:
-    """Process and store one article; without `parts`, a multi-page article only reports its next pages."""
+def prepare(job: PageJob, with_signatures: bool = False) -> Prepared:
+    """The CPU side of one article: decode, process, join its parts (no database)."""
     text, codec = decode(job.body, job.content_type)
     result = process(text, job.url, codec, job.profile)
     if job.parts is None and result.page.next_pages and not result.page.error:
-        return PageDone(saved=False, next_pages=result.page.next_pages)
+        return Prepared(None, result.page.next_pages)
     parts: list[Result] = []
     kept: list[tuple[str, bytes, str, str]] = []
     for url, body, ctype in job.parts or ():
@@ -61,34 +65,41 @@ def work(db: sqlite_utils.Database, job: PageJob, write_lock: Any = None) -> Pag
         kept.append((url, body, ctype, part_codec))
     if parts and not result.page.error:
         result = join_parts(result, parts)
-    chrome_rows = None
-    if job.site_chrome:
-        site = site_pass.site_key(job.url, job.site)
-        result, chrome_rows = site_pass.prepare(result, site, site_pass.learned_in_run(db, job.run_id, site, write_lock))
     if job.note:
         result = replace(result, incomplete=(result.incomplete + "; " if result.incomplete else "") + job.note)
-    with write_lock or _NoLock():  # workers take turns at writing: no SQLite busy-wait sleeps
-        frontier.begin_save(db, job.url)
-        added, updated = store.save_result(db, result, job.run_id, job.info, (job.body, job.content_type), job.near_threshold,
-                                          site=job.site, extra=chrome_rows)
-        for url, body, ctype, part_codec in kept:
-            store.save_raw(db, url, body, ctype, part_codec)
-        if kept:
-            frontier.mark_parts(db, job.site, [k[0] for k in kept], job.depth, job.run_id)
-        frontier.close(db, job.url, "failed" if result.page.error else "done", job.run_id, result.page.error or None)
+    sigs = {e.id: signatures.to_blob(signatures.signature(e.text)) for e in result.essays} if with_signatures else {}
+    return Prepared(result, kept=tuple(kept), signatures=sigs)
+
+
+def commit(db: sqlite_utils.Database, job: PageJob, prep: Prepared) -> PageDone:
+    """Store a prepared article and close its frontier row (one page: one savepoint of the open batch)."""
+    result = prep.result
+    if result is None:
+        return PageDone(saved=False, next_pages=prep.next_pages)
+    page_done(db)  # the pages before this one are stored and counted: the batch open on db (if any) may commit them
+    sigs, chrome_rows = prep.signatures, None
+    if job.site_chrome:  # cleaned of what the site learned so far; its lines counted (jobs.site_pass)
+        site = site_pass.site_key(job.url, job.site)
+        cleaned, chrome_rows = site_pass.prepare(result, site, site_pass.learned_in_run(db, job.run_id, site))
+        sigs, result = (sigs if cleaned is result else {}), cleaned
+    frontier.begin_save(db, job.url)
+    added, updated = store.save_result(db, result, job.run_id, job.info, (job.body, job.content_type), job.near_threshold,
+                                       signatures=sigs, site=job.site, extra=chrome_rows)
+    for url, body, ctype, part_codec in prep.kept:
+        store.save_raw(db, url, body, ctype, part_codec)
+    if prep.kept:
+        frontier.mark_parts(db, job.site, [k[0] for k in prep.kept], job.depth, job.run_id)
+    frontier.close(db, job.url, "failed" if result.page.error else "done", job.run_id, result.page.error or None)
     return PageDone(saved=True, added=added, updated=updated, error=result.page.error)
 
 
-_DB: sqlite_utils.Database | None = None
-_LOCK: Any = None
+def work(db: sqlite_utils.Database, job: PageJob) -> PageDone:
+    """Process and store one article; without `parts`, a multi-page article only reports its next pages."""
+    return commit(db, job, prepare(job))
 
 
-def _init(db_path: str, parent: int, lock: Any) -> None:
-    global _DB, _LOCK
+def _init(parent: int) -> None:
     ignore_stop_signals()  # the parent run takes SIGINT/SIGTERM and shuts the pool down
-    _LOCK = lock
-    _DB = store.open_db(db_path)
-    _DB.execute("PRAGMA synchronous = NORMAL")
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -98,29 +109,45 @@ def _init(db_path: str, parent: int, lock: Any) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _pool_work(job: PageJob) -> PageDone:
-    assert _DB is not None
-    return work(_DB, job, _LOCK)
+def _pool_prepare(job: PageJob) -> Prepared:
+    return prepare(job, with_signatures=True)
 
 
 class Workers:
-    """`await workers.run(job)`: in this process (n=0) or in a pool of n spawned processes."""
+    """`await workers.run(job)`: processed in this process (n=0) or in a pool of n spawned processes;
+    either way stored by this process, the run's one writer, in its batches."""
 
     def __init__(self, db: sqlite_utils.Database, db_path: str | Path, n: int = 0) -> None:
         self.db = db
         self.pool = None
         if n > 0:
             ctx = get_context("spawn")
-            self.pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init, initargs=(str(db_path), os.getpid(), ctx.Lock()))
+            self.pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init, initargs=(os.getpid(),))
 
     async def run(self, job: PageJob) -> PageDone:
         if self.pool is None:
             return work(self.db, job)
-        return await asyncio.get_running_loop().run_in_executor(self.pool, _pool_work, job)
+        prep = await asyncio.get_running_loop().run_in_executor(self.pool, _pool_prepare, job)
+        return commit(self.db, job, prep)
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+async def _batched(crawler: Crawler, batch: Batch) -> CrawlReport:
+    """Run the crawl with its writes grouped in `batch`; a timer commits while the crawl waits on the
+    network (between awaits no page is half-written: every write of a page happens in one step)."""
+    async def flush() -> None:
+        while True:
+            await asyncio.sleep(0.2)
+            batch.maybe_commit()
+
+    timer = asyncio.create_task(flush())
+    try:
+        return await crawler.run()
+    finally:
+        timer.cancel()
 
 
 def crawl(sites: list[SiteConfig], db_path: str | Path, max_fetches: int | None = None, on_progress: Progress | None = None,
@@ -143,7 +170,8 @@ def crawl(sites: list[SiteConfig], db_path: str | Path, max_fetches: int | None 
 
         run.on_stop(stop)
         try:
-            report = asyncio.run(crawler.run())
+            with Batch(run.db, stats=crawler.report.stats) as batch:  # this process writes everything: pages and frontier rows, in batches
+                report = asyncio.run(_batched(crawler, batch))
             run.check()  # a SIGINT/SIGTERM stopped the crawl: the next run settles
             for site in (s for s in sites if s.site_chrome):  # what the run taught each site, applied where it changed
                 settled = site_pass.settle(run.db, site.name, run.run_id, lambda *_: run.check())

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlite_utils
 
 from pipeline import store
 from pipeline.errors import ConfigError, ExtractError, FetchError, StoreError
-from pipeline.extract import extract
+from pipeline.extract import EXTRACTOR_VERSION, extract
 from pipeline.fetch.sync_client import fetch, make_client
 from pipeline.jobs import site_pass
 from pipeline.jobs.archive_cluster import import_archives
@@ -27,6 +28,7 @@ from pipeline.jobs.process import join_parts, process
 from pipeline.jobs.run_context import WriteRun, write_run
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
+from pipeline.store.batch import Batch
 from pipeline.text.encoding import decode_page
 
 PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml", ".txt", ".text", ".php", ".asp", ".aspx", ".jsp")
@@ -210,6 +212,20 @@ def _failed(run: WriteRun, source: Source, error: str, on_page: Callable[[str, s
         on_page(source.ref, error)
 
 
+def stored_unchanged(db: sqlite_utils.Database, source: Source) -> bool:
+    """Whether a local file is stored already, from the same bytes, by this extractor, without error."""
+    try:
+        info = os.stat(source.ref)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:  # FIFOs, devices: never read here
+            return False
+        sha1 = hashlib.sha1(Path(source.ref).read_bytes()).hexdigest()
+    except OSError:
+        return False
+    row = db.execute("select 1 from pages where url = ? and content_sha1 = ? and error is null and extractor_version = ?",
+                     [source.url, sha1, EXTRACTOR_VERSION]).fetchone()
+    return row is not None
+
+
 def import_sources(
     refs: list[str], db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
     transport: httpx.BaseTransport | None = None, timeout: float = 20.0, near_threshold: float = DEFAULT_THRESHOLD,
@@ -241,21 +257,26 @@ def _import(
         db, run_id = run.db, run.run_id
         skipped: Counter[str] = Counter()
         learned = site_pass.Learned(db)  # each page cleaned of what its site learned so far; its lines counted
-        with run.stop_at_once():  # inside an archive a signal stops at once: the record in hand is rolled back
-            if client is not None:
-                import_archives(client, db, [str(Path(ref).resolve()) for ref in archives], run_id, stats, skipped, on_page,
-                                copy_raw, near_threshold, profile, learned)
-            for ref in archives if client is None else []:
-                import_archive(db, ref, run_id, stats, skipped, on_page, copy_raw, near_threshold, profile, learned)
-        stats.skipped = dict(skipped)
-        with make_client(timeout=timeout, transport=transport) as http:
+        with Batch(db, stats=stats) as batch:  # pages grouped into larger transactions, each page atomic (store.batch)
+            with run.stop_at_once():  # inside an archive a signal stops at once: the record in hand is rolled back
+                if client is not None:
+                    import_archives(client, db, [str(Path(ref).resolve()) for ref in archives], run_id, stats, skipped, on_page,
+                                    copy_raw, near_threshold, profile, learned)
+                for ref in archives if client is None else []:
+                    import_archive(db, ref, run_id, stats, skipped, on_page, copy_raw, near_threshold, profile, learned)
+            stats.skipped = dict(skipped)
             own = [s for s in sources if not s.is_url and run.is_own_file(s.ref)]
             for source in own:
                 _failed(run, source, "the database this run writes (or one of its SQLite files): not read", on_page)
             sources = [s for s in sources if s not in own]
-            for source, result, info, raw, ctype, error in iter_results(sources, http, profile):
-                _store(run, source, result, info, (raw, ctype) if raw else None, error, near_threshold, on_page, learned)
-                run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted
+            plain = profile is None and near_threshold == DEFAULT_THRESHOLD  # other options may change what a page gives
+            fresh = [s for s in sources if s.is_url or not plain or not stored_unchanged(db, s)]
+            stats.pages_unchanged += len(sources) - len(fresh)  # a run started again goes on where it stopped
+            with make_client(timeout=timeout, transport=transport) as http:
+                for source, result, info, raw, ctype, error in iter_results(fresh, http, profile):
+                    _store(run, source, result, info, (raw, ctype) if raw else None, error, near_threshold, on_page, learned)
+                    batch.page_done()
+                    run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted
         for site in list(learned.sites):  # many pages of one host (or folder): what they teach, applied where it changed
             settled = site_pass.settle(db, site, run_id, lambda *_: run.check())
             stats.essays_added += settled.essays_added

@@ -14,6 +14,7 @@ import sqlite_utils
 
 from pipeline import store
 from pipeline.errors import ConfigError, StoreError
+from pipeline.extract import EXTRACTOR_VERSION
 from pipeline.fetch.warc import ArchiveError
 from pipeline.jobs import dask_tasks, site_pass, stored_pages
 from pipeline.jobs.cluster import ClusterSpec, connect
@@ -21,6 +22,7 @@ from pipeline.jobs.distributed import chunked, describe_failure, ordered_map
 from pipeline.jobs.run_context import WriteRun, write_run
 from pipeline.jobs.stored_pages import StoredPage
 from pipeline.models import Result, RunStats
+from pipeline.store.batch import Batch
 
 CHUNK = 32  # pages per Dask task
 KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1")
@@ -80,33 +82,42 @@ def _results(db: sqlite_utils.Database, urls: list[str], client: Any) -> Iterato
 
 
 def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
-              cluster: ClusterSpec | None = None) -> RunStats:
+              cluster: ClusterSpec | None = None, outdated: bool = False) -> RunStats:
     """Re-run extraction on every raw page; pages keep their fetch facts (status, validators, hash).
 
     A page whose stored raw response cannot be read (a damaged blob, a changed archive) is recorded
     as failed and the run goes on; a fault of the database itself stops it (see `run_context`).
+    `outdated`: only the pages stored by an older extractor (pages.extractor_version below
+    `extract.EXTRACTOR_VERSION`, or none recorded).
+
     With `cluster`, extraction runs on Dask workers and this process stores the results in the same
     order, so the database ends exactly as a single-process run leaves it."""
     if not Path(db_path).is_file():
         raise ConfigError(f"no such database: {db_path}")
     with ExitStack() as stack:
         client = stack.enter_context(connect(cluster)) if cluster else None
-        return _reprocess(db_path, on_page, client)
+        return _reprocess(db_path, on_page, client, outdated)
 
 
-def _reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None, client: Any) -> RunStats:
+def _reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None, client: Any, outdated: bool = False) -> RunStats:
     started = time.perf_counter()
     stats = RunStats(kind="reprocess")
-    with write_run(db_path, "reprocess", {}, stats) as run, ExitStack() as stack:
+    with write_run(db_path, "reprocess", {"outdated": True} if outdated else {}, stats) as run, ExitStack() as stack:
         if client is not None:  # results come from the cluster: no page boundary of ours to wait for
             stack.enter_context(run.stop_at_once())
         db = run.db
         skip = _part_urls(db)
-        urls = [u for (u,) in db.execute("select url from raw order by url").fetchall() if u not in skip]
+        sql = "select url from raw order by url"
+        if outdated:
+            sql = (f"select r.url from raw r left join pages p on p.url = r.url "
+                   f"where coalesce(p.extractor_version, 0) < {int(EXTRACTOR_VERSION)} order by r.url")
+        urls = [u for (u,) in db.execute(sql).fetchall() if u not in skip]
         learned = site_pass.Learned(db)
-        for url, result, sigs in _results(db, urls, client):
-            _store(run, url, result, sigs, on_page, learned)
-            run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted
+        with Batch(db, stats=stats) as batch:  # pages grouped into larger transactions, each page atomic (store.batch)
+            for url, result, sigs in _results(db, urls, client):
+                _store(run, url, result, sigs, on_page, learned)
+                batch.page_done()
+                run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted
         for site in list(learned.sites):  # what the pages teach each site, applied where it changed
             settled = site_pass.settle(db, site, run.run_id, lambda *_: run.check())
             stats.essays_added += settled.essays_added

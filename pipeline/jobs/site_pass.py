@@ -15,7 +15,6 @@ share of its pages are its chrome, taken out of its essays.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,7 +82,7 @@ class _InRun:
 _RUN: dict[tuple[int, str], _InRun] = {}
 
 
-def learned_in_run(db: sqlite_utils.Database, run_id: int, site: str, lock: Any = None) -> dict[int, str]:
+def learned_in_run(db: sqlite_utils.Database, run_id: int, site: str) -> dict[int, str]:
     """What the site has learned, for the next page of a run: read when the run starts and counted
     again each time this process has stored twice as many of the site's pages (from `min_pages`
     on), so a first crawl cleans most pages at once and `settle` redoes only the early ones."""
@@ -95,9 +94,8 @@ def learned_in_run(db: sqlite_utils.Database, run_id: int, site: str, lock: Any 
         state = _RUN[key] = _InRun(table.learned(db, site), 0, settings().min_pages)
     state.seen += 1
     if state.seen >= state.next_count:
-        with lock or nullcontext():
-            table.recount(db, site)
-            state.chrome = table.learned(db, site)
+        table.recount(db, site)
+        state.chrome = table.learned(db, site)
         state.next_count *= 2
     return state.chrome
 

@@ -34,6 +34,7 @@ ESSAY_COLUMNS = {
     "category": "Last breadcrumb of the page (the site's own category)",
     "published": "Publication date of the page (ISO 8601)",
     "script": "hans (simplified Chinese), hant (traditional) or empty when not Chinese",
+    "changed_at": "When this essay's row last changed (UTC): what `pipeline export --since` reads",
 }
 PAGE_COLUMNS = {
     "url": "The URL (or file:// path) the page was imported from",
@@ -60,6 +61,7 @@ PAGE_COLUMNS = {
     "parts": "URLs of the further parts of a multi-page article (JSON array)",
     "error": "Why the last fetch or extraction failed; empty when it worked",
     "run_id": "The run that last stored or tried the page (runs.id)",
+    "extractor_version": "Version of the extraction that made the page's essays: `pipeline reprocess --outdated` redoes older ones",
 }
 SITE_CHROME_COLUMNS = {
     "site": "The site (pages.site: the crawl's site name, else the host; the folder for imported files)",

@@ -1,7 +1,8 @@
 """Storage (layer 3): records -> SQLite, and back.
 
 Takes `Result`s (a page and its essays), run counters and raw responses and writes them to one
-SQLite file with sqlite-utils, in WAL mode, one transaction per page, idempotently: `database`
+SQLite file with sqlite-utils, in WAL mode, each page atomic (its own transaction, or a savepoint
+in the larger transactions of a `batch.Batch`), idempotently: `database`
 opens the file and keeps the schema, `pages` writes pages, essays, failures, raw responses and
 duplicate marks (MinHash signatures from `pipeline.normalize.signatures`), `runs` the run rows,
 `search_index` the Chinese-aware full-text index, `queries` the read side for the CLI, `lock` the

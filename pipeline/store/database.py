@@ -11,6 +11,7 @@ import sqlite_utils
 
 from pipeline.errors import PipelineError, StoreError
 from pipeline.store import faults, migrations, search_index
+from pipeline.store.batch import BatchConnection
 
 
 def now() -> str:
@@ -32,7 +33,7 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
         raise StoreError(f"cannot open database {path}: {exc}") from None
     timeout = faults.busy_timeout()
     try:
-        conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False)
+        conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False, factory=BatchConnection)
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open database {path}: {exc}") from None
     try:

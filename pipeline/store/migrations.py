@@ -111,9 +111,17 @@ def _v3_essay_key_and_site(db: sqlite_utils.Database) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+def _v4_change_times(db: sqlite_utils.Database) -> None:
+    """essays.changed_at (when the row last changed: `export --since`) and pages.extractor_version
+    (the extraction that made the page's essays: `reprocess --outdated`); rows written before stay null."""
+    if "changed_at" not in db.table("essays").columns_dict:
+        db.table("essays").add_column("changed_at", str)
+    if "extractor_version" not in db.table("pages").columns_dict:
+        db.table("pages").add_column("extractor_version", int)
+    db.table("essays").create_index(["changed_at"], if_not_exists=True)
 
 
-def _v4_site_chrome(db: sqlite_utils.Database) -> None:
+def _v5_site_chrome(db: sqlite_utils.Database) -> None:
     site_chrome.ensure(db)
 
 
@@ -124,7 +132,8 @@ MIGRATIONS: list[Migration] = [
     (2, "raw pointers into WARC files, source_failures, runs.skipped", _v2_archive_pointers),
     (3, "essays keyed on num INTEGER PRIMARY KEY (the search index's key); host and site of pages and essays",
      _v3_essay_key_and_site),
-    (4, "site chrome: line fingerprints per page, what each site learned, removal records", _v4_site_chrome),
+    (4, "essays.changed_at, pages.extractor_version", _v4_change_times),
+    (5, "site chrome: line fingerprints per page, what each site learned, removal records", _v5_site_chrome),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import sqlite_utils
 
 from pipeline.errors import StoreError
+from pipeline.extract import EXTRACTOR_VERSION
 from pipeline.models import Result
 from pipeline.normalize import signatures as dedupe
 from pipeline.store import faults
@@ -84,7 +85,7 @@ def _save(
             "essay_count": len(result.essays), "expected_count": result.expected_count,
             "incomplete": result.incomplete or None, "split_form": result.split_form,
             "parts": json.dumps(list(page.parts)) if page.parts else None, "error": page.error or None,
-            "run_id": run_id,
+            "run_id": run_id, "extractor_version": EXTRACTOR_VERSION,
         }
         _upsert(conn, "pages", row, "url")
         if raw is not None:
@@ -112,7 +113,7 @@ def _save(
                 "published": page.published or None, "script": essay.script,
             }
             if prev is None or any(prev.get(k) != v for k, v in new.items()):
-                _upsert(conn, "essays", new, "id")
+                _upsert(conn, "essays", {**new, "changed_at": now()}, "id")
         gone = [i for i in old if i not in {e.id for e in result.essays}]
         if gone:
             marks = ",".join("?" * len(gone))

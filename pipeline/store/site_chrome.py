@@ -23,6 +23,7 @@ import sqlite3
 from array import array
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 
 import sqlite_utils
 
@@ -122,7 +123,7 @@ def recount(db: sqlite_utils.Database, site: str, exact_pages: int | None = None
     returns (the site's pages, its chrome lines). Sites over `exact_pages` (rules/site_chrome.toml)
     are counted through a sample first (see `_count`)."""
     conn = db.conn
-    with conn:
+    with nullcontext() if conn.in_transaction else conn:  # inside an open batch: part of its transaction
         total, shared = _count(conn, site, settings().exact_pages if exact_pages is None else exact_pages)
         least = min_count(total)
         text = _lines_of(conn, site, set(shared))
