@@ -19,7 +19,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from pipeline.errors import StoreError
-from pipeline.store import schema, search_index, url_migration
+from pipeline.store import schema, search_index, site_chrome, url_migration
 
 APPLICATION_ID = 0x45535359  # "ESSY"
 
@@ -127,6 +127,10 @@ def _v5_canonical_urls(db: sqlite_utils.Database) -> None:
     url_migration.canonical_urls(db)
 
 
+def _v6_site_chrome(db: sqlite_utils.Database) -> None:
+    site_chrome.ensure(db)
+
+
 Migration = tuple[int, str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -136,6 +140,7 @@ MIGRATIONS: list[Migration] = [
      _v3_essay_key_and_site),
     (4, "essays.changed_at, pages.extractor_version", _v4_change_times),
     (5, "pages keyed on canonical URLs: variants merged, essay ids recomputed", _v5_canonical_urls),
+    (6, "site chrome: line fingerprints per page, what each site learned, removal records", _v6_site_chrome),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
