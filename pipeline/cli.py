@@ -148,9 +148,12 @@ def import_cmd(sources: tuple[str, ...], db: str, timeout: float, near_dup_thres
 @click.option("--workers", type=click.IntRange(0, 64), default=None,
               help="Extract in N processes; records still come out in input order.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False),
+              help="One page: also remove the lines this database learned as the chrome of the page's site.")
 @log_options
 def extract_cmd(sources: tuple[str, ...], as_json: bool, explain: bool, profile_path: str | None, input_list: str | None,
-                output: str | None, fmt: str | None, per: str | None, workers: int | None, overwrite: bool) -> None:
+                output: str | None, fmt: str | None, per: str | None, workers: int | None, overwrite: bool,
+                db_path: str | None) -> None:
     """Print the records of pages (files, folders, URLs, URL lists) without storing them.
 
     One source and no batch option: the page and its essays as indented JSON (as always).
@@ -161,6 +164,7 @@ def extract_cmd(sources: tuple[str, ...], as_json: bool, explain: bool, profile_
     Examples:
       pipeline extract fixtures/seed/000_a2624caf89aaf6c8.txt --json
       pipeline extract page.html --explain
+      pipeline extract https://example.org/a/1.html --db output/essays.db --explain
       pipeline extract saved/ a.html https://example.org/1.html > pages.jsonl
       pipeline extract -i urls.txt --per essay --format csv -o essays.csv --workers 2
       cat urls.txt | pipeline extract -i - --format markdown
@@ -171,6 +175,8 @@ def extract_cmd(sources: tuple[str, ...], as_json: bool, explain: bool, profile_
 
         if explain:
             fail(ConfigError("--explain shows one page: give one source and no batch option"))
+        if db_path:
+            fail(ConfigError("--db applies what a database learned to one page: give one source and no batch option"))
         try:
             sys.exit(run_extract(list(sources), input_list, output, fmt or "jsonl", per or "page", workers or 0,
                                  overwrite, profile_path, opts))
@@ -192,6 +198,13 @@ def extract_cmd(sources: tuple[str, ...], as_json: bool, explain: bool, profile_
     if result is None:
         log.error(f"error: {source}: {error}")
         sys.exit(1)
+    if db_path:
+        from pipeline.jobs.site_pass import with_learned
+
+        try:
+            result = with_learned(db_path, result)
+        except PipelineError as exc:
+            fail(exc)
     data = to_json(result)
     if explain:
         data["removed"] = [{"rule": r.rule, "text": r.text} for r in result.page.removed]

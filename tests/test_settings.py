@@ -53,7 +53,7 @@ def test_every_setting_is_documented_in_readme() -> None:
     ({"listing": {"allow": [1]}}, "listing.allow must be a list of regexes"),
     ({"listing": {"alow": ["x"]}}, "unknown setting listing.alow (known: allow, deny)"),
     ({"strat_urls": ["x"]}, "unknown setting strat_urls (known: allowed_hosts, article, fetch, listing, max_depth, max_pages, "
-                            "name, near_dup_threshold, profile, sitemaps, start_urls)"),
+                            "name, near_dup_threshold, profile, site_chrome, sitemaps, start_urls)"),
     ({"near_dup_threshold": 1.5}, "near_dup_threshold must be <= 1, not 1.5"),
     ({"near_dup_threshold": -1}, "near_dup_threshold must be >= 0.0, not -1.0"),
     ({"max_depth": -1}, "max_depth must be >= 0, not -1"),

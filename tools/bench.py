@@ -5,7 +5,7 @@ Each section lives in its own module `tools/bench_<name>.py` with a `run() -> di
 this script runs every section that exists (or those named on the command line), each in a
 fresh subprocess so peak RSS figures are per section, and merges their results.
 
-    python tools/bench.py [extract dedupe crawl search bulk scale soak]
+    python tools/bench.py [extract dedupe crawl search bulk scale soak site_chrome]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("extract", "dedupe", "crawl", "search", "bulk", "scale", "soak")
+SECTIONS = ("extract", "dedupe", "crawl", "search", "bulk", "scale", "soak", "site_chrome")
 
 
 def main() -> int:

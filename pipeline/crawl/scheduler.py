@@ -54,6 +54,7 @@ class PageJob:
     depth: int = 0
     profile: Profile | None = None
     near_threshold: float = 0.7
+    site_chrome: bool = True  # count the page's lines and remove what its site learned (jobs.site_pass)
 
 
 @dataclass(frozen=True)
@@ -325,7 +326,7 @@ class Crawler:
         info = {"status": resp.status, "final_url": resp.final_url, "etag": resp.headers.get("etag"),
                 "last_modified": resp.headers.get("last-modified"), "content_sha1": sha1}
         job = PageJob(row.url, resp.body, resp.content_type, self.run_id, info, site=site.name, depth=row.depth,
-                      profile=site.profile, near_threshold=site.near_dup_threshold)
+                      profile=site.profile, near_threshold=site.near_dup_threshold, site_chrome=site.site_chrome)
         done = await self.workers.run(job)  # writes the page and closes its frontier row
         if not done.saved:  # a multi-page article: fetch its later pages, then process the whole
             parts, note = await self._parts(site, row, resp, done.next_pages)

@@ -30,6 +30,7 @@ HELP: dict[tuple[str, str], str] = {
     ("", "sitemaps"): "Sitemap URLs (XML, gzip, sitemap indexes) whose pages are queued; \"robots.txt\" stands for the "
                       "Sitemap: lines of the hosts' robots.txt. A page whose <lastmod> is older than its stored fetch is not fetched.",
     ("", "near_dup_threshold"): "Estimated Jaccard similarity at which an essay counts as a copy of one stored earlier (default 0.7).",
+    ("", "site_chrome"): "Learn the lines that stand on a large share of the site's pages and remove them from its essays (default true).",
     ("profile", "content"): "Site profile: CSS selector of the element that holds the main content (default: found by scores).",
     ("profile", "drop"): "Site profile: CSS selectors of elements removed before extraction (default none).",
     ("profile", "title"): "Site profile: CSS selector of the element that holds the page title (default: found from the page).",
@@ -92,6 +93,7 @@ class SiteConfig:
     max_depth: int = 10
     max_pages: int = 10_000
     near_dup_threshold: float = 0.7
+    site_chrome: bool = True
     profile: Profile | None = None
     fetch: FetchSettings = field(default_factory=FetchSettings)
     source: str = ""
@@ -262,6 +264,7 @@ def parse_site(data: dict[str, Any], where: str = "<config>") -> SiteConfig:
         max_depth=_typed(where, "max_depth", data.get("max_depth", 10), int, 0),
         max_pages=_typed(where, "max_pages", data.get("max_pages", 10_000), int, 1),
         near_dup_threshold=_unit(where, "near_dup_threshold", data.get("near_dup_threshold", 0.7)),
+        site_chrome=_typed(where, "site_chrome", data.get("site_chrome", True), bool),
         profile=profile, fetch=_fetch(where, data.get("fetch", {})), source=where, sitemaps=tuple(sitemaps),
     )
     outside = [u for u in starts if not site.allows(u)]

@@ -22,7 +22,7 @@ from typing import Any
 import sqlite_utils
 
 from pipeline.fetch.warc import RecordFailure
-from pipeline.jobs import dask_tasks
+from pipeline.jobs import dask_tasks, site_pass
 from pipeline.jobs.archive_import import record_reader_failures, store_capture, take
 from pipeline.jobs.dask_tasks import ArchiveIndex, Capture
 from pipeline.jobs.distributed import describe_failure, ordered_map
@@ -49,8 +49,9 @@ def _work(indexes: list[tuple[str, ArchiveIndex | BaseException]]) -> Iterator[l
 def import_archives(
     client: Any, db: sqlite_utils.Database, files: list[str], run_id: int, stats: RunStats, skipped: Counter[str],
     on_page: Callable[[str, str], None] | None, copy_raw: bool, near_threshold: float, profile: Profile | None,
+    learned: site_pass.Learned | None = None,
 ) -> None:
-    """Store the archives' responses, processed on the cluster (see the module docstring)."""
+    """Store the archives' responses, processed on the cluster (see the module docstring); `learned`: see `store_capture`."""
     indexes = list(_indexes(client, files))
     results = ordered_map(client, dask_tasks.process_records, _work(indexes), profile, copy_raw)
     pending: Iterator[tuple[Any, Any]] = iter(results)
@@ -70,19 +71,20 @@ def import_archives(
                 record_reader_failures(db, run_id, stats, skipped, {}, failures, on_page)
             else:
                 for capture in outcome:
-                    _store(db, capture, run_id, stats, skipped, on_page, copy_raw, near_threshold)
+                    _store(db, capture, run_id, stats, skipped, on_page, copy_raw, near_threshold, learned)
             done += len(chunk)
         record_reader_failures(db, run_id, stats, skipped, index.skipped, index.failures, on_page)
 
 
 def _store(db: sqlite_utils.Database, capture: Capture | RecordFailure, run_id: int, stats: RunStats,
-           skipped: Counter[str], on_page: Callable[[str, str], None] | None, copy_raw: bool, near_threshold: float) -> None:
+           skipped: Counter[str], on_page: Callable[[str, str], None] | None, copy_raw: bool, near_threshold: float,
+           learned: site_pass.Learned | None = None) -> None:
     if isinstance(capture, RecordFailure):
         record_reader_failures(db, run_id, stats, skipped, {}, [capture], on_page)
         return
     resp = capture.response
     if take(db, resp.url, resp.warc_date, capture.sha1, stats, skipped):
         store_capture(db, resp, capture.processed.result, capture.sha1, run_id, stats, on_page, copy_raw, near_threshold,
-                      capture.processed.signatures)
+                      capture.processed.signatures, learned)
 
 

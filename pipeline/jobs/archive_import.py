@@ -26,6 +26,7 @@ import sqlite_utils
 from pipeline import store
 from pipeline.fetch.sync_client import TEXT_TYPES
 from pipeline.fetch.warc import ArchivedResponse, ArchiveReader, RecordFailure
+from pipeline.jobs import site_pass
 from pipeline.jobs.process import process
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
@@ -79,14 +80,20 @@ def take(db: sqlite_utils.Database, url: str, warc_date: str, sha1: str, stats: 
 def store_capture(
     db: sqlite_utils.Database, resp: ArchivedResponse, result: Result, sha1: str, run_id: int, stats: RunStats,
     on_page: Callable[[str, str], None] | None, copy_raw: bool, near_threshold: float,
-    signatures: Mapping[str, bytes] | None = None,
+    signatures: Mapping[str, bytes] | None = None, learned: site_pass.Learned | None = None,
 ) -> None:
-    """Store one processed capture as the crawl stores a fetched page (`resp.body` is needed only with `copy_raw`)."""
+    """Store one processed capture as the crawl stores a fetched page (`resp.body` is needed only with `copy_raw`);
+    with `learned`, cleaned of what its site (host) learned so far, its lines counted (`site_pass`)."""
     info = {"status": resp.status, "final_url": resp.url, "etag": resp.headers.get("etag"),
             "last_modified": resp.headers.get("last-modified"), "content_sha1": sha1, "fetched_at": resp.warc_date or store.now()}
     pointer = None if copy_raw else store.RawPointer(resp.file, resp.offset, resp.length, resp.content_type)
     raw = (resp.body, resp.content_type) if copy_raw else None
-    added, updated = store.save_result(db, result, run_id, info, raw, near_threshold, raw_pointer=pointer, signatures=signatures)
+    rows = None
+    if learned is not None:
+        cleaned, rows = learned.clean(result, resp.url)
+        signatures, result = (signatures if cleaned is result else None), cleaned
+    added, updated = store.save_result(db, result, run_id, info, raw, near_threshold, raw_pointer=pointer, signatures=signatures,
+                                       extra=rows)
     stats.essays_added += added
     stats.essays_updated += updated
     page_done(db)  # the batch open on db (if any) may commit here: never inside a page
@@ -116,7 +123,7 @@ def record_reader_failures(db: sqlite_utils.Database, run_id: int, stats: RunSta
 def import_archive(
     db: sqlite_utils.Database, path: str | Path, run_id: int, stats: RunStats, skipped: Counter[str],
     on_page: Callable[[str, str], None] | None = None, copy_raw: bool = False,
-    near_threshold: float = DEFAULT_THRESHOLD, profile: Profile | None = None,
+    near_threshold: float = DEFAULT_THRESHOLD, profile: Profile | None = None, learned: site_pass.Learned | None = None,
 ) -> None:
     """Store the HTTP responses of one archive (see the module docstring); counts go into `stats` and `skipped`."""
     file = str(Path(path).resolve())
@@ -130,5 +137,6 @@ def import_archive(
         if not take(db, resp.url, resp.warc_date, sha1, stats, skipped):
             continue
         text, codec = decode(resp.body, resp.content_type)
-        store_capture(db, resp, process(text, resp.url, codec, profile), sha1, run_id, stats, on_page, copy_raw, near_threshold)
+        store_capture(db, resp, process(text, resp.url, codec, profile), sha1, run_id, stats, on_page, copy_raw, near_threshold,
+                      learned=learned)
     record_reader_failures(db, run_id, stats, skipped, reader.skipped, reader.failures, on_page)

@@ -29,6 +29,7 @@ from pipeline.crawl.scheduler import Crawler, PageDone, PageJob, Progress
 from pipeline.crawl.settings import SiteConfig
 from pipeline.errors import ExtractError
 from pipeline.extract import extract
+from pipeline.jobs import site_pass
 from pipeline.jobs.process import join_parts, process
 from pipeline.jobs.run_context import write_run
 from pipeline.jobs.signals import ignore_stop_signals
@@ -78,9 +79,14 @@ def commit(db: sqlite_utils.Database, job: PageJob, prep: Prepared) -> PageDone:
         return PageDone(saved=False, next_pages=prep.next_pages)
     page_done(db)  # the pages before this one are stored and counted: the batch open on db (if any) may commit them
     before = db.execute("select essay_count from pages where url = ? and error is null", [job.url]).fetchone()
+    sigs, chrome_rows = prep.signatures, None
+    if job.site_chrome:  # cleaned of what the site learned so far; its lines counted (jobs.site_pass)
+        site = site_pass.site_key(job.url, job.site)
+        cleaned, chrome_rows = site_pass.prepare(result, site, site_pass.learned_in_run(db, job.run_id, site))
+        sigs, result = (sigs if cleaned is result else {}), cleaned
     frontier.begin_save(db, job.url)
     added, updated = store.save_result(db, result, job.run_id, job.info, (job.body, job.content_type), job.near_threshold,
-                                       signatures=prep.signatures, site=job.site)
+                                       signatures=sigs, site=job.site, extra=chrome_rows)
     for url, body, ctype, part_codec in prep.kept:
         store.save_raw(db, url, body, ctype, part_codec)
     if prep.kept:
@@ -169,6 +175,11 @@ def crawl(sites: list[SiteConfig], db_path: str | Path, max_fetches: int | None 
         try:
             with Batch(run.db, stats=crawler.report.stats) as batch:  # this process writes everything: pages and frontier rows, in batches
                 report = asyncio.run(_batched(crawler, batch))
+            run.check()  # a SIGINT/SIGTERM stopped the crawl: the next run settles
+            for site in (s for s in sites if s.site_chrome):  # what the run taught each site, applied where it changed
+                settled = site_pass.settle(run.db, site.name, run.run_id, lambda *_: run.check())
+                report.stats.essays_added += settled.essays_added
+                report.stats.essays_updated += settled.essays_updated
         finally:
             pool.close()
             crawler.report.stats.seconds = store.elapsed(started)

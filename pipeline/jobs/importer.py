@@ -23,6 +23,7 @@ from pipeline import store
 from pipeline.errors import ConfigError, ExtractError, FetchError, StoreError
 from pipeline.extract import EXTRACTOR_VERSION, extract
 from pipeline.fetch.sync_client import USER_AGENT, fetch, make_client
+from pipeline.jobs import site_pass
 from pipeline.jobs.archive_cluster import import_archives
 from pipeline.jobs.archive_import import import_archive, is_archive
 from pipeline.jobs.cluster import ClusterSpec, connect
@@ -205,8 +206,9 @@ class RobotsGate:
         if key not in self.rules:
             try:
                 resp = self.client.get(key + "/robots.txt")
-                status, text = resp.status_code, resp.text
-            except httpx.HTTPError:
+                # RFC 9309: UTF-8, its first 500 KiB parsed; a bad redirect or a broken answer counts as no answer
+                status, text = resp.status_code, resp.content[:512_000].decode("utf-8", "replace")
+            except (httpx.HTTPError, FetchError):
                 status, text = 0, ""
             if 200 <= status < 300:
                 self.rules[key] = Protego.parse(text)
@@ -253,15 +255,19 @@ def iter_results(
 
 def _store(
     run: WriteRun, source: Source, result: Result | None, info: dict[str, object], raw: tuple[bytes, str] | None, error: str,
-    near_threshold: float, on_page: Callable[[str, str], None] | None,
+    near_threshold: float, on_page: Callable[[str, str], None] | None, learned: site_pass.Learned | None = None,
 ) -> None:
     """Store one page (or its failure) and count it once it is written: a run stopped by a storage
-    fault counts exactly what it kept. Rows that cannot be stored fail the page, not the run."""
+    fault counts exactly what it kept. Rows that cannot be stored fail the page, not the run. With
+    `learned`, the page is cleaned of what its site learned so far and its lines are counted."""
     if result is None:
         _failed(run, source, error, on_page)
         return
+    chrome_rows = None
+    if learned is not None:
+        result, chrome_rows = learned.clean(result, source.url)
     try:
-        added, updated = store.save_result(run.db, result, run.run_id, info, raw, near_threshold)
+        added, updated = store.save_result(run.db, result, run.run_id, info, raw, near_threshold, extra=chrome_rows)
     except StoreError as exc:  # a fault of the database itself raises StorageFault and stops the run
         _failed(run, source, str(exc), on_page)
         return
@@ -334,13 +340,14 @@ def _import(
         db, run_id = run.db, run.run_id
         stats.run_id = run_id
         skipped: Counter[str] = Counter()
+        learned = site_pass.Learned(db)  # each page cleaned of what its site learned so far; its lines counted
         with Batch(db, stats=stats) as batch:  # pages grouped into larger transactions, each page atomic (store.batch)
             with run.stop_at_once():  # inside an archive a signal stops at once: the record in hand is rolled back
                 if client is not None:
                     import_archives(client, db, [str(Path(ref).resolve()) for ref in archives], run_id, stats, skipped, on_page,
-                                    copy_raw, near_threshold, profile)
+                                    copy_raw, near_threshold, profile, learned)
                 for ref in archives if client is None else []:
-                    import_archive(db, ref, run_id, stats, skipped, on_page, copy_raw, near_threshold, profile)
+                    import_archive(db, ref, run_id, stats, skipped, on_page, copy_raw, near_threshold, profile, learned)
             stats.skipped = dict(skipped)
             own = [s for s in sources if not s.is_url and run.is_own_file(s.ref)]
             for source in own:
@@ -354,9 +361,13 @@ def _import(
             with make_client(timeout=timeout, transport=transport) as http:
                 robots = RobotsGate(http) if obey_robots else None
                 for source, result, info, raw, ctype, error in iter_results(fresh, http, profile, robots):
-                    _store(run, source, result, info, (raw, ctype) if raw else None, error, near_threshold, on_page)
+                    _store(run, source, result, info, (raw, ctype) if raw else None, error, near_threshold, on_page, learned)
                     batch.page_done()
                     run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted
+        for site in list(learned.sites):  # many pages of one host (or folder): what they teach, applied where it changed
+            settled = site_pass.settle(db, site, run_id, lambda *_: run.check())
+            stats.essays_added += settled.essays_added
+            stats.essays_updated += settled.essays_updated
         stats.seconds = store.elapsed(started)
         done = stats.pages_fetched or stats.pages_unchanged
         run.status = "failed" if stats.pages_failed and not done else ("partial" if stats.pages_failed else "ok")

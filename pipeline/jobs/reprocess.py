@@ -16,7 +16,7 @@ from pipeline import store
 from pipeline.errors import ConfigError, StoreError
 from pipeline.extract import EXTRACTOR_VERSION
 from pipeline.fetch.warc import ArchiveError
-from pipeline.jobs import dask_tasks, stored_pages
+from pipeline.jobs import dask_tasks, site_pass, stored_pages
 from pipeline.jobs.cluster import ClusterSpec, connect
 from pipeline.jobs.distributed import chunked, describe_failure, ordered_map
 from pipeline.jobs.run_context import WriteRun, write_run
@@ -116,19 +116,25 @@ def _reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None, 
         stats.run_id = run.run_id
         if on_total:
             on_total(len(urls))
+        learned = site_pass.Learned(db)
         with Batch(db, stats=stats) as batch:  # pages grouped into larger transactions, each page atomic (store.batch)
             for url, result, sigs in _results(db, urls, client):
-                _store(run, url, result, sigs, on_page)
+                _store(run, url, result, sigs, on_page, learned)
                 batch.page_done()
                 run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted
+        for site in list(learned.sites):  # what the pages teach each site, applied where it changed
+            settled = site_pass.settle(db, site, run.run_id, lambda *_: run.check())
+            stats.essays_added += settled.essays_added
+            stats.essays_updated += settled.essays_updated
         stats.seconds = store.elapsed(started)
         run.status = "partial" if stats.pages_failed else "ok"
     return stats
 
 
 def _store(run: WriteRun, url: str, result: Result | str, sigs: dict[str, bytes],
-           on_page: Callable[[str, str], None] | None) -> None:
-    """Store one page's new result (or why it could not be redone), counting it once written."""
+           on_page: Callable[[str, str], None] | None, learned: site_pass.Learned | None = None) -> None:
+    """Store one page's new result (or why it could not be redone), counting it once written; with
+    `learned`, cleaned of what its site learned (its lines counted again)."""
     db, stats = run.db, run.stats
     error = result if isinstance(result, str) else ""
     if isinstance(result, str):  # the page and its essays stay as they were
@@ -136,8 +142,13 @@ def _store(run: WriteRun, url: str, result: Result | str, sigs: dict[str, bytes]
     else:
         found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
         info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
+        chrome_rows = None
+        if learned is not None:
+            site = site_pass.site_for(db, url)
+            cleaned, chrome_rows = site_pass.prepare(result, site, learned(site))
+            sigs, result = (sigs if cleaned is result else {}), cleaned
         try:
-            added, updated = store.save_result(db, result, run.run_id, info, signatures=sigs)
+            added, updated = store.save_result(db, result, run.run_id, info, signatures=sigs, extra=chrome_rows)
         except StoreError as exc:  # this page's rows (a fault of the database itself raises StorageFault)
             error = str(exc)
             store.mark_error(db, url, error, run.run_id)

@@ -65,6 +65,14 @@ PAGE_COLUMNS = {
     "run_id": "The run that last stored or tried the page (runs.id)",
     "extractor_version": "Version of the extraction that made the page's essays: `pipeline reprocess --outdated` redoes older ones",
 }
+SITE_CHROME_COLUMNS = {
+    "site": "The site (pages.site: the crawl's site name, else the host; the folder for imported files)",
+    "fp": "Fingerprint of the masked line",
+    "line": "The line with the page's own title as 〈T〉 and numbers and dates as #",
+    "pages": "Pages of the site the line stands on",
+    "site_pages": "Pages of the site counted",
+    "chrome": "1: the site's chrome, removed from its essays; 0: kept (a line few pages share)",
+}
 RUN_COLUMNS = {
     "id": "Run number",
     "kind": "import, crawl or reprocess",
@@ -185,6 +193,20 @@ def database_metadata() -> dict[str, Any]:
             "essays_fts_pending": {"description": "Essays waiting to be indexed for search", "hidden": True},
             "essay_sigs": {"description": "MinHash signatures of essays (near-duplicate detection)", "hidden": True},
             "essay_lsh": {"description": "LSH buckets of essays (near-duplicate detection)", "hidden": True},
+            "site_chrome": {
+                "description": "What each site learned from its own pages: every line (title, numbers and dates masked) "
+                               "on two of its pages or more; chrome = 1 where it stands on enough of them to be "
+                               "removed from the site's essays (30% of at least 10 pages).",
+                "columns": SITE_CHROME_COLUMNS, "label_column": "line", "sort_desc": "pages", "facets": ["site", "chrome"],
+            },
+            "chrome_removed": {
+                "description": "The removal record: the lines its site's learned chrome took out of each page's essays, and why.",
+                "columns": {"url": "The page (pages.url)", "n": "Order on the page", "fp": "Fingerprint of the masked line",
+                            "site": "The site that learned it", "text": "The line as the page had it",
+                            "reason": "Why it went, e.g. site-repeated: on 57 of 60 pages of SITE"},
+                "facets": ["site"],
+            },
+            "chrome_pages": {"description": "Line fingerprints of each page, counted by its site (site chrome)", "hidden": True},
         },
         "queries": QUERIES,
     }

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from pipeline.errors import StoreError
-from pipeline.store import schema, search_index, url_migration
+from pipeline.store import schema, search_index, site_chrome, url_migration
 
 APPLICATION_ID = 0x45535359  # "ESSY"
 
@@ -127,7 +127,11 @@ def _v5_canonical_urls(db: sqlite_utils.Database) -> None:
     url_migration.canonical_urls(db)
 
 
-def _v6_run_truth(db: sqlite_utils.Database) -> None:
+def _v6_site_chrome(db: sqlite_utils.Database) -> None:
+    site_chrome.ensure(db)
+
+
+def _v7_run_truth(db: sqlite_utils.Database) -> None:
     schema.ensure_run_truth(db)
 
 
@@ -140,7 +144,8 @@ MIGRATIONS: list[Migration] = [
      _v3_essay_key_and_site),
     (4, "essays.changed_at, pages.extractor_version", _v4_change_times),
     (5, "pages keyed on canonical URLs: variants merged, essay ids recomputed", _v5_canonical_urls),
-    (6, "frontier in every database, runs.reason, pages.gone, essays.gone, the failures view", _v6_run_truth),
+    (6, "site chrome: line fingerprints per page, what each site learned, removal records", _v6_site_chrome),
+    (7, "frontier in every database, runs.reason, pages.gone, essays.gone, the failures view", _v7_run_truth),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -91,7 +91,7 @@ SELECT s.run_id, s.source || coalesce('@' || s.offset, ''), NULL, 'source', 'fai
 
 
 def ensure_run_truth(db: sqlite_utils.Database) -> None:
-    """Migration 6: the frontier in every database, `runs.reason` (why a run failed or was degraded),
+    """Migration 7: the frontier in every database, `runs.reason` (why a run failed or was degraded),
     `pages.gone` / `essays.gone` (the date a re-crawl found the page removed: 404 or 410) and the
     `failures` view."""
     ensure_frontier(db)

@@ -1,0 +1,164 @@
+"""The site pass: every stored page gives its line fingerprints; a site's lines that stand on a large
+share of its pages are its chrome, taken out of its essays.
+
+- `site_key`: the site a page counts under (the site config's name for crawls, the URL's host for
+  imports, the folder for local files).
+- `prepare`: a processed page -> the page without what its site has learned so far, and the writer
+  of its fingerprints and removal record (run in the page's own transaction by `save_result`).
+- `settle`: at the end of a run (crawl, import, reprocess): count the site's lines again, store
+  what it learned, and clean again (through the reprocess path) exactly the pages whose essays
+  disagree with it. Every step is its own transaction and the disagreement is read from the
+  database, so after a kill -9 the next run's `settle` finishes the job, and pages that agree are
+  never written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlite_utils
+
+from pipeline import store
+from pipeline.errors import ConfigError
+from pipeline.fetch.warc import ArchiveError
+from pipeline.jobs import stored_pages
+from pipeline.models import Result
+from pipeline.normalize.site_chrome import NO_TEXT, block_prints, clean_result, page_prints, settings
+from pipeline.store import site_chrome as table
+
+KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1")
+
+
+def site_key(url: str, crawl_site: str = "", host: str = "") -> str:
+    """The site a page is counted under, as `pages.site` names it: the crawl's site config name; else
+    the page's host; for a local file (no host), the folder it is in."""
+    if crawl_site or host:
+        return crawl_site or host
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return "file:" + parts.path.rsplit("/", 1)[0] + "/"
+    return (parts.hostname or "").lower() or url
+
+
+def prepare(result: Result, site: str, chrome: dict[int, str]) -> tuple[Result, table.PageWriter]:
+    """The page cleaned of the site's learned chrome, and the writer of its fingerprints and removals."""
+    if result.page.error and result.page.error != NO_TEXT:  # nothing extracted: nothing to count
+        return result, table.page_writer(result.page.url, site, {}, [])
+    found = block_prints(result.page)
+    cleaned, removed = clean_result(result, chrome, found)
+    return cleaned, table.page_writer(result.page.url, site, page_prints(result.page, found), removed)
+
+
+@dataclass
+class Learned:
+    """What each site had learned when a run started (read once per site and run); `sites` are the
+    sites the run touched, to `settle` at its end."""
+
+    db: sqlite_utils.Database
+    sites: dict[str, dict[int, str]] = field(default_factory=dict)
+
+    def __call__(self, site: str) -> dict[int, str]:
+        if site not in self.sites:
+            self.sites[site] = table.learned(self.db, site)
+        return self.sites[site]
+
+    def clean(self, result: Result, url: str) -> tuple[Result, table.PageWriter]:
+        """`prepare` for a page of an import (its site: `site_for`)."""
+        site = site_for(self.db, url, result.page.site)
+        return prepare(result, site, self(site))
+
+
+@dataclass
+class _InRun:
+    chrome: dict[int, str]
+    seen: int = 0
+    next_count: int = 0
+
+
+_RUN: dict[tuple[int, str], _InRun] = {}
+
+
+def learned_in_run(db: sqlite_utils.Database, run_id: int, site: str) -> dict[int, str]:
+    """What the site has learned, for the next page of a run: read when the run starts and counted
+    again each time this process has stored twice as many of the site's pages (from `min_pages`
+    on), so a first crawl cleans most pages at once and `settle` redoes only the early ones."""
+    key = (run_id, site)
+    state = _RUN.get(key)
+    if state is None:
+        if any(k[0] != run_id for k in _RUN):
+            _RUN.clear()
+        state = _RUN[key] = _InRun(table.learned(db, site), 0, settings().min_pages)
+    state.seen += 1
+    if state.seen >= state.next_count:
+        table.recount(db, site)
+        state.chrome = table.learned(db, site)
+        state.next_count *= 2
+    return state.chrome
+
+
+def site_for(db: sqlite_utils.Database, url: str, host: str = "") -> str:
+    """The site a URL belongs to in this database: the one its page was counted under, else its
+    stored `pages.site` (a crawl's site name stays through re-imports), else the site most stored
+    pages of its host have, else `site_key`."""
+    found = table.stored_site(db, url)
+    if found is None:
+        row = db.execute("select site from pages where url = ?", [url]).fetchone()
+        found = str(row[0]) if row and row[0] else None
+    parts = urlsplit(url)
+    if found is None and parts.scheme in ("http", "https") and parts.hostname:
+        row = db.execute("select site, count(*) n from pages where host = ? and site is not null group by site "
+                         "order by n desc limit 1", [parts.hostname.lower()]).fetchone()
+        found = str(row[0]) if row else None
+    return found or site_key(url, host=host)
+
+
+@dataclass
+class Settled:
+    site: str
+    site_pages: int
+    chrome_lines: int
+    pages_cleaned: int = 0
+    essays_added: int = 0
+    essays_updated: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def settle(db: sqlite_utils.Database, site: str, run_id: int, on_page: Callable[[str, str], None] | None = None) -> Settled:
+    """Learn the site's chrome from its stored lines and clean again the pages that disagree with it."""
+    total, lines = table.recount(db, site)
+    out = Settled(site, total, lines)
+    chrome = table.learned(db, site)
+    for url in table.unsettled(db, site):
+        try:
+            redone = stored_pages.rebuild(stored_pages.load(db, url))
+        except ArchiveError as exc:  # no raw response left to redo it from: the page stays as stored
+            out.failures.append(f"{url}: {exc}")
+            continue
+        result, writer = prepare(redone, site, chrome)
+        found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
+        info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
+        added, updated = store.save_result(db, result, run_id, info, extra=writer)
+        out.pages_cleaned += 1
+        out.essays_added += added
+        out.essays_updated += updated
+        if result.page.error:
+            out.failures.append(f"{url}: {result.page.error}")
+        if on_page:
+            on_page(url, result.page.error)
+    return out
+
+
+def with_learned(db_path: str | Path, result: Result) -> Result:
+    """A processed page cleaned of what the database learned for its site (`pipeline extract --db`)."""
+    if not Path(db_path).exists():
+        raise ConfigError(f"no such database: {db_path}")
+    db = store.open_db(db_path)
+    try:
+        site = site_for(db, result.page.url)
+        return clean_result(result, table.learned(db, site))[0]
+    finally:
+        db.conn.close()
