@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from multiprocessing import get_context
+from multiprocessing import get_context, resource_tracker
 from pathlib import Path
 
 import httpx
@@ -116,6 +117,19 @@ def _pool_prepare(job: PageJob) -> Prepared:
     return prepare(job, with_signatures=True)
 
 
+def _quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with /dev/null as its stderr: when the crawl is killed
+    (kill -9) the tracker outlives it and would print a traceback and "leaked semaphore" warnings about
+    the pool's queues into the crawl's log."""
+    saved = sys.stderr
+    with open(os.devnull, "w") as devnull:
+        sys.stderr = devnull
+        try:
+            resource_tracker.ensure_running()
+        finally:
+            sys.stderr = saved
+
+
 class Workers:
     """`await workers.run(job)`: processed in this process (n=0) or in a pool of n spawned processes;
     either way stored by this process, the run's one writer, in its batches."""
@@ -124,6 +138,7 @@ class Workers:
         self.db = db
         self.pool = None
         if n > 0:
+            _quiet_resource_tracker()
             ctx = get_context("spawn")
             self.pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init, initargs=(os.getpid(),))
 
