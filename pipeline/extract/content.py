@@ -7,7 +7,7 @@ from functools import cache
 
 from lxml import html
 
-from pipeline.extract.dom import hint
+from pipeline.extract.dom import hint, inside
 from pipeline.models import Block, Removed
 from pipeline.rules import load, regex, tagset
 from pipeline.text.clean import clean_line
@@ -180,22 +180,13 @@ def prose_container(root: html.HtmlElement, prose: dict[html.HtmlElement, int]) 
         node = child
 
 
-def _is_ancestor(a: html.HtmlElement, b: html.HtmlElement) -> bool:
-    node = b.getparent()
-    while node is not None:
-        if node is a:
-            return True
-        node = node.getparent()
-    return False
-
-
 def checked_choice(best: html.HtmlElement, root: html.HtmlElement) -> html.HtmlElement:
     """A second, independent choice (the prose container) checks the scored one: the scored
     block is kept while it holds a fair part of the container's prose; a block beside it or
     inside it that misses most of the prose gives way to the container."""
     prose = prose_map(root)
     container = prose_container(root, prose)
-    if container is best or _is_ancestor(best, container) or container.tag in ("body", "html"):
+    if container is best or inside(container, {best}) or container.tag in ("body", "html"):
         return best
     mine, theirs = prose.get(best, 0), prose.get(container, 0)
     text = len("".join(container.itertext()))

@@ -153,7 +153,7 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Remo
     removed: list[Removed] = []
 
     def drop(el: html.HtmlElement, reason: str) -> None:
-        if reason and el.tag not in _INVISIBLE_TAGS and not _inside(el, gone):
+        if reason and el.tag not in _INVISIBLE_TAGS and not inside(el, gone):
             text = " ".join(" ".join(el.itertext()).split())
             if text:
                 removed.append(Removed(text, reason))
@@ -174,7 +174,7 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Remo
         shares += [(el, why, scoring["hint_keep_share"], True) for el, why in hinted]
         strong = regex("html", "strong_hint")
         for el, why, share, by_hint in shares:
-            if el.getparent() is None or _inside(el, gone):
+            if el.getparent() is None or inside(el, gone):
                 continue
             if not (by_hint and strong.search(why)):
                 if len(text_of(el)) >= total * share or (by_hint and prose and prose_len(el) >= prose):
@@ -183,11 +183,11 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Remo
     return removed
 
 
-def _inside(el: html.HtmlElement, gone: set[html.HtmlElement]) -> bool:
-    """Whether an ancestor of the element was removed already."""
+def inside(el: html.HtmlElement, ancestors: set[html.HtmlElement]) -> bool:
+    """Whether an ancestor of the element is one of `ancestors` (e.g. removed already)."""
     node = el.getparent()
     while node is not None:
-        if node in gone:
+        if node in ancestors:
             return True
         node = node.getparent()
     return False

@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     """Serve a generated site on 127.0.0.1 (prints the base URL, serves until killed)."""
     import argparse
 
-    from pipeline.jobs.demo_site import SiteServer
+    from pipeline.jobs.demo_site import serve_until_interrupted
 
     parser = argparse.ArgumentParser(description="Serve a generated site with its own boilerplate on 127.0.0.1.")
     parser.add_argument("--seed", type=int, default=1)
@@ -232,12 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
     site = ChromeSite(args.seed, args.pages, change_at=args.change_at)
-    with SiteServer(site.resolve, args.port) as srv:
-        print(srv.base, flush=True)
-        try:
-            srv.thread.join()
-        except KeyboardInterrupt:
-            pass
+    serve_until_interrupted(site.resolve, args.port)
     return 0
 
 

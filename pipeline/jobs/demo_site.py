@@ -184,14 +184,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.folder and not args.generated:
         parser.error("give a folder or --generated N")
-    resolver = generated_site(args.generated) if args.generated else folder_site(Path(args.folder))
-    with SiteServer(resolver, args.port) as srv:
+    serve_until_interrupted(generated_site(args.generated) if args.generated else folder_site(Path(args.folder)), args.port)
+    return 0
+
+
+def serve_until_interrupted(resolve: Resolver, port: int = 0) -> None:
+    """Serve a site on 127.0.0.1, print its base URL, and serve until Ctrl-C."""
+    with SiteServer(resolve, port) as srv:
         print(srv.base, flush=True)
         try:
             srv.thread.join()
         except KeyboardInterrupt:
             pass
-    return 0
 
 
 if __name__ == "__main__":
