@@ -117,4 +117,5 @@ class RunStats:
     essays_updated: int = 0
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
+    run_id: int = 0  # the runs row: `select * from failures where run_id = N` lists every failure
     skipped: dict[str, int] = field(default_factory=dict)  # what a run left out on purpose, by reason (runs.skipped)

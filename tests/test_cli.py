@@ -153,12 +153,17 @@ def test_unreachable_and_404_urls_recorded(server: Server, tmp_path: Path) -> No
                        "http://127.0.0.1:9/nothing.html", "--db", str(db), "--timeout", "5")
     assert code == 1
     assert f"failed: {server.url('missing.html')}: HTTP 404" in err
-    assert "failed: http://127.0.0.1:9/nothing.html: ConnectError" in err
+    # no answer at all, robots.txt included: RFC 9309 keeps the host's URLs out
+    assert ("failed: http://127.0.0.1:9/nothing.html: skipped: robots.txt unreachable (no response); "
+            "--ignore-robots fetches anyway") in err
     assert "Traceback" not in err
     d = sqlite_utils.Database(db)
     assert d["essays"].count == 3
     errors = sorted((r["error"] or "")[:10] for r in d.query("select error from pages"))
-    assert errors == ["", "ConnectErr", "HTTP 404"]
+    assert errors == ["", "HTTP 404", "skipped: r"]
+    code, _, err = run("import", "http://127.0.0.1:9/nothing.html", "--ignore-robots", "--db", str(db), "--timeout", "5")
+    assert code == 1
+    assert "failed: http://127.0.0.1:9/nothing.html: ConnectError" in err
 
 
 def test_unwritable_db_location(tmp_path: Path) -> None:

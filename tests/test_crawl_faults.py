@@ -264,12 +264,22 @@ def test_robots_can_be_turned_off(server: Server, tmp_path: Path) -> None:
     assert page_rows(server, db) == [("/t/a1.html", 200, None, 1)]
 
 
-def test_404_recorded_and_earlier_essays_kept(server: Server, tmp_path: Path) -> None:
+def test_404_on_a_recrawl_marks_the_page_and_its_essays_gone(server: Server, tmp_path: Path) -> None:
     site = one_page_site(server, tmp_path, "a1.html", sequence((200, HTML, ARTICLE)))
     db = tmp_path / "e.db"
     assert crawl(str(site), "--db", str(db))[0] == 0
     server.routes.set("/t/a1.html", 404, b"gone")
     code, err = crawl(str(site), "--db", str(db))
-    assert code == 1
-    assert page_rows(server, db) == [("/t/a1.html", 404, "HTTP 404", 1)]
-    assert rows(db, "select count(*) from essays") == [(1,)]
+    assert code == 0, err
+    assert page_rows(server, db) == [("/t/a1.html", 404, None, 1)]
+    assert rows(db, "select count(*), count(gone) from essays") == [(1, 1)]
+    assert rows(db, "select p.gone = e.gone from pages p join essays e on e.page_url = p.url") == [(1,)]
+
+
+def test_404_on_a_first_crawl_is_a_failure(server: Server, tmp_path: Path) -> None:
+    site = one_page_site(server, tmp_path, "a1.html", sequence((404, HTML, b"no such page")))
+    db = tmp_path / "e.db"
+    code, err = crawl(str(site), "--db", str(db))
+    assert code == 1, err
+    assert page_rows(server, db) == [("/t/a1.html", 404, "HTTP 404", 0)]
+    assert rows(db, "select count(*), count(gone) from pages") == [(1, 0)]

@@ -14,10 +14,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-COLUMNS = {
-    "url": str, "site": str, "depth": int, "kind": str, "state": str, "attempts": int, "next_after": float,
-    "discovered_run": int, "etag": str, "last_modified": str, "error": str, "updated_run": int, "saving": int,
-}
+from pipeline.store.schema import ensure_frontier
 
 
 @dataclass(frozen=True)
@@ -33,13 +30,8 @@ class Row:
 
 
 def ensure(db: sqlite_utils.Database) -> None:
-    table = db.table("frontier")
-    if not table.exists():
-        table.create(COLUMNS, pk="url", not_null={"site", "state", "kind"}, defaults={"attempts": 0, "next_after": 0.0})
-    for column, col_type in COLUMNS.items():
-        if column not in table.columns_dict:
-            table.add_column(column, col_type)
-    db.execute("create index if not exists frontier_site_state on frontier (site, state, depth)")
+    """The frontier table (a migration creates it; this brings a table of an older layout up to date)."""
+    ensure_frontier(db)
 
 
 def begin_cycle(db: sqlite_utils.Database, site: str, start_urls: list[tuple[str, str]], run_id: int) -> bool:

@@ -17,7 +17,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -27,6 +26,7 @@ from pipeline import store
 from pipeline.crawl import frontier, sitemaps
 from pipeline.crawl.discovery import discover
 from pipeline.crawl.frontier import Row
+from pipeline.crawl.report import CrawlReport, Outcome
 from pipeline.crawl.settings import SiteConfig, host_of
 from pipeline.errors import ExtractError, StorageFault, StoreError
 from pipeline.extract import extract
@@ -35,33 +35,6 @@ from pipeline.fetch.polite import ROBOTS_MIN_BYTES, ROBOTS_UNREACHABLE, Pacer, R
 from pipeline.models import Profile, RunStats
 from pipeline.text.encoding import decode
 from pipeline.text.urls import safe_canonical
-
-
-@dataclass
-class CrawlReport:
-    """What a crawl did: the run's counters plus what only a crawl has."""
-
-    stats: RunStats
-    run_id: int = 0
-    skipped: int = 0
-    left: int = 0  # URLs still pending (a --max-pages stop, or retries not yet due)
-    requests: int = 0
-    conditional: int = 0
-    resumed: list[str] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        s = self.stats
-        if s.pages_failed and not (s.pages_fetched or s.pages_unchanged):
-            return "failed"
-        return "partial" if s.pages_failed else "ok"
-
-    def summary(self, db: str | Path) -> str:
-        s = self.stats
-        left = f", {self.left} left in the frontier" if self.left else ""
-        return (f"crawled {s.pages_fetched} pages ({s.pages_unchanged} unchanged, {self.skipped} skipped, {s.pages_failed} failed), "
-                f"{s.essays_added} essays added, {s.essays_updated} updated in {s.seconds:.2f}s{left} -> {db}")
-
 
 Progress = Callable[[CrawlReport], None]
 
@@ -91,6 +64,8 @@ class PageDone:
     added: int = 0
     updated: int = 0
     error: str = ""
+    essays: int = 0  # essays the page gave
+    had_essays: bool = False  # the page, stored before, had essays then
 
 
 class PageProcessor(Protocol):
@@ -114,7 +89,7 @@ class Crawler:
         self.db, self.sites, self.run_id = db, sites, run_id
         self.workers = workers
         self.max_fetches, self.on_progress, self.transport = max_fetches, on_progress, transport
-        self.report = CrawlReport(stats=RunStats(kind="crawl"), run_id=run_id)
+        self.report = CrawlReport(stats=RunStats(kind="crawl", run_id=run_id), run_id=run_id)
         self.rng = random.Random()
         self.pacer = Pacer(self.rng)
         self.inflight: set[str] = set()
@@ -125,13 +100,15 @@ class Crawler:
         self.client: httpx.AsyncClient | None = None
         self.robots: dict[str, Robots] = {}
         self.slowed: set[str] = set()
+        self.counted = 0.0
 
     async def run(self) -> CrawlReport:
         connections = max(4, sum(s.fetch.concurrency for s in self.sites) * 2)
         async with make_async_client(transport=self.transport, max_connections=connections) as client:
             self.client = client
             for site in self.sites:
-                for host in site.allowed_hosts:
+                self.report.site(site.name, site.start_urls)
+                for host in site.allowed_hosts | {host_of(u) for u in site.start_urls}:
                     self.pacer.configure(host, site.fetch.concurrency, site.fetch.delay, site.fetch.jitter)
                 self.robots[site.name] = Robots(site.fetch.user_agent, self._robots_getter(site))
                 urls = [u for u in (safe_canonical(u) for u in site.start_urls) if u]
@@ -183,6 +160,10 @@ class Crawler:
                 self.inflight.discard(row.url)
                 self.site_inflight[site.name] -= 1
             if self.on_progress:
+                now = time.monotonic()
+                if now - self.counted >= 0.5:  # the frontier's pending count, at most twice a second
+                    self.counted = now
+                    self.report.left = frontier.pending(self.db)
                 self.on_progress(self.report)
 
     # --- network ---
@@ -204,10 +185,12 @@ class Crawler:
     async def _get(self, site: SiteConfig, url: str, etag: str | None = None, last_modified: str | None = None,
                    text_only: bool = True, max_bytes: int | None = None, truncate: bool = False) -> Response:
         assert self.client is not None
+        if host_of(url) not in self.pacer.hosts:  # a port of a host allowed on any port: first met here
+            self.pacer.configure(host_of(url), site.fetch.concurrency, site.fetch.delay, site.fetch.jitter)
         async with self.pacer.slot(host_of(url)):
             self.report.requests += 1
             self.report.conditional += bool(etag or last_modified)
-            return await fetch(self.client, url, allowed=lambda u: host_of(u) in site.allowed_hosts,
+            return await fetch(self.client, url, allowed=site.allows,
                                max_bytes=max_bytes or site.fetch.max_bytes, max_redirects=site.fetch.max_redirects,
                                etag=etag, last_modified=last_modified, text_only=text_only, timeout=site.fetch.timeout,
                                user_agent=site.fetch.user_agent, deadline=site.fetch.deadline, truncate=truncate)
@@ -230,6 +213,7 @@ class Crawler:
         ok, reason = await self._robots_ok(site, row.url)
         if not ok:
             self.report.skipped += 1
+            self._note(site, row, "skipped", reason)
             if row.kind == "article" and reason.startswith(ROBOTS_UNREACHABLE):
                 store.record_failure(self.db, row.url, f"skipped: {reason}", self.run_id)
             frontier.finish(self.db, row, "skipped", self.run_id, reason, keep_validators=True)
@@ -244,8 +228,10 @@ class Crawler:
             resp = await self._get(site, row.url, stored[0], stored[1], text_only=row.kind != "sitemap")
             if resp.status == 304:
                 self.report.stats.pages_unchanged += 1
+                self._note(site, row, "reached")
                 frontier.finish(self.db, row, "done", self.run_id, keep_validators=True)
                 return
+            self._note(site, row, "reached")
             if row.kind == "listing":
                 self._listing(site, row, resp)
             elif row.kind == "sitemap":
@@ -256,15 +242,24 @@ class Crawler:
             self._retry(site, row, exc)
         except Skip as exc:
             self.report.skipped += 1
+            self._note(site, row, "skipped", f"skipped: {exc}")
             if row.kind == "article":
                 store.record_failure(self.db, row.url, f"skipped: {exc}", self.run_id, exc.status or None, site=site.name)
             frontier.finish(self.db, row, "skipped", self.run_id, str(exc), keep_validators=True)
         except Failed as exc:
+            if row.kind == "article" and exc.status in (404, 410) and store.mark_gone(self.db, row.url, exc.status, self.run_id):
+                self.report.gone += 1  # a page stored before is no longer there: marked gone, not a failure
+                self._note(site, row, "reached")
+                frontier.finish(self.db, row, "done", self.run_id, f"gone: {exc}", keep_validators=True)
+                return
             self._fail(site, row, str(exc), exc.status or None)
 
+    def _note(self, site: SiteConfig, row: Row, outcome: Outcome, reason: str = "") -> None:
+        self.report.site(site.name, site.start_urls).note(row.url, outcome, reason)
+
     def _stored(self, row: Row) -> tuple[str | None, str | None, str | None]:
-        found = self.db.execute("select etag, last_modified, content_sha1, error from pages where url = ?", [row.url]).fetchone()
-        if found is None or found[3]:  # a page that failed last time is fetched in full
+        found = self.db.execute("select etag, last_modified, content_sha1, error, gone from pages where url = ?", [row.url]).fetchone()
+        if found is None or found[3] or found[4]:  # a page that failed or was gone last time is fetched in full
             return None, None, None
         return found[0], found[1], found[2]
 
@@ -277,6 +272,7 @@ class Crawler:
         if attempts > site.fetch.retries:
             self._fail(site, row, f"{exc} (gave up after {attempts} attempts)", exc.status or None)
             return
+        self._note(site, row, "retry", str(exc))
         if wait is not None:
             self.pacer.pause(host_of(row.url), wait)
         else:
@@ -284,6 +280,7 @@ class Crawler:
         frontier.retry_later(self.db, row, attempts, time.time() + wait, str(exc))
 
     def _fail(self, site: SiteConfig, row: Row, error: str, status: int | None = None) -> None:
+        self._note(site, row, "failed", error)
         self.report.stats.pages_failed += 1
         self.report.stats.failures.append(f"{row.url}: {error}")
         if row.kind == "article":
@@ -304,7 +301,7 @@ class Crawler:
             origins = dict.fromkeys(u.split("/", 3)[0] + "//" + host_of(u) + "/" for u in site.start_urls)
             for origin in origins:
                 rules = await self.robots[site.name].parser(origin)
-                out += [(u, "sitemap") for u in (rules.sitemaps if rules is not None else ()) if host_of(u) in site.allowed_hosts]
+                out += [(u, "sitemap") for u in (rules.sitemaps if rules is not None else ()) if site.allows(u)]
         return out
 
     def _sitemap(self, site: SiteConfig, row: Row, resp: Response) -> None:
@@ -337,6 +334,7 @@ class Crawler:
         stats = self.report.stats
         stats.essays_added += done.added
         stats.essays_updated += done.updated
+        self.report.site(site.name, site.start_urls).article(done.essays, done.had_essays)
         if done.error:
             stats.pages_failed += 1
             stats.failures.append(f"{row.url}: {done.error}")
@@ -351,7 +349,7 @@ class Crawler:
         next_urls = [u for u in (safe_canonical(n) for n in next_pages) if u]
         while next_urls:
             nxt = next_urls[0]
-            if nxt in seen or host_of(nxt) not in site.allowed_hosts:
+            if nxt in seen or not site.allows(nxt):
                 break
             if len(parts) + 1 >= site.fetch.max_parts:
                 return parts, f"stopped after {site.fetch.max_parts} parts"

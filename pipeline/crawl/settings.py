@@ -22,9 +22,11 @@ DEFAULT_USER_AGENT = "essay-pipeline/0.1 (+https://github.com/; polite crawler)"
 HELP: dict[tuple[str, str], str] = {
     ("", "name"): "Site name, stored in the frontier (required, letters, digits, '-', '_' and '.').",
     ("", "start_urls"): "URLs the crawl starts from (required, http or https).",
-    ("", "allowed_hosts"): "Hosts (host or host:port) the crawl may fetch and be redirected to; default: the start URLs' hosts.",
+    ("", "allowed_hosts"): "Hosts the crawl may fetch and be redirected to: host (any port) or host:port (that port only); "
+                          "default: the start URLs' hosts.",
     ("", "max_depth"): "Links followed from a start URL, at most (default 10).",
-    ("", "max_pages"): "URLs the frontier holds for this site, at most (default 10000).",
+    ("", "max_pages"): "URLs the frontier holds for this site, at most, over all runs (default 10000); "
+                      "not `--max-pages`, which caps the URLs fetched in one run.",
     ("", "sitemaps"): "Sitemap URLs (XML, gzip, sitemap indexes) whose pages are queued; \"robots.txt\" stands for the "
                       "Sitemap: lines of the hosts' robots.txt. A page whose <lastmod> is older than its stored fetch is not fetched.",
     ("", "near_dup_threshold"): "Estimated Jaccard similarity at which an essay counts as a copy of one stored earlier (default 0.7).",
@@ -34,7 +36,7 @@ HELP: dict[tuple[str, str], str] = {
     ("profile", "title"): "Site profile: CSS selector of the element that holds the page title (default: found from the page).",
     ("listing", "allow"): "Regexes (searched in the full URL) of listing pages: fetched for links, not stored.",
     ("listing", "deny"): "Regexes of URLs that are never listing pages.",
-    ("article", "allow"): "Regexes of article pages: fetched, extracted and stored.",
+    ("article", "allow"): "Regexes of article pages: fetched, extracted and stored (required, at least one).",
     ("article", "deny"): "Regexes of URLs that are never article pages.",
     ("fetch", "concurrency"): "Requests in flight to one host at a time (default 1).",
     ("fetch", "delay"): "Seconds between requests to one host (default 1.5); robots.txt Crawl-delay wins when larger.",
@@ -99,13 +101,22 @@ class SiteConfig:
 
     def kind_of(self, url: str) -> str:
         """'article', 'listing' or '' (not to be crawled) for a URL."""
-        if host_of(url) not in self.allowed_hosts:
+        if not self.allows(url):
             return ""
         if self.article.matches(url):
             return "article"
         if self.listing.matches(url):
             return "listing"
         return ""
+
+    def allows(self, url: str) -> bool:
+        """The URL's host is allowed: an `allowed_hosts` entry names it with its port, or without a
+        port (which matches every port of that host)."""
+        host = host_of(url)
+        if host in self.allowed_hosts:
+            return True
+        name = urlsplit(url).hostname or ""
+        return bool(name) and name in self.allowed_hosts
 
     def with_base(self, base: str) -> SiteConfig:
         """The same config with start URLs and hosts moved to `base` (scheme://host:port); for the demo."""
@@ -239,9 +250,6 @@ def parse_site(data: dict[str, Any], where: str = "<config>") -> SiteConfig:
     hosts = data.get("allowed_hosts", [host_of(u) for u in starts])
     if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
         raise _bad(where, "allowed_hosts must be a list of host names")
-    outside = [u for u in starts if host_of(u) not in {h.lower() for h in hosts}]
-    if outside:
-        raise _bad(where, f"start URL {outside[0]!r} is not on allowed_hosts ({', '.join(hosts)})")
     listing = _patterns(where, "listing", data.get("listing", {}))
     article = _patterns(where, "article", data.get("article", {}))
     if not article.allow:
@@ -250,11 +258,7 @@ def parse_site(data: dict[str, Any], where: str = "<config>") -> SiteConfig:
     sitemaps = data.get("sitemaps", [])
     if not isinstance(sitemaps, list) or not all(isinstance(u, str) for u in sitemaps):
         raise _bad(where, "sitemaps must be a list of URLs (or \"robots.txt\")")
-    for url in sitemaps:
-        parts = urlsplit(url)
-        if url != "robots.txt" and (parts.scheme not in ("http", "https") or parts.netloc.lower() not in {h.lower() for h in hosts}):
-            raise _bad(where, f"sitemap is not an http(s) URL on an allowed host: {url!r}")
-    return SiteConfig(
+    site = SiteConfig(
         name=name, start_urls=tuple(starts), listing=listing, article=article,
         allowed_hosts=frozenset(h.lower() for h in hosts),
         max_depth=_typed(where, "max_depth", data.get("max_depth", 10), int, 0),
@@ -263,6 +267,14 @@ def parse_site(data: dict[str, Any], where: str = "<config>") -> SiteConfig:
         site_chrome=_typed(where, "site_chrome", data.get("site_chrome", True), bool),
         profile=profile, fetch=_fetch(where, data.get("fetch", {})), source=where, sitemaps=tuple(sitemaps),
     )
+    outside = [u for u in starts if not site.allows(u)]
+    if outside:
+        raise _bad(where, f"start URL {outside[0]!r} is not on allowed_hosts ({', '.join(hosts)}): "
+                          "add its host (any port) or its host:port to allowed_hosts")
+    for url in sitemaps:
+        if url != "robots.txt" and (urlsplit(url).scheme not in ("http", "https") or not site.allows(url)):
+            raise _bad(where, f"sitemap is not an http(s) URL on an allowed host: {url!r}")
+    return site
 
 
 def _read_toml(path: Path, what: str) -> dict[str, Any]:

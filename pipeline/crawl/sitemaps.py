@@ -103,9 +103,7 @@ def links(sitemap: Sitemap, site: SiteConfig) -> list[tuple[str, str]]:
 
 
 def _on_hosts(url: str, site: SiteConfig) -> bool:
-    from pipeline.crawl.settings import host_of
-
-    return url.startswith(("http://", "https://")) and host_of(url) in site.allowed_hosts
+    return url.startswith(("http://", "https://")) and site.allows(url)
 
 
 def skip_unchanged(db: sqlite_utils.Database, sitemap: Sitemap) -> set[str]:

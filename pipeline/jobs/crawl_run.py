@@ -25,7 +25,8 @@ import sqlite_utils
 
 from pipeline import store
 from pipeline.crawl import frontier
-from pipeline.crawl.scheduler import Crawler, CrawlReport, PageDone, PageJob, Progress
+from pipeline.crawl.report import CrawlReport
+from pipeline.crawl.scheduler import Crawler, PageDone, PageJob, Progress
 from pipeline.crawl.settings import SiteConfig
 from pipeline.errors import ExtractError
 from pipeline.extract import extract
@@ -78,6 +79,7 @@ def commit(db: sqlite_utils.Database, job: PageJob, prep: Prepared) -> PageDone:
     if result is None:
         return PageDone(saved=False, next_pages=prep.next_pages)
     page_done(db)  # the pages before this one are stored and counted: the batch open on db (if any) may commit them
+    before = db.execute("select essay_count from pages where url = ? and error is null", [job.url]).fetchone()
     sigs, chrome_rows = prep.signatures, None
     if job.site_chrome:  # cleaned of what the site learned so far; its lines counted (jobs.site_pass)
         site = site_pass.site_key(job.url, job.site)
@@ -91,7 +93,8 @@ def commit(db: sqlite_utils.Database, job: PageJob, prep: Prepared) -> PageDone:
     if prep.kept:
         frontier.mark_parts(db, job.site, [k[0] for k in prep.kept], job.depth, job.run_id)
     frontier.close(db, job.url, "failed" if result.page.error else "done", job.run_id, result.page.error or None)
-    return PageDone(saved=True, added=added, updated=updated, error=result.page.error)
+    return PageDone(saved=True, added=added, updated=updated, error=result.page.error, essays=len(result.essays),
+                    had_essays=bool(before and before[0]))
 
 
 def work(db: sqlite_utils.Database, job: PageJob) -> PageDone:
@@ -195,5 +198,15 @@ def crawl(sites: list[SiteConfig], db_path: str | Path, max_fetches: int | None 
         finally:
             pool.close()
             crawler.report.stats.seconds = store.elapsed(started)
-        run.status = report.status
+        _earlier_essays(run.db, report)
+        run.status, run.reason = report.status, report.reason
     return report
+
+
+def _earlier_essays(db: sqlite_utils.Database, report: CrawlReport) -> None:
+    """For a site whose pages gave no essay in this run: did its pages stored by earlier runs give some?"""
+    for site in report.sites.values():
+        if site.articles and site.empty * 2 > site.articles and not site.empty_was_full:
+            site.earlier_full = int(db.execute(
+                "select count(*) from pages p join frontier f on f.url = p.url where f.site = ? and p.run_id < ? "
+                "and p.essay_count > 0", [site.name, report.run_id]).fetchone()[0])

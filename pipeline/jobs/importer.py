@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import time
 from collections import Counter
@@ -12,14 +13,16 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import sqlite_utils
+from protego import Protego
 
 from pipeline import store
 from pipeline.errors import ConfigError, ExtractError, FetchError, StoreError
 from pipeline.extract import EXTRACTOR_VERSION, extract
-from pipeline.fetch.sync_client import fetch, make_client
+from pipeline.fetch.sync_client import USER_AGENT, fetch, make_client
 from pipeline.jobs import site_pass
 from pipeline.jobs.archive_cluster import import_archives
 from pipeline.jobs.archive_import import import_archive, is_archive
@@ -48,8 +51,26 @@ class Source:
         return self.ref.startswith(("http://", "https://"))
 
 
+_URL_LINE = re.compile(r"https?://\S+")
+
+
+def is_url_list(data: bytes) -> bool:
+    """A text file whose every line (blank lines and # comments aside) is one http(s) URL."""
+    try:
+        text = data[:1 << 20].decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    return bool(lines) and all(_URL_LINE.fullmatch(ln) for ln in lines)
+
+
+def url_list_message(ref: str) -> str:
+    return f"{ref} is a list of URLs, not a page: import the URLs it names with `pipeline import -i {ref}`"
+
+
 def expand(refs: list[str]) -> list[Source]:
-    """Turn paths, folders and URLs into sources; raises ConfigError for missing paths or empty folders."""
+    """Turn paths, folders and URLs into sources; raises ConfigError for missing paths, empty folders
+    and a file given by name that is a list of URLs (never stored as an essay)."""
     out: list[Source] = []
     for ref in refs:
         if ref.startswith(("http://", "https://")):
@@ -67,6 +88,15 @@ def expand(refs: list[str]) -> list[Source]:
                 raise ConfigError(f"no pages (*.html, *.txt) in folder: {ref}")
             out.extend(Source(str(p), p.resolve().as_uri()) for p in files)
         else:
+            head = b""
+            if path.suffix.lower() in (".txt", ".text", "") and path.is_file() and stat.S_ISREG(path.stat().st_mode):
+                try:  # the first MB of a regular file only: never a FIFO or a device
+                    with path.open("rb") as f:
+                        head = f.read(1 << 20)
+                except OSError:
+                    pass
+            if head and is_url_list(head):
+                raise ConfigError(url_list_message(ref))
             out.append(Source(str(path), path.resolve().as_uri()))
     return out
 
@@ -111,6 +141,8 @@ def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[bytes, str, 
     special files (FIFOs, devices)."""
     data = read_capped(path, max_bytes)
     text, codec = decode_page(data)
+    if is_url_list(data):
+        raise ExtractError("a list of URLs, not a page: import the URLs it names with `pipeline import -i FILE`")
     return data, text, codec
 
 
@@ -159,11 +191,51 @@ def process_url(
     return result, info, fetched.content, fetched.headers.get("content-type", "")
 
 
+class RobotsGate:
+    """robots.txt for one-off URL imports (RFC 9309): read once per host; 2xx rules apply, 4xx allows
+    all, a 5xx or no answer disallows the host's URLs for this import."""
+
+    def __init__(self, client: httpx.Client, user_agent: str = USER_AGENT) -> None:
+        self.client, self.user_agent = client, user_agent
+        self.rules: dict[str, Protego | str | None] = {}
+
+    def refusal(self, url: str) -> str:
+        """Why robots.txt keeps the URL out ('' when it may be fetched)."""
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc.lower()}"
+        if key not in self.rules:
+            try:
+                resp = self.client.get(key + "/robots.txt")
+                # RFC 9309: UTF-8, its first 500 KiB parsed; a bad redirect or a broken answer counts as no answer
+                status, text = resp.status_code, resp.content[:512_000].decode("utf-8", "replace")
+            except (httpx.HTTPError, FetchError):
+                status, text = 0, ""
+            if 200 <= status < 300:
+                self.rules[key] = Protego.parse(text)
+            elif 400 <= status < 500:
+                self.rules[key] = None
+            else:
+                self.rules[key] = f"robots.txt unreachable ({status or 'no response'})"
+        rules = self.rules[key]
+        if rules is None:
+            return ""
+        if isinstance(rules, str):
+            return f"skipped: {rules}; --ignore-robots fetches anyway"
+        if rules.can_fetch(url, self.user_agent):
+            return ""
+        return "skipped: disallowed by robots.txt; --ignore-robots fetches anyway"
+
+
 def iter_results(
-    sources: list[Source], client: httpx.Client, profile: Profile | None = None,
+    sources: list[Source], client: httpx.Client, profile: Profile | None = None, robots: RobotsGate | None = None,
 ) -> Iterator[tuple[Source, Result | None, dict[str, object], bytes, str, str]]:
-    """(source, result or None, fetch info, raw bytes, content type, error) for each source."""
+    """(source, result or None, fetch info, raw bytes, content type, error) for each source; URLs that
+    `robots` refuses are not fetched (their error says why)."""
     for source in sources:
+        refusal = robots.refusal(source.url) if robots is not None and source.is_url else ""
+        if refusal:
+            yield source, None, {}, b"", "", refusal
+            continue
         try:
             if source.is_url:
                 result, info, raw, ctype = process_url(source.url, client, profile=profile)
@@ -236,22 +308,26 @@ def stored_unchanged(db: sqlite_utils.Database, source: Source) -> bool:
 def import_sources(
     refs: list[str], db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
     transport: httpx.BaseTransport | None = None, timeout: float = 20.0, near_threshold: float = DEFAULT_THRESHOLD,
-    profile: Profile | None = None, copy_raw: bool = False, cluster: ClusterSpec | None = None,
+    profile: Profile | None = None, copy_raw: bool = False, cluster: ClusterSpec | None = None, obey_robots: bool = True,
+    on_total: Callable[[int], None] | None = None,
 ) -> RunStats:
     """Import pages into the database; each page in its own transaction. Never raises for one bad page.
 
     WARC/ARC files (`archive_import.is_archive`) are read record by record (see `archive_import`);
     their raw bodies are kept as pointers into the archive unless `copy_raw`. With `cluster`, the
     archives are read and processed on Dask workers (`archive_cluster`; the workers must see the
-    paths) and stored here in the same order, so the database ends as a single-process run leaves it."""
+    paths) and stored here in the same order, so the database ends as a single-process run leaves it.
+    URLs obey robots.txt unless `obey_robots` is False; `on_total` is told how many pages there are
+    (when no archive is among the inputs)."""
     with ExitStack() as stack:
         client = stack.enter_context(connect(cluster)) if cluster else None
-        return _import(refs, db_path, on_page, transport, timeout, near_threshold, profile, copy_raw, client)
+        return _import(refs, db_path, on_page, transport, timeout, near_threshold, profile, copy_raw, client, obey_robots, on_total)
 
 
 def _import(
     refs: list[str], db_path: str | Path, on_page: Callable[[str, str], None] | None, transport: httpx.BaseTransport | None,
-    timeout: float, near_threshold: float, profile: Profile | None, copy_raw: bool, client: Any,
+    timeout: float, near_threshold: float, profile: Profile | None, copy_raw: bool, client: Any, obey_robots: bool = True,
+    on_total: Callable[[int], None] | None = None,
 ) -> RunStats:
     started = time.perf_counter()
     archives = [r for r in refs if is_archive(r) and not r.startswith(("http://", "https://"))]
@@ -262,6 +338,7 @@ def _import(
     stats = RunStats(kind="import")
     with write_run(db_path, "import", {"sources": refs}, stats) as run:
         db, run_id = run.db, run.run_id
+        stats.run_id = run_id
         skipped: Counter[str] = Counter()
         learned = site_pass.Learned(db)  # each page cleaned of what its site learned so far; its lines counted
         with Batch(db, stats=stats) as batch:  # pages grouped into larger transactions, each page atomic (store.batch)
@@ -279,8 +356,11 @@ def _import(
             plain = profile is None and near_threshold == DEFAULT_THRESHOLD  # other options may change what a page gives
             fresh = [s for s in sources if s.is_url or not plain or not stored_unchanged(db, s)]
             stats.pages_unchanged += len(sources) - len(fresh)  # a run started again goes on where it stopped
+            if on_total and not archives:  # an archive's pages are not counted before it is read
+                on_total(len(fresh))
             with make_client(timeout=timeout, transport=transport) as http:
-                for source, result, info, raw, ctype, error in iter_results(fresh, http, profile):
+                robots = RobotsGate(http) if obey_robots else None
+                for source, result, info, raw, ctype, error in iter_results(fresh, http, profile, robots):
                     _store(run, source, result, info, (raw, ctype) if raw else None, error, near_threshold, on_page, learned)
                     batch.page_done()
                     run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted

@@ -25,7 +25,7 @@ from pipeline.models import Result, RunStats
 from pipeline.store.batch import Batch
 
 CHUNK = 32  # pages per Dask task
-KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1")
+KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1", "gone")
 
 
 def _part_urls(db: sqlite_utils.Database) -> set[str]:
@@ -82,7 +82,7 @@ def _results(db: sqlite_utils.Database, urls: list[str], client: Any) -> Iterato
 
 
 def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = None,
-              cluster: ClusterSpec | None = None, outdated: bool = False) -> RunStats:
+              cluster: ClusterSpec | None = None, outdated: bool = False, on_total: Callable[[int], None] | None = None) -> RunStats:
     """Re-run extraction on every raw page; pages keep their fetch facts (status, validators, hash).
 
     A page whose stored raw response cannot be read (a damaged blob, a changed archive) is recorded
@@ -96,10 +96,11 @@ def reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None = 
         raise ConfigError(f"no such database: {db_path}")
     with ExitStack() as stack:
         client = stack.enter_context(connect(cluster)) if cluster else None
-        return _reprocess(db_path, on_page, client, outdated)
+        return _reprocess(db_path, on_page, client, outdated, on_total)
 
 
-def _reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None, client: Any, outdated: bool = False) -> RunStats:
+def _reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None, client: Any, outdated: bool = False,
+               on_total: Callable[[int], None] | None = None) -> RunStats:
     started = time.perf_counter()
     stats = RunStats(kind="reprocess")
     with write_run(db_path, "reprocess", {"outdated": True} if outdated else {}, stats) as run, ExitStack() as stack:
@@ -112,6 +113,9 @@ def _reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None, 
             sql = (f"select r.url from raw r left join pages p on p.url = r.url "
                    f"where coalesce(p.extractor_version, 0) < {int(EXTRACTOR_VERSION)} order by r.url")
         urls = [u for (u,) in db.execute(sql).fetchall() if u not in skip]
+        stats.run_id = run.run_id
+        if on_total:
+            on_total(len(urls))
         learned = site_pass.Learned(db)
         with Batch(db, stats=stats) as batch:  # pages grouped into larger transactions, each page atomic (store.batch)
             for url, result, sigs in _results(db, urls, client):

@@ -47,6 +47,7 @@ class WriteRun:
     path: str
     guard: StopOnSignals
     status: str = "ok"
+    reason: str = ""  # why the run failed or was degraded (runs.reason), when it ends by itself
 
     def check(self) -> None:
         """Call between two pages: raises Interrupted when SIGINT/SIGTERM asked the run to stop."""
@@ -174,7 +175,7 @@ def write_run(db_path: str | Path, kind: str, config: dict[str, Any], stats: Run
                     _record(run, "failed")
                     raise
                 else:
-                    store.finish_run(db, run.run_id, run.stats, run.status)
+                    store.finish_run(db, run.run_id, run.stats, run.status, run.reason)
                 finally:
                     close_quietly(db)
         except Interrupted as exc:

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import store
-from pipeline.crawl.scheduler import CrawlReport, Progress
+from pipeline.crawl.report import CrawlReport
+from pipeline.crawl.scheduler import Progress
 from pipeline.crawl.settings import FetchSettings, Patterns, SiteConfig, host_of
 from pipeline.jobs.batch_extract import check_url
 from pipeline.jobs.crawl_run import crawl

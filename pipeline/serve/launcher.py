@@ -27,19 +27,19 @@ def database_name(db_path: str | Path) -> str:
     return Path(db_path).stem
 
 
-def prepare(db_path: str | Path) -> Path:
-    """Check the database exists, bring its schema and search index up to date; returns its path."""
-    from pipeline import store
-    from pipeline.store import search_index as search
+def prepare(db_path: str | Path, say: Callable[[str], None] | None = None) -> Path:
+    """Check the database is one of the project's, read-only (nothing is created or re-indexed: the
+    write commands keep the index current, `pipeline index` rebuilds it); `say` gets what is amiss."""
+    from pipeline.store.database import open_readonly
 
     path = Path(db_path)
     if not path.is_file():
         raise ConfigError(f"no database at {path}: import something first (pipeline demo, or pipeline import PATH --db {path})")
-    db = store.open_db(path)
-    try:
-        search.catch_up(db)
-    finally:
-        db.conn.close()
+    conn, notes = open_readonly(path)
+    conn.close()
+    for note in notes:
+        if say:
+            say(f"warning: {note}")
     return path
 
 
@@ -91,11 +91,12 @@ def load_metadata(path: str | Path | None) -> dict[str, Any] | None:
 
 
 def make_datasette(db_path: str | Path, settings: dict[str, Any] | None = None, metadata: str | Path | None = None,
-                   plugins_dir: str | Path | None = None, template_dir: str | Path | None = None) -> Any:
+                   plugins_dir: str | Path | None = None, template_dir: str | Path | None = None,
+                   say: Callable[[str], None] | None = None) -> Any:
     """A Datasette instance on the database with the project's plugin, and datasette's own options."""
     from datasette.app import Datasette
 
-    path = prepare(db_path)
+    path = prepare(db_path, say)
     for name, folder in (("--plugins-dir", plugins_dir), ("--template-dir", template_dir)):
         if folder is not None and not Path(folder).is_dir():
             raise ConfigError(f"{name} {folder}: no such folder")
@@ -124,7 +125,7 @@ def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001, open_b
     `datasette_options` go to :func:`make_datasette` (settings, metadata, plugins_dir, template_dir)."""
     import uvicorn
 
-    ds = make_datasette(db_path, **datasette_options)
+    ds = make_datasette(db_path, say=say, **datasette_options)
     check_port(host, port)
     if say:
         say(f"serving {db_path} at {table_url(host, port, db_path)} (Ctrl-C stops)")

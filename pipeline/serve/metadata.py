@@ -34,6 +34,7 @@ ESSAY_COLUMNS = {
     "category": "Last breadcrumb of the page (the site's own category)",
     "published": "Publication date of the page (ISO 8601)",
     "script": "hans (simplified Chinese), hant (traditional) or empty when not Chinese",
+    "gone": "When a re-crawl first found the essay's page removed (404 or 410); empty while the page is there",
     "changed_at": "When this essay's row last changed (UTC): what `pipeline export --since` reads",
 }
 PAGE_COLUMNS = {
@@ -60,6 +61,7 @@ PAGE_COLUMNS = {
     "split_form": "How the page was split into essays (篇一, repeated title, ...)",
     "parts": "URLs of the further parts of a multi-page article (JSON array)",
     "error": "Why the last fetch or extraction failed; empty when it worked",
+    "gone": "When a re-crawl first found the page removed (404 or 410; status holds which); empty while it is there",
     "run_id": "The run that last stored or tried the page (runs.id)",
     "extractor_version": "Version of the extraction that made the page's essays: `pipeline reprocess --outdated` redoes older ones",
 }
@@ -82,7 +84,8 @@ RUN_COLUMNS = {
     "pages_failed": "Pages that failed (see pages.error)",
     "essays_added": "New essays",
     "essays_updated": "Essays whose text changed",
-    "status": "ok, partial, failed or running",
+    "status": "ok, partial, degraded (a site's pages stopped giving essays), failed, interrupted or running",
+    "reason": "Why the run failed or was degraded, or why it stored nothing",
     "skipped": "What the run skipped and why, with counts (JSON)",
 }
 

@@ -14,6 +14,7 @@ from pipeline.store.pages import (
     RawPointer,
     duplicate_of,
     mark_error,
+    mark_gone,
     raw_body,
     raw_pointer,
     record_failure,
@@ -25,5 +26,5 @@ from pipeline.store.schema import ESSAYS, PAGES, RAW, RUNS, ensure_schema
 
 __all__ = [
     "ESSAYS", "PAGES", "RAW", "RUNS", "duplicate_of", "elapsed", "ensure_schema", "finish_run", "now", "open_db", "raw_body", "record_failure", "save_raw",
-    "save_result", "start_run", "RawPointer", "raw_pointer", "record_source_failure", "mark_error",
+    "save_result", "start_run", "RawPointer", "raw_pointer", "record_source_failure", "mark_error", "mark_gone",
 ]

@@ -131,6 +131,10 @@ def _v6_site_chrome(db: sqlite_utils.Database) -> None:
     site_chrome.ensure(db)
 
 
+def _v7_run_truth(db: sqlite_utils.Database) -> None:
+    schema.ensure_run_truth(db)
+
+
 Migration = tuple[int, str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -141,6 +145,7 @@ MIGRATIONS: list[Migration] = [
     (4, "essays.changed_at, pages.extractor_version", _v4_change_times),
     (5, "pages keyed on canonical URLs: variants merged, essay ids recomputed", _v5_canonical_urls),
     (6, "site chrome: line fingerprints per page, what each site learned, removal records", _v6_site_chrome),
+    (7, "frontier in every database, runs.reason, pages.gone, essays.gone, the failures view", _v7_run_truth),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -85,7 +85,7 @@ def _save(
             "essay_count": len(result.essays), "expected_count": result.expected_count,
             "incomplete": result.incomplete or None, "split_form": result.split_form,
             "parts": json.dumps(list(page.parts)) if page.parts else None, "error": page.error or None,
-            "run_id": run_id, "extractor_version": EXTRACTOR_VERSION,
+            "run_id": run_id, "gone": info.get("gone"), "extractor_version": EXTRACTOR_VERSION,
         }
         _upsert(conn, "pages", row, "url")
         if raw is not None:
@@ -110,7 +110,7 @@ def _save(
                 "id": essay.id, "page_url": page.url, "position": essay.position, "title": essay.title,
                 "text": essay.text, "chars": essay.chars, "text_sha1": essay.text_sha1,
                 "duplicate_of": dup, "host": page.site or None, "site": site or None, "category": page.category,
-                "published": page.published or None, "script": essay.script,
+                "published": page.published or None, "script": essay.script, "gone": row["gone"],
             }
             if prev is None or any(prev.get(k) != v for k, v in new.items()):
                 _upsert(conn, "essays", {**new, "changed_at": now()}, "id")
@@ -142,6 +142,19 @@ def mark_error(db: sqlite_utils.Database, url: str, error: str, run_id: int) -> 
     """Note on a stored page that a later run could not redo it (its fetch facts and essays stay as they were)."""
     with db.conn:
         db.execute("update pages set error = ?, run_id = ? where url = ?", [error, run_id, url])
+
+
+def mark_gone(db: sqlite_utils.Database, url: str, status: int, run_id: int) -> bool:
+    """A stored page that now answers 404 or 410: the page and its essays get `gone` (the date it was
+    first found gone), never kept silently as current. Returns False for a page never stored whole."""
+    with db.conn:
+        found = db.execute("select gone from pages where url = ? and error is null", [url]).fetchone()
+        if found is None:
+            return False
+        when = found[0] or now()
+        db.execute("update pages set gone = ?, status = ?, run_id = ?, fetched_at = ? where url = ?", [when, status, run_id, now(), url])
+        db.execute("update essays set gone = ? where page_url = ? and gone is not ?", [when, url, when])
+    return True
 
 
 def _put_raw(conn: sqlite3.Connection, url: str, body: bytes, content_type: str, encoding: str, fetched_at: str) -> None:
@@ -199,27 +212,28 @@ def duplicate_of(
     sig = dedupe.from_blob(blob) if blob else dedupe.signature(text)
     keys = dedupe.band_keys(sig)
     own = db.execute("select rowid from essays where id = ?", [essay_id]).fetchone()
-    own_rowid = own[0] if own else None
+    # Only essays stored before this one count (all of them when it is new): a re-save then finds
+    # what the first save found. An exact copy stored *later* must not hide an older near copy.
+    before = int(own[0]) if own else 2 ** 63 - 1
     exact = db.execute(
-        "select id, rowid from essays where text_sha1 = ? and id != ? and page_url != ? order by rowid limit 1",
-        [sha1, essay_id, page_url],
+        "select id from essays where text_sha1 = ? and id != ? and page_url != ? and rowid < ? order by rowid limit 1",
+        [sha1, essay_id, page_url, before],
     ).fetchone()
-    found: tuple[str, int] | None = (exact[0], exact[1]) if exact else None
+    found: str | None = exact[0] if exact else None
     if found is None:
         marks = ",".join("?" * len(keys))
         rows = db.execute(
             f"select distinct e.id, e.rowid, s.sig from essay_lsh l join essays e on e.id = l.essay_id "
-            f"join essay_sigs s on s.essay_id = e.id where l.bkey in ({marks}) and e.page_url != ? order by e.rowid",
-            [*keys, page_url],
+            f"join essay_sigs s on s.essay_id = e.id where l.bkey in ({marks}) and e.page_url != ? and e.rowid < ? "
+            f"order by e.rowid",
+            [*keys, page_url, before],
         ).fetchall()
-        for other_id, rowid, blob in rows:
+        for other_id, _, blob in rows:
             if dedupe.similarity(sig, dedupe.from_blob(blob)) >= threshold:
-                found = (other_id, rowid)
+                found = other_id
                 break
     if stored is None:
         db.execute("delete from essay_lsh where essay_id = ?", [essay_id])
         db.execute("insert or replace into essay_sigs (essay_id, sig) values (?, ?)", [essay_id, dedupe.to_blob(sig)])
         db.conn.executemany("insert into essay_lsh (bkey, essay_id) values (?, ?)", [(k, essay_id) for k in keys])
-    if found is None or (own_rowid is not None and own_rowid < found[1]):
-        return None
-    return found[0]
+    return found

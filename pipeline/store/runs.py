@@ -42,8 +42,8 @@ def close_stale_runs(db: sqlite_utils.Database) -> int:
         raise faults.to_error(exc, _path(db), midway=False) from None
 
 
-def finish_run(db: sqlite_utils.Database, run_id: int, stats: RunStats, status: str) -> None:
-    """Write the run's counts and status; raises StorageFault (or DatabaseDamaged) when it cannot."""
+def finish_run(db: sqlite_utils.Database, run_id: int, stats: RunStats, status: str, reason: str = "") -> None:
+    """Write the run's counts, status and why it failed or was degraded (`runs.reason`); raises StorageFault (or DatabaseDamaged) when it cannot."""
     conn = db.conn
     try:
         if conn.in_transaction:  # a page cut short by a signal or a fault: roll it back, keep the rest
@@ -52,7 +52,7 @@ def finish_run(db: sqlite_utils.Database, run_id: int, stats: RunStats, status: 
             db.table("runs").update(run_id, {
                 "finished": now(), "pages_fetched": stats.pages_fetched, "pages_unchanged": stats.pages_unchanged,
                 "pages_failed": stats.pages_failed, "essays_added": stats.essays_added,
-                "essays_updated": stats.essays_updated, "status": status,
+                "essays_updated": stats.essays_updated, "status": status, "reason": reason or None,
                 **({"skipped": json.dumps(stats.skipped, ensure_ascii=False, sort_keys=True)} if stats.skipped else {}),
             })
     except sqlite3.Error as exc:

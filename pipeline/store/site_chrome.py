@@ -62,18 +62,19 @@ def page_writer(url: str, site: str, prints: dict[int, str], removed: list[tuple
     """What `save_result` runs inside the page's transaction: the page's fingerprints and removal
     record replace the ones stored before (a page without fingerprints, e.g. a failed one, leaves none)."""
     def write(conn: sqlite3.Connection) -> None:
-        had = conn.execute("select removed_fps from chrome_pages where url = ?", [url]).fetchone()
-        if had is not None and (had[0] or removed):
+        rows = [(url, n, fp, site, r.text, r.rule) for n, (fp, r) in enumerate(removed, 1)] if prints else []
+        had = conn.execute("select url, n, fp, site, text, reason from chrome_removed where url = ? order by n", [url]).fetchall()
+        if [tuple(r) for r in had] != rows:  # rewritten only when it changed: unchanged inputs leave the rows as they were
             conn.execute("delete from chrome_removed where url = ?", [url])
+            conn.executemany("insert into chrome_removed (url, n, fp, site, text, reason) values (?, ?, ?, ?, ?, ?)", rows)
         if not prints:
             conn.execute("delete from chrome_pages where url = ?", [url])
             return
-        conn.execute("insert or replace into chrome_pages (url, site, fps, lines, removed_fps) values (?, ?, ?, ?, ?)",
+        conn.execute("insert into chrome_pages (url, site, fps, lines, removed_fps) values (?, ?, ?, ?, ?) "
+                     "on conflict (url) do update set site = excluded.site, fps = excluded.fps, lines = excluded.lines, "
+                     "removed_fps = excluded.removed_fps",
                      [url, site, _pack(list(prints)), json.dumps([line[:300] for line in prints.values()], ensure_ascii=False),
                       _pack(sorted({fp for fp, _ in removed}))])
-        if removed:
-            conn.executemany("insert into chrome_removed (url, n, fp, site, text, reason) values (?, ?, ?, ?, ?, ?)",
-                             [(url, n, fp, site, r.text, r.rule) for n, (fp, r) in enumerate(removed, 1)])
     return write
 
 
