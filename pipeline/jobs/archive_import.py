@@ -48,6 +48,13 @@ def _when(iso: str) -> datetime | None:
         return None
 
 
+def replaces(held: str, capture: str) -> bool:
+    """Whether a capture (its WARC-Date) takes the place of the one held for its URL: unless the held
+    one is known to be later (equal dates, or a date that cannot be read: the one met last wins)."""
+    old, new = _when(held), _when(capture)
+    return not (old is not None and new is not None and old > new)
+
+
 def skip_reason(resp: ArchivedResponse) -> str:
     """Why the crawl would not process this response ("" when it would)."""
     if resp.status != 200:
@@ -69,12 +76,11 @@ def take(db: sqlite_utils.Database, url: str, warc_date: str, sha1: str, stats: 
     stored = _stored(db, url)
     if stored is None:
         return True
-    old, new = _when(stored[0]), _when(warc_date)
     if stored == (warc_date, sha1):
         stats.pages_unchanged += 1
         return False
     skipped["superseded"] += 1
-    return not (old is not None and new is not None and old > new)
+    return replaces(stored[0], warc_date)
 
 
 def store_capture(

@@ -12,26 +12,18 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError
 from pipeline.jobs import dask_tasks, shards
-from pipeline.jobs.archive_import import is_archive
+from pipeline.jobs.archive_import import is_archive, replaces
 from pipeline.jobs.cluster import ClusterSpec, connect
 from pipeline.jobs.distributed import chunked, describe_failure, ordered_map
 from pipeline.models import Page, Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
 
 CHUNK = 256  # records per shard
-
-
-def _when(iso: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(iso) if iso else None
-    except ValueError:
-        return None
 
 
 def choose(indexes: list[tuple[str, dask_tasks.ArchiveIndex]], skipped: Counter[str]) -> list[tuple[int, str, int, int]]:
@@ -48,8 +40,7 @@ def choose(indexes: list[tuple[str, dask_tasks.ArchiveIndex]], skipped: Counter[
                 kept[entry.url] = (entry, file)
                 continue
             skipped["superseded"] += 1
-            old, new = _when(kept[entry.url][0].warc_date), _when(entry.warc_date)
-            if not (old is not None and new is not None and old > new):
+            if replaces(kept[entry.url][0].warc_date, entry.warc_date):
                 kept[entry.url] = (entry, file)
         for kind, n in index.skipped.items():
             skipped[f"{kind} record"] += n
