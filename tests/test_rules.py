@@ -54,3 +54,34 @@ def test_no_rule_starts_with_an_unbounded_run(rule: Rule) -> None:
     import re
 
     assert not re.match(r"^\(?(\?:)?(\[[^\]]*\]|\.)[*+]", rule.pattern.pattern), rule.pattern.pattern
+
+
+def test_needs_reads_the_characters_a_pattern_cannot_match_without() -> None:
+    from pipeline.rules.needs import needs
+
+    assert needs("(ab|[中文])x+") == ()  # the branch "ab" has letters only: no condition
+    assert needs("(当前|位置)[:：]") == (frozenset(":："), frozenset("当位"))
+    assert needs("a?中(文)?[，,]{0,3}") == (frozenset("中"),)
+    assert needs("[^中]文|版") == (frozenset("文版"),)
+    assert needs(r"\d{4}年") == (frozenset("年"),)
+    assert needs("copyright|©") == ()
+
+
+def test_needed_characters_match_only_themselves_under_ignorecase() -> None:
+    # the pre-check is exact only if no other character matches a needed one case-insensitively
+    import re
+
+    from pipeline.rules.needs import needs
+
+    needed = {ch for r in CHROME for group in needs(r.pattern.pattern) for ch in group}
+    everything = "".join(chr(i) for i in range(1, 0x110000) if not 0xD800 <= i < 0xE000)
+    found = set(re.findall("[" + "".join(re.escape(ch) for ch in sorted(needed)) + "]", everything, re.I))
+    assert found == needed
+
+
+@pytest.mark.parametrize("rule", CHROME, ids=lambda r: r.name)
+def test_every_example_a_rule_takes_holds_its_needed_characters(rule: Rule) -> None:
+    from pipeline.rules.needs import needs
+
+    for example in rule.match:
+        assert all(set(example) & group for group in needs(rule.pattern.pattern)), example
