@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -163,8 +163,14 @@ def _items(el: html.HtmlElement) -> list[tuple[str, str | None]]:
 
 
 def _hinted(el: html.HtmlElement) -> bool:
+    return _hinted_values(el.get("class"), el.get("id"), el.get("aria-label"))
+
+
+@lru_cache(maxsize=8192)
+def _hinted_values(*values: str | None) -> bool:
+    """Whether a class, id or aria-label value names a trail (cached: pages repeat their values)."""
     pattern = _cfg()["hint_re"]
-    return any(pattern.search(v) for v in (el.get("class"), el.get("id"), el.get("aria-label")) if v)
+    return any(pattern.search(v) for v in values if v)
 
 
 def _looks_like_trail(el: html.HtmlElement, text: str) -> tuple[int, bool]:
@@ -230,14 +236,13 @@ def _candidates(root: html.HtmlElement) -> list[html.HtmlElement]:
     cfg = _cfg()
     out: list[html.HtmlElement] = []
     seen: set[html.HtmlElement] = set()
+    label = cfg["label_re"]
     for el in root.iter(*_CONTAINERS):
-        own = (el.text or "").strip()
+        own = el.text
         target: html.HtmlElement | None = None
-        if own and cfg["label_re"].match(own):
+        if own and (own := own.strip()) and label.match(own):
             target = el if el.find(".//a") is not None else el.getparent()
-        elif (el.get("class") or el.get("id") or el.get("aria-label")) and _hinted(el):
-            target = el
-        elif sum(1 for c in el if c.tag == "a" or (c.tag in ("span", "li", "b", "strong", "em") and c.find("a") is not None)) >= 2:
+        elif _hinted(el) or (len(el) >= 2 and _two_linked(el)):
             target = el
         if target is not None and target not in seen:
             seen.add(target)
@@ -245,12 +250,30 @@ def _candidates(root: html.HtmlElement) -> list[html.HtmlElement]:
     return out
 
 
+_LINK_WRAPS = frozenset({"span", "li", "b", "strong", "em"})
+
+
+def _two_linked(el: html.HtmlElement) -> bool:
+    """Whether two of the element's children are links or wrap one (<li><a>...)."""
+    n = 0
+    for child in el:
+        tag = child.tag
+        if tag == "a" or (tag in _LINK_WRAPS and child.find("a") is not None):
+            n += 1
+            if n == 2:
+                return True
+    return False
+
+
 def breadcrumb_of(root: html.HtmlElement, title: str, url: str = "", ld: list[dict[str, Any]] | None = None) -> list[str]:
     """The page's category path, from the best trail on the page, else JSON-LD BreadcrumbList."""
     cfg = _cfg()
     best: tuple[int, int, list[str]] | None = None
     for order, el in enumerate(_candidates(root)):
-        text = clean_line(el.text_content())
+        raw = el.text_content()
+        if len(raw) > 2 * cfg["max_text"] and len(clean_line(raw[: 2 * cfg["max_text"]])) > cfg["max_text"]:
+            continue  # too long already in its first part (cleaning a part never gives more than the whole)
+        text = clean_line(raw)
         if not text or len(text) > cfg["max_text"]:
             continue
         rank, ok = _looks_like_trail(el, text)

@@ -7,7 +7,7 @@ from functools import cache
 
 from lxml import html
 
-from pipeline.extract.dom import hint, inside
+from pipeline.extract.dom import all_text, hint, inside
 from pipeline.models import Block, Removed
 from pipeline.rules import load, regex, tagset
 from pipeline.text.clean import clean_line
@@ -38,7 +38,7 @@ def _own_text(el: html.HtmlElement) -> str:
 
 
 def _link_len(el: html.HtmlElement) -> int:
-    return sum(len("".join(a.itertext()).strip()) for a in el.iter("a"))
+    return sum(len(all_text(a).strip()) for a in el.iter("a"))
 
 
 def _class_weight(el: html.HtmlElement) -> float:
@@ -102,7 +102,7 @@ def _ranked(root: html.HtmlElement) -> _Ranking:
 
 
 def _final(node: html.HtmlElement, score: float) -> float:
-    total = len("".join(node.itertext()))
+    total = len(all_text(node))
     density = _link_len(node) / total if total else 1.0
     return score * (1 - density)
 
@@ -132,7 +132,7 @@ def _widen(best: html.HtmlElement, weights: dict[html.HtmlElement, float]) -> ht
             more = _prose(anc, weights)
             if more >= prose * ratio:
                 parts = sum(1 for child in anc if _prose(child, weights) >= prose * share)
-                text = len("".join(anc.itertext()))
+                text = len(all_text(anc))
                 if parts >= min_parts and text and _link_len(anc) / text < _param("widen_link_density"):
                     node, prose, climbed = anc, more, True
                 break
@@ -189,7 +189,7 @@ def checked_choice(best: html.HtmlElement, root: html.HtmlElement) -> html.HtmlE
     if container is best or inside(container, {best}) or container.tag in ("body", "html"):
         return best
     mine, theirs = prose.get(best, 0), prose.get(container, 0)
-    text = len("".join(container.itertext()))
+    text = len(all_text(container))
     if not text or _link_len(container) / text >= _param("container_link_density"):
         return best
     if mine < theirs * _param("container_keep_share"):
@@ -220,7 +220,7 @@ def content_nodes(root: html.HtmlElement) -> list[html.HtmlElement]:
         scored = raw >= threshold and _class_weight(sib) >= 0 and _final(sib, raw) >= threshold
         if not scored and sib.tag != "p":
             continue
-        text = "".join(sib.itertext()).strip()
+        text = all_text(sib).strip()
         size = _weighted_len(text)
         density = _link_len(sib) / len(text) if text else 1.0
         if scored and size >= _param("sibling_min_len") and density < max_density:
@@ -237,7 +237,7 @@ def _is_lead(text: str, size: int, density: float) -> bool:
 
 
 def _is_link_list(el: html.HtmlElement) -> bool:
-    text = "".join(el.itertext()).strip()
+    text = all_text(el).strip()
     if not text:
         return True
     return _link_len(el) / len(text) > 0.6
@@ -282,7 +282,7 @@ class _Walker:
             text = clean_line(el.text_content())
             if text:
                 self.blocks.append(Block("heading", text, int(tag[1])))
-                self.links.append(_letters(text if link else " ".join("".join(a.itertext()) for a in el.iter("a"))))
+                self.links.append(_letters(text if link else " ".join(all_text(a) for a in el.iter("a"))))
             return
         if tag in ("ul", "ol") and _is_link_list(el):
             self.flush()

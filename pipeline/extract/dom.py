@@ -21,6 +21,16 @@ _NOT_XML_TABLE: dict[int, str | None] = {c: " " for c in (*range(0x01, 0x09), 0x
 _NOT_XML_TABLE[0x00] = None
 
 
+_STRING = etree.XPath("string()", smart_strings=False)
+
+
+def all_text(el: html.HtmlElement) -> str:
+    """Every text below an element joined as it stands: what `"".join(el.itertext())` gives,
+    gathered by libxml2 in one call instead of one Python step per text node."""
+    text: str = _STRING(el)
+    return text
+
+
 def join_url(base: str, href: str) -> str:
     """`href` made absolute against `base` ('' for a malformed URL such as http://[oops/)."""
     try:
@@ -36,12 +46,18 @@ def xml_safe(text: str) -> str:
 
 def chrome_hinted(el: html.HtmlElement) -> bool:
     """True when a class/id token names chrome (and none names content)."""
-    return bool(_chrome_hint(hint(el)))
+    return bool(chrome_token(el))
 
 
 def chrome_token(el: html.HtmlElement) -> str:
     """The class/id token that names the element as chrome ('' when none does)."""
-    return _chrome_hint(hint(el))
+    return _hint_token(el.get("class") or "", el.get("id") or "")
+
+
+@lru_cache(maxsize=16384)
+def _hint_token(cls: str, ident: str) -> str:
+    """`_chrome_hint` of an element's class and id, cached per pair: pages repeat the same ones."""
+    return _chrome_hint(f"{cls} {ident}".strip())
 
 
 def _chrome_hint(value: str) -> str:
@@ -139,15 +155,21 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Remo
             doomed.append((el, f"tag:{tag}"))
             continue
         attrib = el.attrib
-        if attrib and is_hidden(el):
+        if not attrib:
+            if tag in soft and tag not in ("html", "body"):
+                hinted.append((el, f"tag:{tag}"))
+            continue
+        get = attrib.get
+        style, cls, ident = get("style"), get("class"), get("id")
+        if (style and _HIDDEN_STYLE.search(style)) or get("hidden") is not None or get("aria-hidden") == "true":
             doomed.append((el, "hidden"))
         elif tag in ("html", "body"):
             continue
-        elif attrib and (cls := attrib.get("class")) and _hidden_tokens(cls):
+        elif cls and _hidden_tokens(cls):
             folded.append((el, "hidden_class"))
         elif tag in soft:
             hinted.append((el, f"tag:{tag}"))
-        elif attrib and drop_by_hint and (token := _chrome_hint(f"{attrib.get('class') or ''} {attrib.get('id') or ''}")):
+        elif drop_by_hint and (cls or ident) and (token := _hint_token(cls or "", ident or "")):
             hinted.append((el, f"hint:{token}"))
     gone: set[html.HtmlElement] = set()
     removed: list[Removed] = []
@@ -203,7 +225,7 @@ def prose_len(el: html.HtmlElement) -> int:
 
 def text_of(el: html.HtmlElement) -> str:
     """All text below an element, whitespace squeezed out."""
-    return "".join("".join(el.itertext()).split())
+    return "".join(all_text(el).split())
 
 
 def remove(el: html.HtmlElement) -> None:
