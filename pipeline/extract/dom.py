@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
+from typing import cast
 from urllib.parse import urljoin
 
 from lxml import etree, html
@@ -27,8 +28,7 @@ _STRING = etree.XPath("string()", smart_strings=False)
 def all_text(el: html.HtmlElement) -> str:
     """Every text below an element joined as it stands: what `"".join(el.itertext())` gives,
     gathered by libxml2 in one call instead of one Python step per text node."""
-    text: str = _STRING(el)
-    return text
+    return cast(str, _STRING(el))
 
 
 def join_url(base: str, href: str) -> str:
