@@ -85,3 +85,33 @@ def test_every_example_a_rule_takes_holds_its_needed_characters(rule: Rule) -> N
 
     for example in rule.match:
         assert all(set(example) & group for group in needs(rule.pattern.pattern)), example
+
+
+def test_caseless_fast_path_gives_the_case_insensitive_answers() -> None:
+    import random
+    import re
+
+    from pipeline.rules import load
+    from pipeline.rules.caseless import Caseless
+
+    sources = [load("html")[k] for k in ("content_token", "drop_hint", "content_words", "hint_ignore", "hidden_class",
+                                          "shown_class", "positive_hint", "negative_hint")] + [load("crumbs")["hint"]]
+    rng = random.Random(7)
+    words = ["Share", "POST", "content", "d-None", "sr-only", "Nav", "-", "_", "12", "lg:flex", "Related", "main", "ad"]
+    texts = ["".join(rng.choice(words) for _ in range(rng.randint(1, 4))) for _ in range(400)] + ["İd", "ſhare", "K"]
+    for source in sources:
+        fast, slow = Caseless(source), re.compile(source, re.I)
+        assert fast._fast is not None, source
+        for text in texts:
+            m = slow.search(text)
+            assert fast.span(text) == (m.span() if m else None), (source, text)
+            assert fast.matches(text) == bool(slow.match(text)), (source, text)
+
+
+def test_caseless_keeps_folding_where_lowercasing_is_not_the_same() -> None:
+    from pipeline.rules.caseless import Caseless
+
+    # a range holding uppercase letters only, an uppercase letter, a letter that folds to ASCII
+    for source in ("[!-_]x", "Post", "\u212a", r"\x4b"):
+        assert Caseless(source)._fast is None, source
+    assert Caseless("[!-_]x").found("ax") and Caseless("\u212a").found("k")

@@ -9,7 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html
 
-from pipeline.rules import load
+from pipeline.rules import caseless, load
 from pipeline.text.clean import clean_line
 from pipeline.text.counts import count_claim
 
@@ -169,8 +169,8 @@ def _hinted(el: html.HtmlElement) -> bool:
 @lru_cache(maxsize=8192)
 def _hinted_values(*values: str | None) -> bool:
     """Whether a class, id or aria-label value names a trail (cached: pages repeat their values)."""
-    pattern = _cfg()["hint_re"]
-    return any(pattern.search(v) for v in values if v)
+    pattern = caseless("crumbs", "hint")
+    return any(pattern.found(v) for v in values if v)
 
 
 def _looks_like_trail(el: html.HtmlElement, text: str) -> tuple[int, bool]:

@@ -9,7 +9,7 @@ from lxml import html
 
 from pipeline.extract.dom import all_text, hint, inside
 from pipeline.models import Block, Removed
-from pipeline.rules import load, regex, tagset
+from pipeline.rules import caseless, load, tagset
 from pipeline.text.clean import clean_line
 
 _PUNCT = re.compile(r"[，。；：！？、,.;:!?]")
@@ -46,9 +46,9 @@ def _class_weight(el: html.HtmlElement) -> float:
     if not value:
         return 0.0
     weight = 0.0
-    if regex("html", "positive_hint").search(value):
+    if caseless("html", "positive_hint").found(value):
         weight += 25
-    if regex("html", "negative_hint").search(value):
+    if caseless("html", "negative_hint").found(value):
         weight -= 25
     return weight
 

@@ -11,7 +11,7 @@ from lxml import etree, html
 
 from pipeline.errors import ExtractError
 from pipeline.models import Removed
-from pipeline.rules import load, regex, tagset
+from pipeline.rules import caseless, load, regex, tagset
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
@@ -76,13 +76,13 @@ def _chrome_hint(value: str) -> str:
 def _token_verdict(token: str) -> int:
     """1: the token names content (content_token); 2: it names chrome; 0: neither. Cached per token:
     pages repeat the same tokens in ever new combinations (post-123 hentry ...)."""
-    if regex("html", "content_token").match(token):
+    if caseless("html", "content_token").matches(token):
         return 1
-    m = regex("html", "drop_hint").search(token)
+    span = caseless("html", "drop_hint").span(token)
     # A content word beside the chrome word saves the token (article-tools, post-comments-count
     # stay weak), one inside it does not ("relatedposts" is no post).
-    if m and not regex("html", "content_words").search(f"{token[: m.start()]} {token[m.end():]}") \
-            and not regex("html", "hint_ignore").match(token):
+    if span and not caseless("html", "content_words").found(f"{token[: span[0]]} {token[span[1]:]}") \
+            and not caseless("html", "hint_ignore").matches(token):
         return 2
     return 0
 
@@ -94,9 +94,9 @@ def hidden_by_class(el: html.HtmlElement) -> bool:
 
 @lru_cache(maxsize=4096)
 def _hidden_tokens(value: str) -> bool:
-    pattern, shown = regex("html", "hidden_class"), regex("html", "shown_class")
+    pattern, shown = caseless("html", "hidden_class"), caseless("html", "shown_class")
     tokens = value.split()
-    return any(pattern.search(token) for token in tokens) and not any(shown.match(token) for token in tokens)
+    return any(pattern.found(token) for token in tokens) and not any(shown.matches(token) for token in tokens)
 
 
 def parse(text: str) -> html.HtmlElement:

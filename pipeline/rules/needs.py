@@ -15,7 +15,7 @@ from importlib import import_module
 from typing import Any
 
 try:  # the parser `re` compiles with (private: without it no pattern gets a check, all just run)
-    _c: Any = import_module("re._constants")
+    OPS: Any = import_module("re._constants")
     _parser: Any = import_module("re._parser")
 except ImportError:  # pragma: no cover - a Python without these modules
     _parser = None
@@ -33,9 +33,9 @@ def _class_chars(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
     (\\d, \\w ...), a wide range or a character with case."""
     chars: set[str] = set()
     for op, av in items:
-        if op is _c.LITERAL:
+        if op is OPS.LITERAL:
             chars.add(chr(av))
-        elif op is _c.RANGE and av[1] - av[0] <= _MAX_RANGE:
+        elif op is OPS.RANGE and av[1] - av[0] <= _MAX_RANGE:
             chars.update(chr(i) for i in range(av[0], av[1] + 1))
         else:
             return None
@@ -46,21 +46,21 @@ def _groups(items: Any) -> list[frozenset[str]]:
     """Groups every match of a sequence of parsed items needs (each group: one of its characters)."""
     out: list[frozenset[str]] = []
     for op, av in items:
-        if op is _c.LITERAL:
+        if op is OPS.LITERAL:
             if _uncased(chr(av)):
                 out.append(frozenset(chr(av)))
-        elif op is _c.IN:
+        elif op is OPS.IN:
             chars = _class_chars(av)
             if chars is not None:
                 out.append(chars)
-        elif op is _c.SUBPATTERN:
+        elif op is OPS.SUBPATTERN:
             out.extend(_groups(av[3]))
-        elif op is _c.ATOMIC_GROUP:
+        elif op is OPS.ATOMIC_GROUP:
             out.extend(_groups(av))
-        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+        elif op in (OPS.MAX_REPEAT, OPS.MIN_REPEAT, OPS.POSSESSIVE_REPEAT):
             if av[0] >= 1:
                 out.extend(_groups(av[2]))
-        elif op is _c.BRANCH:
+        elif op is OPS.BRANCH:
             # one of the branches matches: the union of one group from each branch is needed
             union: set[str] = set()
             for branch in av[1]:
@@ -74,13 +74,20 @@ def _groups(items: Any) -> list[frozenset[str]]:
     return out
 
 
+def parsed(pattern: str, flags: int = re.I) -> Any:
+    """The syntax tree `re` builds for a pattern, or None where it cannot be had."""
+    if _parser is None:
+        return None
+    try:
+        return _parser.parse(pattern, flags)
+    except (re.error, AttributeError, TypeError):  # pragma: no cover - a parser of another shape
+        return None
+
+
 def needs(pattern: str, flags: int = re.I) -> Groups:
     """Character groups every match of `pattern` holds one character of (empty: no cheap check)."""
-    if _parser is None:
-        return ()
-    try:
-        tree = _parser.parse(pattern, flags)
-    except (re.error, AttributeError, TypeError):  # pragma: no cover - a parser of another shape
+    tree = parsed(pattern, flags)
+    if tree is None:
         return ()
     unique = sorted(set(_groups(tree)), key=lambda group: (len(group), sorted(group)))
     return tuple(unique)
