@@ -51,8 +51,21 @@ def _multi() -> re.Pattern[str]:
     return re.compile(load("split")["multi_title"])
 
 
+_SQUASHED = re.compile(r"[\s\u3000《》<>\"“”'‘’]+")
+
+
 def squash(text: str) -> str:
-    return re.sub(r"[\s\u3000《》<>\"“”'‘’]+", "", text).lower()
+    return _SQUASHED.sub("", text).lower()
+
+
+def _squashes_to(text: str, targets: set[str]) -> bool:
+    """squash(text) in targets, without squashing all of a long text: squashing a part never
+    gives more characters than squashing the whole, so a part already longer than every target
+    settles it."""
+    head = 2 * max(map(len, targets)) + 8
+    if len(text) > head and len(squash(text[:head])) > head // 2:
+        return False
+    return squash(text) in targets
 
 
 def resembles(text: str, title: str) -> bool:
@@ -180,7 +193,7 @@ def _subtitle_after(blocks: list[Block], i: int) -> str:
 
 def _repeated_title_split(blocks: list[Block], title: str, core: str) -> Split | None:
     targets = {squash(title), squash(core)}
-    heads = [(i, core) for i, b in enumerate(blocks) if squash(b.text) in targets]
+    heads = [(i, core) for i, b in enumerate(blocks) if _squashes_to(b.text, targets)]
     if not heads:
         return None
     return _cut(blocks, heads, "repeated_title")
