@@ -204,3 +204,16 @@ def test_a_long_consent_notice_is_dropped_even_beside_a_short_article() -> None:
     page = f"""<html><body><div class="cmplz-cookiebanner">{notice}</div>
     <div class="entry"><p>{P1}</p><p>{P2}</p></div></body></html>"""
     assert texts(page) == [f"{P1}\n{P2}"]
+
+
+def test_whitespace_squeeze_is_the_regex_one() -> None:
+    import random
+    import re
+
+    from pipeline.extract.html import _squeeze
+
+    rng = random.Random(3)
+    alphabet = ["a", "b", " ", "\n", "\t", "\u3000", "\xa0", "\x1c", "\u2028", "中", "\x85", "\u200b"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert _squeeze(text) == re.sub(r"\s+", " ", text), repr(text)

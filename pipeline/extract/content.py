@@ -65,14 +65,18 @@ def _text_weight(text: str) -> float:
 _Ranking = tuple[html.HtmlElement, float, dict[html.HtmlElement, float], dict[html.HtmlElement, float]]
 
 
-def _ranked(root: html.HtmlElement) -> _Ranking:
+def _ranked(root: html.HtmlElement, own: dict[html.HtmlElement, str] | None = None) -> _Ranking:
     """The best candidate, its final score, every candidate's raw score (readability-style: text
     weight of the paragraphs below and class/id hints; the final score is the raw one times one
-    minus link density) and every text element's own text weight."""
+    minus link density) and every text element's own text weight. `own` collects the elements'
+    own texts for `prose_map`."""
     scores: dict[html.HtmlElement, float] = {}
     weights: dict[html.HtmlElement, float] = {}
     for el in root.iter(*_SCORED):
-        text = _own_text(el).strip()
+        text = _own_text(el)
+        if own is not None:
+            own[el] = text
+        text = text.strip()
         weight = _text_weight(text)
         if not weight:
             continue
@@ -146,12 +150,15 @@ def _weighted_len(text: str) -> int:
     return len(text) + len(_CJK.findall(text))
 
 
-def prose_map(root: html.HtmlElement) -> dict[html.HtmlElement, int]:
+def prose_map(root: html.HtmlElement, texts: dict[html.HtmlElement, str] | None = None) -> dict[html.HtmlElement, int]:
     """Every element's prose: characters of sentence text (own text with punctuation, links left
-    out) in its subtree. Independent of class names and of the candidate scores."""
+    out) in its subtree. Independent of class names and of the candidate scores. `texts`: own
+    texts gathered already (by `_ranked`, on the same tree)."""
     own: dict[html.HtmlElement, int] = {}
     for el in root.iter(*_SCORED, "h1", "h2", "h3"):
-        text = _own_text(el)
+        text = texts.get(el) if texts is not None else None
+        if text is None:
+            text = _own_text(el)
         if len(text) < 20 or not _SENTENCE.search(text):
             continue
         links = sum(len(child.text_content()) for child in el if child.tag == "a")
@@ -180,11 +187,12 @@ def prose_container(root: html.HtmlElement, prose: dict[html.HtmlElement, int]) 
         node = child
 
 
-def checked_choice(best: html.HtmlElement, root: html.HtmlElement) -> html.HtmlElement:
+def checked_choice(best: html.HtmlElement, root: html.HtmlElement,
+                   texts: dict[html.HtmlElement, str] | None = None) -> html.HtmlElement:
     """A second, independent choice (the prose container) checks the scored one: the scored
     block is kept while it holds a fair part of the container's prose; a block beside it or
     inside it that misses most of the prose gives way to the container."""
-    prose = prose_map(root)
+    prose = prose_map(root, texts)
     container = prose_container(root, prose)
     if container is best or inside(container, {best}) or container.tag in ("body", "html"):
         return best
@@ -200,8 +208,9 @@ def checked_choice(best: html.HtmlElement, root: html.HtmlElement) -> html.HtmlE
 def content_nodes(root: html.HtmlElement) -> list[html.HtmlElement]:
     """The best candidate plus the siblings that belong with it (a lead paragraph or a second
     text column beside the article body), in document order."""
-    best, best_score, scores, weights = _ranked(root)
-    best = checked_choice(_widen(best, weights), root)
+    own: dict[html.HtmlElement, str] = {}
+    best, best_score, scores, weights = _ranked(root, own)
+    best = checked_choice(_widen(best, weights), root, own)
     if best not in scores:
         best_score = _final(best, sum(weights.get(el, 0.0) for el in best.iter(*_SCORED)))
     parent = best.getparent()
