@@ -269,7 +269,7 @@ class _Walker:
 
     def flush(self) -> None:
         text = clean_line("".join(self.buf))
-        bold_text = clean_line("".join(self.bold))
+        bold_text = clean_line("".join(self.bold)) if self.bold else ""
         if text:
             is_bold = bool(bold_text) and len(bold_text) >= len(text) * 0.9
             self.blocks.append(Block("paragraph", text, 0, is_bold))

@@ -16,7 +16,8 @@ _SIMP_RE = re.compile("[" + "".join(sorted(_SIMP_ONLY)) + "]")
 
 def clean_line(text: str) -> str:
     """One paragraph: no invisible characters, single spaces, no indentation."""
-    text = _INVISIBLE.sub("", text)
+    if not text.isascii():  # every invisible character is outside ASCII
+        text = _INVISIBLE.sub("", text)
     return _SPACES.sub(" ", text).strip()
 
 
