@@ -163,14 +163,14 @@ def _items(el: html.HtmlElement) -> list[tuple[str, str | None]]:
 
 
 def _hinted(el: html.HtmlElement) -> bool:
-    return _hinted_values(el.get("class"), el.get("id"), el.get("aria-label"))
+    """Whether the element's class, id or aria-label names a trail."""
+    return any(_hint_value(v) for v in (el.get("class"), el.get("id"), el.get("aria-label")) if v)
 
 
 @lru_cache(maxsize=8192)
-def _hinted_values(*values: str | None) -> bool:
-    """Whether a class, id or aria-label value names a trail (cached: pages repeat their values)."""
-    pattern = caseless("crumbs", "hint")
-    return any(pattern.found(v) for v in values if v)
+def _hint_value(value: str) -> bool:
+    """Whether one class, id or aria-label value names a trail (cached: pages repeat their values)."""
+    return caseless("crumbs", "hint").found(value)
 
 
 def _looks_like_trail(el: html.HtmlElement, text: str) -> tuple[int, bool]:
@@ -242,8 +242,9 @@ def _candidates(root: html.HtmlElement) -> list[html.HtmlElement]:
         target: html.HtmlElement | None = None
         if own and (own := own.strip()) and label.match(own):
             target = el if el.find(".//a") is not None else el.getparent()
-        elif _hinted(el) or (len(el) >= 2 and _two_linked(el)):
-            target = el
+        elif ((cls := el.get("class")) and _hint_value(cls)) or ((ident := el.get("id")) and _hint_value(ident)) \
+                or ((aria := el.get("aria-label")) and _hint_value(aria)) or (len(el) >= 2 and _two_linked(el)):
+            target = el  # (`_hinted` written out: this runs on every container of the page)
         if target is not None and target not in seen:
             seen.add(target)
             out.append(target)

@@ -273,7 +273,7 @@ class _Walker:
         if text:
             is_bold = bool(bold_text) and len(bold_text) >= len(text) * 0.9
             self.blocks.append(Block("paragraph", text, 0, is_bold))
-            self.links.append(_letters("".join(self.linked)))
+            self.links.append(_letters("".join(self.linked)) if self.linked else 0)
         self.buf, self.bold, self.linked = [], [], []
 
     def add(self, text: str | None, bold: bool, link: bool = False) -> None:
