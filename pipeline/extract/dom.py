@@ -164,8 +164,10 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Remo
     (`tag:nav`, `hidden`, `hidden_class:d-none`, `hint:share-bar`)."""
     tags, soft = tagset("html", "drop_tags"), tagset("html", "soft_drop_tags")
     doomed: list[tuple[html.HtmlElement, str]] = []
-    hinted: list[tuple[html.HtmlElement, str]] = []
     folded: list[tuple[html.HtmlElement, str]] = []
+    # elements that may be hinted (a soft tag, or a class or id): judged only when their turn
+    # comes and they are still on the page (most of those inside dropped parts never need it)
+    maybe: list[tuple[html.HtmlElement, str, str, str]] = []
     for el in root.iter():
         tag = el.tag
         if not isinstance(tag, str):
@@ -177,7 +179,7 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Remo
         attrib = el.attrib
         if not attrib:
             if tag in soft and tag not in ("html", "body"):
-                hinted.append((el, f"tag:{tag}"))
+                maybe.append((el, tag, "", ""))
             continue
         get = attrib.get
         style, cls, ident = get("style"), get("class"), get("id")
@@ -187,11 +189,10 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Remo
             continue
         elif cls and _hidden_tokens(cls):
             folded.append((el, "hidden_class"))
-        elif tag in soft:
-            hinted.append((el, f"tag:{tag}"))
-        elif drop_by_hint and (cls or ident) and (token := _hint_token(cls or "", ident or "")):
-            hinted.append((el, f"hint:{token}"))
+        elif tag in soft or (drop_by_hint and (cls or ident)):
+            maybe.append((el, tag, cls or "", ident or ""))
     gone: set[html.HtmlElement] = set()
+    under_gone: set[html.HtmlElement] = set()  # every element of a dropped subtree
     removed: list[Removed] = []
 
     def drop(el: html.HtmlElement, reason: str) -> None:
@@ -200,11 +201,12 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Remo
             if text:
                 removed.append(Removed(text, reason))
         gone.add(el)
+        under_gone.update(el.iter())
         remove(el)
 
     for el, reason in doomed:
         drop(el, reason)
-    if hinted or folded:
+    if maybe or folded:
         # Hints are weak evidence: an element holding half of the page's text or prose is never
         # chrome, and a part hidden by its class is dropped unless it holds nearly all of the text
         # (a page shown by script).
@@ -212,14 +214,24 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Remo
         total = len(text_of(body if body is not None else root))
         scoring = load("html")["scoring"]
         prose = prose_len(root) * scoring["hint_keep_prose_share"]
-        shares = [(el, why, scoring["hidden_keep_share"], False) for el, why in folded]
-        shares += [(el, why, scoring["hint_keep_share"], True) for el, why in hinted]
-        strong = regex("html", "strong_hint")
-        for el, why, share, by_hint in shares:
+        for el, why in folded:
             if el.getparent() is None or inside(el, gone):
                 continue
-            if not (by_hint and strong.search(why)):
-                if len(text_of(el)) >= total * share or (by_hint and prose and prose_len(el) >= prose):
+            if len(text_of(el)) < total * scoring["hidden_keep_share"]:
+                drop(el, why)
+        share, strong = scoring["hint_keep_share"], regex("html", "strong_hint")
+        for el, tag, cls, ident in maybe:
+            if el.getparent() is None or el in under_gone:  # (it is no part of `gone` itself)
+                continue
+            if tag in soft:
+                why = f"tag:{tag}"
+            else:
+                token = _hint_token(cls, ident)
+                if not token:
+                    continue
+                why = f"hint:{token}"
+            if not strong.search(why):
+                if len(text_of(el)) >= total * share or (prose and prose_len(el) >= prose):
                     continue
             drop(el, why)
     return removed
