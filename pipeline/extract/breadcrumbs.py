@@ -182,9 +182,13 @@ def _looks_like_trail(el: html.HtmlElement, text: str) -> tuple[int, bool]:
     if not anchors:
         return 3, False
     hinted = _hinted(el)
-    between = "".join(t for t in _gaps(el))
+    if hinted and el.tag in ("ol", "ul", "nav"):
+        return 1, True
+    if not hinted and len(anchors) < 2:
+        return 3, False  # (the text between the links is looked at only where it decides)
+    between = "".join(_gaps(el))
     has_sep = bool(between.strip()) and bool(cfg["between_re"].match(between))
-    if hinted and (has_sep or el.tag in ("ol", "ul", "nav")):
+    if hinted and has_sep:
         return 1, True
     if len(anchors) >= 2 and has_sep:
         return 2, True
