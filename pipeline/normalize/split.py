@@ -8,6 +8,7 @@ from functools import cache
 
 from pipeline.models import Block
 from pipeline.rules import Rule, load, rules
+from pipeline.rules.needs import needs
 from pipeline.text.counts import cn_number, count_claim
 
 _END_PUNCT = re.compile(r"[。！？!?；;，,]$")
@@ -39,6 +40,12 @@ def _compiled() -> tuple[tuple[Rule, re.Pattern[str]], ...]:
     ordinal = load("split")["ordinal"]
     ordered = sorted(rules("split"), key=lambda r: r.get("title") != "own")  # marker-first forms before title-first ones
     return tuple((r, re.compile(r.pattern.pattern.replace("{N}", ordinal), re.I)) for r in ordered)
+
+
+@cache
+def _needed() -> tuple[tuple[frozenset[str], ...], ...]:
+    """Per marker pattern (in `_compiled` order), the characters it cannot match without."""
+    return tuple(needs(pattern.pattern) for _, pattern in _compiled())
 
 
 @cache
@@ -92,7 +99,10 @@ def _heading_like(block: Block) -> bool:
 
 def match_marker(text: str, core: str) -> tuple[str, int, str] | None:
     """(form, ordinal, own subtitle or '') when a line is an essay heading with an ordinal marker."""
-    for rule, pattern in _compiled():
+    chars = set(text)
+    for (rule, pattern), needed in zip(_compiled(), _needed(), strict=True):
+        if any(chars.isdisjoint(group) for group in needed):
+            continue  # a character the pattern needs is missing: it cannot match
         m = pattern.match(text)
         if not m:
             continue
