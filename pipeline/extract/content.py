@@ -272,6 +272,8 @@ class _Walker:
         self.bolds = tagset("html", "bold_tags")
 
     def flush(self) -> None:
+        if not self.buf:  # nothing since the last flush (bold and linked text are parts of buf)
+            return
         text = clean_line("".join(self.buf))
         bold_text = clean_line("".join(self.bold)) if self.bold else ""
         if text:
