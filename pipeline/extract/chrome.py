@@ -48,6 +48,9 @@ def _joinable(rule: Rule) -> bool:
     return not _BACKREF.search(rule.pattern.pattern) and not _anchored(rule)
 
 
+_Steps = tuple[tuple[Rule, ...], tuple[re.Pattern[str], ...], tuple[Rule, ...]]
+
+
 class _Plan:
     """The body rules with the characters each cannot match without (`rules.needs`), as bits: a
     text's characters give a mask, and the rules whose every group has a bit in it may match."""
@@ -66,16 +69,19 @@ class _Plan:
                 bit <<= 1
             self.masks.append(mask)
         self.known = frozenset(self.bits)
-        self.cache: dict[int, tuple[tuple[Rule, bool], ...]] = {}
+        self.cache: dict[int, _Steps] = {}
 
-    def rules_for(self, text: str) -> tuple[tuple[Rule, bool], ...]:
-        """(rule, joinable) of the rules that may match the text, in order."""
+    def rules_for(self, text: str) -> _Steps:
+        """The rules that may match the text, in order: (all of them, the patterns of the joinable
+        ones, the others)."""
         have = 0
         for ch in self.known.intersection(text):
             have |= self.bits[ch]
         found = self.cache.get(have)
         if found is None:
-            found = self.cache[have] = tuple(r for r, m in zip(self.rules, self.masks, strict=True) if have & m == m)
+            steps = [r for r, m in zip(self.rules, self.masks, strict=True) if have & m == m]
+            found = self.cache[have] = (tuple(r for r, _ in steps), tuple(r.pattern for r, j in steps if j),
+                                        tuple(r for r, j in steps if not j))
         return found
 
 
@@ -126,12 +132,12 @@ def clean_text(text: str, skip: frozenset[str] = frozenset()) -> tuple[str, list
 
     A rule whose needed characters (`rules.needs`) are missing from the text is skipped: it
     cannot match, before or after other rules cut text out (cutting adds no character)."""
-    plan = _plan().rules_for(text)
-    every = any(joinable and rule.pattern.search(text) for rule, joinable in plan)
+    every, joinable, fixed = _plan().rules_for(text)
+    run = every if any(pattern.search(text) for pattern in joinable) else fixed
     removed: list[Removed] = []
-    for rule, joinable in plan:
-        if (joinable and not every) or rule.name in skip or not text:
-            continue
+    for rule in run:
+        if rule.name in skip or not text or (rule.kind == "line" and len(text) > rule.max_len):
+            continue  # (a line rule takes no text longer than its max_len: see apply_rule)
         text, gone = apply_rule(rule, text)
         if gone:
             removed.append(Removed(gone.strip(), rule.name))
