@@ -101,8 +101,8 @@ def match_marker(text: str, core: str) -> tuple[str, int, str] | None:
     """(form, ordinal, own subtitle or '') when a line is an essay heading with an ordinal marker."""
     chars = set(text)
     for (rule, pattern), needed in zip(_compiled(), _needed(), strict=True):
-        if any(chars.isdisjoint(group) for group in needed):
-            continue  # a character the pattern needs is missing: it cannot match
+        if needed and chars.isdisjoint(needed[0]):
+            continue  # a character the pattern needs (of its smallest group) is missing: it cannot match
         m = pattern.match(text)
         if not m:
             continue
