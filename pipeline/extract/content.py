@@ -49,12 +49,7 @@ def _class_weight(el: html.HtmlElement) -> float:
 @lru_cache(maxsize=8192)
 def _hint_weight(value: str) -> float:
     """+25 for a class/id value that speaks for content, -25 against (both: 0); cached per value."""
-    weight = 0.0
-    if caseless("html", "positive_hint").found(value):
-        weight += 25
-    if caseless("html", "negative_hint").found(value):
-        weight -= 25
-    return weight
+    return 25.0 * caseless("html", "positive_hint").found(value) - 25.0 * caseless("html", "negative_hint").found(value)
 
 
 def _text_weight(text: str) -> float:
