@@ -96,8 +96,10 @@ def test_caseless_fast_path_gives_the_case_insensitive_answers() -> None:
 
     sources = [load("html")[k] for k in ("content_token", "drop_hint", "content_words", "hint_ignore", "hidden_class",
                                           "shown_class", "positive_hint", "negative_hint")] + [load("crumbs")["hint"]]
+    sources.append(load("metadata")["script_date"])
     rng = random.Random(7)
-    words = ["Share", "POST", "content", "d-None", "sr-only", "Nav", "-", "_", "12", "lg:flex", "Related", "main", "ad"]
+    words = ["Share", "POST", "content", "d-None", "sr-only", "Nav", "-", "_", "12", "lg:flex", "Related", "main", "ad",
+             '"PubDate":"', "2024-05-06T10:00Z", '"', "publish_time='", "2019/1/2 am'"]
     texts = ["".join(rng.choice(words) for _ in range(rng.randint(1, 4))) for _ in range(400)] + ["İd", "ſhare", "K"]
     for source in sources:
         fast, slow = Caseless(source), re.compile(source, re.I)
@@ -106,6 +108,8 @@ def test_caseless_fast_path_gives_the_case_insensitive_answers() -> None:
             m = slow.search(text)
             assert fast.span(text) == (m.span() if m else None), (source, text)
             assert fast.matches(text) == bool(slow.match(text)), (source, text)
+            found = fast.search(text)
+            assert (found.span(), found.groupdict()) == (m.span(), m.groupdict()) if m else found is None, (source, text)
 
 
 def test_caseless_keeps_folding_where_lowercasing_is_not_the_same() -> None:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from lxml import html
 
-from pipeline.rules import load, regex, regexes
+from pipeline.rules import caseless, load, regex, regexes
 from pipeline.text.clean import clean_line
 
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
@@ -199,7 +199,7 @@ def inline_scripts(root: html.HtmlElement) -> tuple[str, ...]:
 
 
 def _script_date(scripts: tuple[str, ...]) -> str:
-    pattern = regex("metadata", "script_date")
+    pattern = caseless("metadata", "script_date")
     for text in scripts:
         if (m := pattern.search(text)) and (iso := find_date(m["v"])):
             return iso

@@ -73,6 +73,14 @@ class Caseless:
             m = self.pattern.search(text)
         return m.span() if m else None
 
+    def search(self, text: str) -> re.Match[str] | None:
+        """The first match, made on the text itself (its groups hold the text's own letters): the
+        fast path only finds where it starts."""
+        if self._fast is not None and text.isascii():
+            m = self._fast.search(text.lower())
+            return self.pattern.match(text, m.start()) if m else None
+        return self.pattern.search(text)
+
     def found(self, text: str) -> bool:
         """Whether the pattern matches somewhere in the text."""
         if self._fast is not None and text.isascii():
