@@ -191,16 +191,15 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Remo
             folded.append((el, "hidden_class"))
         elif tag in soft or (drop_by_hint and (cls or ident)):
             maybe.append((el, tag, cls or "", ident or ""))
-    gone: set[html.HtmlElement] = set()
     under_gone: set[html.HtmlElement] = set()  # every element of a dropped subtree
     removed: list[Removed] = []
 
     def drop(el: html.HtmlElement, reason: str) -> None:
-        if reason and el.tag not in _INVISIBLE_TAGS and not inside(el, gone):
+        # (`el in under_gone`: inside a dropped subtree, as no element is dropped twice)
+        if reason and el.tag not in _INVISIBLE_TAGS and el not in under_gone:
             text = " ".join(" ".join(el.itertext()).split())
             if text:
                 removed.append(Removed(text, reason))
-        gone.add(el)
         under_gone.update(el.iter())
         remove(el)
 
@@ -215,13 +214,13 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Remo
         scoring = load("html")["scoring"]
         prose = prose_len(root) * scoring["hint_keep_prose_share"]
         for el, why in folded:
-            if el.getparent() is None or inside(el, gone):
+            if el.getparent() is None or el in under_gone:
                 continue
             if len(text_of(el)) < total * scoring["hidden_keep_share"]:
                 drop(el, why)
         share, strong = scoring["hint_keep_share"], regex("html", "strong_hint")
         for el, tag, cls, ident in maybe:
-            if el.getparent() is None or el in under_gone:  # (it is no part of `gone` itself)
+            if el.getparent() is None or el in under_gone:
                 continue
             if tag in soft:
                 why = f"tag:{tag}"
