@@ -267,9 +267,11 @@ class _Walker:
         self.bolds = tagset("html", "bold_tags")
 
     def flush(self) -> None:
-        if not self.buf:  # nothing since the last flush (bold and linked text are parts of buf)
+        joined = "".join(self.buf)  # (bold and linked text are parts of it)
+        if not joined or joined.isspace():  # nothing, or the whitespace between tags: cleaning leaves nothing
+            self.buf, self.bold, self.linked = [], [], []
             return
-        text = clean_line("".join(self.buf))
+        text = clean_line(joined)
         bold_text = clean_line("".join(self.bold)) if self.bold else ""
         if text:
             is_bold = bool(bold_text) and len(bold_text) >= len(text) * 0.9
