@@ -108,6 +108,7 @@ def test_caseless_fast_path_gives_the_case_insensitive_answers() -> None:
             m = slow.search(text)
             assert fast.span(text) == (m.span() if m else None), (source, text)
             assert fast.matches(text) == bool(slow.match(text)), (source, text)
+            assert fast.found_in(text, text.lower() if text.isascii() else None) == bool(m), (source, text)
             found = fast.search(text)
             assert (found.span(), found.groupdict()) == (m.span(), m.groupdict()) if m else found is None, (source, text)
 

@@ -87,6 +87,13 @@ class Caseless:
             return self._fast.search(text.lower()) is not None
         return self.pattern.search(text) is not None
 
+    def found_in(self, text: str, lowered: str | None) -> bool:
+        """`found`, given `text.lower()` when the text is ASCII and None when not (one lowering
+        for many patterns)."""
+        if self._fast is not None and lowered is not None:
+            return self._fast.search(lowered) is not None
+        return self.pattern.search(text) is not None
+
     def matches(self, text: str) -> bool:
         """Whether the pattern matches at the start of the text."""
         if self._fast is not None and text.isascii():
