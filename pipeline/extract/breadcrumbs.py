@@ -24,8 +24,11 @@ def _cfg() -> dict[str, Any]:
     return cfg
 
 
+_SPACE_RUNS = re.compile(r"\s+")
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text).lower()
+    return _SPACE_RUNS.sub("", text).lower()
 
 
 _TEXT_PUNCT = re.compile(r"[。！？!?；;，,]")

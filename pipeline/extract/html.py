@@ -183,8 +183,11 @@ def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = 
     )
 
 
+_SPACE_RUNS = re.compile(r"\s+")
+
+
 def _same(a: str, b: str) -> bool:
-    return re.sub(r"\s+", "", a) == re.sub(r"\s+", "", b)
+    return _SPACE_RUNS.sub("", a) == _SPACE_RUNS.sub("", b)
 
 
 def _same_site(link: str, url: str) -> bool:

@@ -101,7 +101,7 @@ def _metas(root: html.HtmlElement) -> dict[str, str]:
 
 def cut_title(raw: str) -> str:
     """A <title> without its '_栏目_站名' or ' - Site' suffix."""
-    parts = [p for p in re.split(load("html")["title_separators"], raw.strip()) if p.strip()]
+    parts = [p for p in regex("html", "title_separators").split(raw.strip()) if p.strip()]
     if not parts:
         return raw.strip()
     return max(parts[:2], key=len) if len(parts) > 1 and len(parts[0]) < 6 else parts[0]
@@ -132,8 +132,11 @@ def title_of(root: html.HtmlElement, metas: dict[str, str], ld: list[dict[str, A
     return cut_title(raw_title) if raw_title else (h1s[0] if h1s else "")
 
 
+_SPACE_RUNS = re.compile(r"\s+")
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text).lower()
+    return _SPACE_RUNS.sub("", text).lower()
 
 
 def published_of(root: html.HtmlElement, metas: dict[str, str], ld: list[dict[str, Any]], head_text: str,
