@@ -28,6 +28,8 @@ def _param(key: str) -> float:
 
 def _own_text(el: html.HtmlElement) -> str:
     """Text directly in an element and its inline children (not in nested blocks)."""
+    if not len(el):
+        return el.text or ""
     blocks = tagset("html", "block_tags")
     parts = [el.text or ""]
     for child in el:
@@ -246,9 +248,7 @@ def _is_lead(text: str, size: int, density: float) -> bool:
 
 def _is_link_list(el: html.HtmlElement) -> bool:
     text = all_text(el).strip()
-    if not text:
-        return True
-    return _link_len(el) / len(text) > 0.6
+    return not text or _link_len(el) / len(text) > 0.6
 
 
 class _Walker:
