@@ -58,7 +58,7 @@ def _text_weight(text: str) -> float:
     n = len(text)
     if n < 10:
         return 0.0
-    cjk = len(_CJK.findall(text))
+    cjk = 0 if text.isascii() else len(_CJK.findall(text))  # (no CJK character is ASCII)
     units = n if cjk * 2 < n else cjk * 2.5  # CJK text is denser than alphabetic text
     return 1 + len(_PUNCT.findall(text)) + min(units / 100, 3)
 
