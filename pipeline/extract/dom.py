@@ -122,6 +122,11 @@ def is_hidden(el: html.HtmlElement) -> bool:
 _INVISIBLE_TAGS = frozenset({"script", "style", "head", "link", "meta", "template", "svg", "canvas", "map", "object", "embed"})
 
 
+# Elements without text that a hint never drops (an image classed `hero-image ads` still shows
+# where its caption is).
+_MEDIA_TAGS = frozenset({"img", "picture", "source"})
+
+
 def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Removed]:
     """Remove scripts, forms, hidden nodes and (optionally) elements hinted as chrome, in place.
     Returns one `Removed` per dropped subtree that held visible text, with its reason
@@ -147,7 +152,7 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Remo
             folded.append((el, "hidden_class"))
         elif tag in soft:
             hinted.append((el, f"tag:{tag}"))
-        elif attrib and drop_by_hint and (token := _chrome_hint(f"{attrib.get('class') or ''} {attrib.get('id') or ''}")):
+        elif attrib and drop_by_hint and tag not in _MEDIA_TAGS and (token := _chrome_hint(f"{attrib.get('class') or ''} {attrib.get('id') or ''}")):
             hinted.append((el, f"hint:{token}"))
     gone: set[html.HtmlElement] = set()
     removed: list[Removed] = []

@@ -1,0 +1,38 @@
+"""Recall of the generic HTML path: article text that sits outside the block the content choice
+picks (a lead in the article's header, ...) is joined, and what only looks like it is not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.jobs.process import process
+from pipeline.rules import regex
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "recall"
+
+
+def essays(name: str) -> list[str]:
+    result = process((FIXTURES / name).read_text(encoding="utf-8"), "http://example.org/a.html")
+    return [e.text for e in result.essays]
+
+
+def test_lead_in_the_article_header_is_joined_before_the_body_without_byline_or_caption() -> None:
+    assert essays("head-lead.html") == ["\n".join((
+        "The three old ferries are back on the water, with a new timetable and lower fares for the first month.",
+        "The harbour authority said on Monday that the ferries had passed their spring inspection without a single fault,"
+        " which had not happened in years.",
+        "Crews spent the winter months repainting the hulls and replacing the engines of the smallest boat, which now runs"
+        " twice as quietly as before.",
+        "Passengers will be able to buy tickets on board again, after a year in which only the kiosk at the pier sold them,"
+        " to the annoyance of many.",
+        "The first crossing leaves at seven in the morning and the last one at nine in the evening, every day of the week"
+        " until the end of October.",
+    ))]
+
+
+def test_caption_hint_takes_caption_and_credit_classes_only() -> None:
+    pattern = regex("html", "caption_hint")
+    for value in ("wp-caption-text", "caption-text-block", "img caption", "photo-credit", "credit", "bildunterschrift"):
+        assert pattern.search(value), value
+    for value in ("article-lead", "standfirst", "teaser", "summary"):
+        assert not pattern.search(value), value
