@@ -277,7 +277,7 @@ def _leads(best: html.HtmlElement, chosen: list[html.HtmlElement], weights: dict
             break
         if not started or el not in weights or el in skip or inside(el, {h1, *skip, *taken}) or inside(best, {el}):
             continue
-        text = "".join(el.itertext()).strip()
+        text = " ".join("".join(el.itertext()).split())
         size = _weighted_len(text)
         density = _link_len(el) / len(text) if text else 1.0
         if _is_lead(text, size, density) and not _caption(el):
