@@ -36,3 +36,13 @@ def test_caption_hint_takes_caption_and_credit_classes_only() -> None:
         assert pattern.search(value), value
     for value in ("article-lead", "standfirst", "teaser", "summary"):
         assert not pattern.search(value), value
+
+
+def test_plain_line_before_a_closing_link_block_is_its_label_not_content() -> None:
+    assert essays("tail-label.html") == ["\n".join((
+        "After four years without them, the night trains return to the northern line this spring, with sleeper cars that"
+        " were rebuilt in the old depot.",
+        "The operator expects most of the passengers to be families and hikers, who can reach the mountain villages before"
+        " breakfast.",
+        "Tickets go on sale next week; a bed in a shared cabin costs about as much as a night in a small hotel.",
+    ))]

@@ -405,7 +405,8 @@ def _block_score(block: Block, link_letters: int) -> int:
 
 def core(scores: list[int]) -> tuple[int, int]:
     """The run of blocks [start, end) with the largest total score (the prose), widened over the
-    neutral blocks beside it; the whole range when nothing scores."""
+    neutral blocks beside it (after it, only when no link block follows them); the whole range
+    when nothing scores."""
     best, best_start, best_end = 0, 0, len(scores)
     run, start = 0, 0
     for i, score in enumerate(scores):
@@ -418,8 +419,13 @@ def core(scores: list[int]) -> tuple[int, int]:
         return 0, len(scores)
     while best_start > 0 and scores[best_start - 1] == 0:
         best_start -= 1
-    while best_end < len(scores) and scores[best_end] == 0:
-        best_end += 1
+    end = best_end
+    while end < len(scores) and scores[end] == 0:
+        end += 1
+    # plain lines after the prose join it, unless a link block follows them: then they are that
+    # block's label ("Read more:", "Related topics")
+    if end == len(scores) or scores[end] > 0:
+        best_end = end
     return best_start, best_end
 
 
