@@ -46,3 +46,11 @@ def test_plain_line_before_a_closing_link_block_is_its_label_not_content() -> No
         " breakfast.",
         "Tickets go on sale next week; a bed in a shared cabin costs about as much as a night in a small hotel.",
     ))]
+
+
+def test_label_of_a_dropped_list_of_links_goes_with_it() -> None:
+    assert essays("list-label.html") == ["\n".join((
+        "From the first of May the town library will open on Sundays, from ten in the morning until four in the afternoon.",
+        "The longer hours are paid for by a grant from the county, which wants more people to use the reading rooms.",
+        "Volunteers will run the café on the ground floor, and the staff hope to add a small exhibition space by the autumn.",
+    ))]

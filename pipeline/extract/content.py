@@ -326,6 +326,7 @@ class _Walker:
         self.blocks: list[Block] = []
         self.links: list[int] = []
         self.dropped: list[Removed] = []
+        self.labels: set[int] = set()  # blocks right before a dropped link list (its label, when plain)
         self.buf: list[str] = []
         self.bold: list[str] = []
         self.linked: list[str] = []
@@ -364,6 +365,8 @@ class _Walker:
             text = " ".join(" ".join(el.itertext()).split())
             if text:
                 self.dropped.append(Removed(text, "link_list"))
+                if self.blocks:
+                    self.labels.add(len(self.blocks) - 1)
             return
         is_block = tag in self.blocks_set
         if is_block:
@@ -445,6 +448,10 @@ def main_blocks(node: html.HtmlElement | list[html.HtmlElement], trim: bool = Tr
     for i, j in _link_runs(scores[start:end], int(_param("link_run_min"))):
         for k in range(start + i, start + j):
             keep[k] = False
+    for i in walker.labels:  # "Read more:" over a list of links that went
+        text = blocks[i].text
+        if scores[i] >= 0 and len(text) <= _param("label_max_len") and not _SENTENCE_END.search(text):
+            keep[i] = False
     kept = [b for b, k in zip(blocks, keep, strict=True) if k]
     removed = [Removed(b.text, "link_block") for b, k in zip(blocks, keep, strict=True) if not k]
     return kept, walker.dropped + removed
