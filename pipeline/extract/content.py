@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import re
-from functools import cache
 
 from lxml import html
 
-from pipeline.extract.dom import hint, inside, text_of
+from pipeline.extract.dom import hint, inside
+from pipeline.extract.lead import leads, title_heading
+from pipeline.extract.measure import CJK as _CJK
+from pipeline.extract.measure import SENTENCE_END as _SENTENCE_END
+from pipeline.extract.measure import is_lead as _is_lead
+from pipeline.extract.measure import link_len as _link_len
+from pipeline.extract.measure import param as _param
+from pipeline.extract.measure import weighted_len as _weighted_len
 from pipeline.models import Block, Removed
-from pipeline.rules import load, regex, tagset
+from pipeline.rules import regex, tagset
 from pipeline.text.clean import clean_line
 
 _PUNCT = re.compile(r"[，。；：！？、,.;:!?]")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-_SENTENCE_END = re.compile("[。！？!?.][\'\"’”」』)）]?$")
 _LETTER = re.compile(r"[^\W\d_]")
 _SENTENCE = re.compile(r"[。！？；，!?;,]|[.:](\s|$)")
 _SCORED = frozenset({"p", "td", "pre", "blockquote", "div", "section", "article", "li", "dd", "font", "span", "center"})
-
-
-@cache
-def _param(key: str) -> float:
-    value: float = load("html")["scoring"][key]
-    return value
 
 
 def _own_text(el: html.HtmlElement) -> str:
@@ -35,10 +33,6 @@ def _own_text(el: html.HtmlElement) -> str:
             parts.append(child.text_content())
         parts.append(child.tail or "")
     return "".join(parts)
-
-
-def _link_len(el: html.HtmlElement) -> int:
-    return sum(len("".join(a.itertext()).strip()) for a in el.iter("a"))
 
 
 def _class_weight(el: html.HtmlElement) -> float:
@@ -141,11 +135,6 @@ def _widen(best: html.HtmlElement, weights: dict[html.HtmlElement, float]) -> ht
             return node
 
 
-def _weighted_len(text: str) -> int:
-    """Text length with CJK characters counted twice (a CJK character carries about a word)."""
-    return len(text) + len(_CJK.findall(text))
-
-
 def prose_map(root: html.HtmlElement) -> dict[html.HtmlElement, int]:
     """Every element's prose: characters of sentence text (own text with punctuation, links left
     out) in its subtree. Independent of class names and of the candidate scores."""
@@ -227,88 +216,12 @@ def content_nodes(root: html.HtmlElement) -> list[html.HtmlElement]:
             out.append(sib)  # a second block of prose beside the article body
         elif sib.tag == "p" and _is_lead(text, size, density):
             out.append(sib)  # a lead paragraph outside the body container
-    head = _title_heading(best, int(_param("lead_levels")))
-    leads = _leads(best, out, weights, *head) if head else []
-    if not leads or head is None:
+    head = title_heading(best, int(_param("lead_levels")))
+    taken = leads(best, out, weights, *head) if head else []
+    if not taken or head is None:
         return out
     order = {el: i for i, el in enumerate(head[1].iter())}  # the scope holds the leads and the siblings
-    return sorted(leads + out, key=order.__getitem__)
-
-
-def _title_heading(best: html.HtmlElement, levels: int) -> tuple[html.HtmlElement, html.HtmlElement] | None:
-    """The <h1> before the chosen block that shares the closest ancestor with it (at most `levels`
-    up, short of <body>), and that ancestor: the article's own title and the scope of its head."""
-    chain: dict[html.HtmlElement, int] = {}
-    node = best.getparent()
-    while node is not None and len(chain) < levels and node.tag not in ("body", "html"):
-        chain[node] = len(chain)
-        node = node.getparent()
-    found: tuple[int, html.HtmlElement, html.HtmlElement] | None = None
-    for anc in chain:
-        for h1 in anc.iter("h1"):
-            if h1 is best or h1 is anc or inside(h1, {best}) or inside(best, {h1}):
-                continue
-            # the h1 comes first when the branch holding it precedes the one holding the block
-            top, branch = h1, best
-            while top.getparent() is not anc:
-                top = top.getparent()
-            while branch.getparent() is not anc:
-                branch = branch.getparent()
-            if anc.index(top) < anc.index(branch) and (found is None or chain[anc] < found[0]):
-                found = (chain[anc], h1, anc)
-        if found is not None:
-            break
-    return (found[1], found[2]) if found else None
-
-
-def _leads(best: html.HtmlElement, chosen: list[html.HtmlElement], weights: dict[html.HtmlElement, float],
-           h1: html.HtmlElement, scope: html.HtmlElement) -> list[html.HtmlElement]:
-    """Prose between the article's title (its <h1>) and the chosen block, in `scope` (the closest
-    ancestor holding both): the lead, teaser or standfirst that templates keep in the article's
-    header, outside the body; image captions left out."""
-    taken: list[html.HtmlElement] = []
-    skip = set(chosen)
-    started = False
-    for el in scope.iter():
-        if el is h1:
-            started = True
-            continue
-        if el is best:
-            break
-        if not started or el not in weights or el in skip or inside(el, {h1, *skip, *taken}) or inside(best, {el}):
-            continue
-        text = " ".join("".join(el.itertext()).split())
-        size = _weighted_len(text)
-        density = _link_len(el) / len(text) if text else 1.0
-        if _is_lead(text, size, density) and not _caption(el):
-            taken.append(el)
-    return taken
-
-
-def _caption(el: html.HtmlElement) -> bool:
-    """Whether an element reads as an image's caption: inside a <figure>, or it (or its parent)
-    comes right after an image (an <img> or <picture>, alone or in a wrapper without text) or
-    is classed as a caption or credit."""
-    node: html.HtmlElement | None = el
-    for _ in range(2):
-        if node is None:
-            return False
-        if regex("html", "caption_hint").search(hint(node)):
-            return True
-        prev = node.getprevious()
-        while prev is not None and not isinstance(prev.tag, str):
-            prev = prev.getprevious()
-        if prev is not None and (prev.tag in ("img", "picture") or (
-                next(prev.iter("img", "picture"), None) is not None and len(text_of(prev)) < 20)):
-            return True
-        node = node.getparent()
-    return any(anc.tag == "figure" for anc in el.iterancestors())
-
-
-def _is_lead(text: str, size: int, density: float) -> bool:
-    if size >= _param("lead_min_len"):
-        return density < _param("sibling_link_density")
-    return 0 < size and density == 0 and _SENTENCE_END.search(text) is not None
+    return sorted(taken + out, key=order.__getitem__)
 
 
 def _is_link_list(el: html.HtmlElement) -> bool:
@@ -448,7 +361,7 @@ def main_blocks(node: html.HtmlElement | list[html.HtmlElement], trim: bool = Tr
     for i, j in _link_runs(scores[start:end], int(_param("link_run_min"))):
         for k in range(start + i, start + j):
             keep[k] = False
-    for i in walker.labels:  # "Read more:" over a list of links that went
+    for i in walker.labels if max(scores) > 0 else ():  # "Read more:" over a list of links that went
         text = blocks[i].text
         if scores[i] >= 0 and len(text) <= _param("label_max_len") and not _SENTENCE_END.search(text):
             keep[i] = False
