@@ -16,8 +16,9 @@ def essays(name: str) -> list[str]:
     return [e.text for e in result.essays]
 
 
-def test_lead_in_the_article_header_is_joined_before_the_body_without_byline_or_caption() -> None:
+def test_subtitle_and_lead_in_the_article_header_are_joined_before_the_body_without_byline_or_caption() -> None:
     assert essays("head-lead.html") == ["\n".join((
+        "New timetable and lower fares for the first month",
         "The three old ferries are back on the water, with a new timetable and lower fares for the first month.",
         "The harbour authority said on Monday that the ferries had passed their spring inspection without a single fault,"
         " which had not happened in years.",

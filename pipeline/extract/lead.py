@@ -6,8 +6,8 @@ from __future__ import annotations
 from lxml import html
 
 from pipeline.extract.dom import hint, inside, text_of
-from pipeline.extract.measure import is_lead, link_len, weighted_len
-from pipeline.rules import regex
+from pipeline.extract.measure import is_lead, link_len, param, weighted_len
+from pipeline.rules import regex, tagset
 
 
 def title_heading(best: html.HtmlElement, levels: int) -> tuple[html.HtmlElement, html.HtmlElement] | None:
@@ -39,8 +39,8 @@ def title_heading(best: html.HtmlElement, levels: int) -> tuple[html.HtmlElement
 def leads(best: html.HtmlElement, chosen: list[html.HtmlElement], weights: dict[html.HtmlElement, float],
            h1: html.HtmlElement, scope: html.HtmlElement) -> list[html.HtmlElement]:
     """Prose between the article's title (its <h1>) and the chosen block, in `scope` (the closest
-    ancestor holding both): the lead, teaser or standfirst that templates keep in the article's
-    header, outside the body; image captions left out."""
+    ancestor holding both): the subtitle, lead, teaser or standfirst that templates keep in the
+    article's header, outside the body; image captions left out."""
     taken: list[html.HtmlElement] = []
     skip = set(chosen)
     started = False
@@ -50,12 +50,16 @@ def leads(best: html.HtmlElement, chosen: list[html.HtmlElement], weights: dict[
             continue
         if el is best:
             break
-        if not started or el not in weights or el in skip or inside(el, {h1, *skip, *taken}) or inside(best, {el}):
+        subtitle = el.tag in tagset("html", "subtitle_tags")
+        if not started or (el not in weights and not subtitle) or el in skip or inside(el, {h1, *skip, *taken}) \
+                or inside(best, {el}):
             continue
         text = " ".join("".join(el.itertext()).split())
         size = weighted_len(text)
         density = link_len(el) / len(text) if text else 1.0
-        if is_lead(text, size, density) and not caption(el):
+        if subtitle and density == 0 and size >= param("subtitle_min_len"):
+            taken.append(el)
+        elif is_lead(text, size, density) and not caption(el):
             taken.append(el)
     return taken
 
