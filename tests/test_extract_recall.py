@@ -55,3 +55,30 @@ def test_label_of_a_dropped_list_of_links_goes_with_it() -> None:
         "The longer hours are paid for by a grant from the county, which wants more people to use the reading rooms.",
         "Volunteers will run the café on the ground floor, and the staff hope to add a small exhibition space by the autumn.",
     ))]
+
+
+def test_json_ld_article_body_several_times_longer_than_the_page_text_is_taken() -> None:
+    assert essays("ld-body.html") == ["\n".join((
+        "The river rose above its banks in March and again in October, the first time in a century that it flooded twice"
+        " in one year.",
+        "Hydrologists point to the wet spring, which left the ground soaked, and to an autumn storm that stalled over the"
+        " valley for three days.",
+        "The town has since cleared the old drainage channels and plans to raise the embankment along the park by half a"
+        " metre.",
+        "Residents of the lower streets can ask for sandbags at the fire station, which keeps a stock of two thousand for"
+        " the winter.",
+    ))]
+
+
+def test_json_ld_article_body_not_much_longer_than_the_page_text_is_not_taken() -> None:
+    page = (FIXTURES / "ld-body.html").read_text(encoding="utf-8")
+    shown = ("<p>Hydrologists point to the wet spring, which left the ground soaked, and to an autumn storm.</p>"
+             "<p>The town has since cleared the old drainage channels along the park.</p>")
+    page = page.replace('<p class="more">Loading the rest of the article…</p>', shown)
+    result = process(page, "http://example.org/a.html")
+    assert [e.text for e in result.essays] == ["\n".join((
+        "The river rose above its banks in March and again in October, the first time in a century that it flooded twice"
+        " in one year.",
+        "Hydrologists point to the wet spring, which left the ground soaked, and to an autumn storm.",
+        "The town has since cleared the old drainage channels along the park.",
+    ))]
