@@ -82,3 +82,14 @@ def test_json_ld_article_body_not_much_longer_than_the_page_text_is_not_taken() 
         "Hydrologists point to the wet spring, which left the ground soaked, and to an autumn storm.",
         "The town has since cleared the old drainage channels along the park.",
     ))]
+
+
+def test_figures_and_captions_inside_the_body_are_left_out() -> None:
+    result = process((FIXTURES / "body-captions.html").read_text(encoding="utf-8"), "http://example.org/a.html")
+    assert [e.text for e in result.essays] == ["\n".join((
+        "The roof of the old mill by the weir has been replaced, two years after a storm tore away a third of its tiles.",
+        "Carpenters used oak from the estate's own woods for the beams, cut and dried on site over the winter months.",
+        "The mill will open to visitors again in June, with a small museum on the first floor and a café by the water.",
+    ))]
+    assert [r.text for r in result.page.removed if r.rule == "caption"] == [
+        "The mill seen from the weir in May.", "Fresh beams stacked in the yard. Photo: Estate archive", "Photo: J. Miller"]

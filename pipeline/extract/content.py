@@ -7,7 +7,7 @@ import re
 from lxml import html
 
 from pipeline.extract.dom import hint, inside
-from pipeline.extract.lead import leads, title_heading
+from pipeline.extract.lead import caption_class, leads, title_heading
 from pipeline.extract.measure import CJK as _CJK
 from pipeline.extract.measure import SENTENCE_END as _SENTENCE_END
 from pipeline.extract.measure import is_lead as _is_lead
@@ -235,10 +235,11 @@ class _Walker:
     """Turns a subtree into ordered blocks, flushing inline text at block boundaries and <br>;
     `links[i]` is how many letters of block i are link text."""
 
-    def __init__(self) -> None:
+    def __init__(self, captions: bool = False) -> None:
         self.blocks: list[Block] = []
         self.links: list[int] = []
         self.dropped: list[Removed] = []
+        self.captions = captions  # image captions and credits (a <figure>, a caption/credit class) are left out
         self.labels: set[int] = set()  # blocks right before a dropped link list (its label, when plain)
         self.buf: list[str] = []
         self.bold: list[str] = []
@@ -266,6 +267,12 @@ class _Walker:
 
     def walk(self, el: html.HtmlElement, bold: bool = False, depth: int = 0, link: bool = False) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
+        if self.captions and (tag == "figure" or caption_class(el.get("class"))):
+            self.flush()
+            text = " ".join(" ".join(el.itertext()).split())
+            if text:
+                self.dropped.append(Removed(text, "caption"))
+            return
         if tag in self.headings:
             self.flush()
             text = clean_line(el.text_content())
@@ -348,7 +355,7 @@ def core(scores: list[int]) -> tuple[int, int]:
 def main_blocks(node: html.HtmlElement | list[html.HtmlElement], trim: bool = True) -> tuple[list[Block], list[Removed]]:
     """The blocks under a node (or nodes, in order); with `trim`, link lists and pagers around the
     prose are cut off (each cut recorded as `Removed(text, "link_block")`)."""
-    walker = _Walker()
+    walker = _Walker(captions=trim)
     for el in node if isinstance(node, list) else [node]:
         walker.walk(el)
         walker.flush()

@@ -1,7 +1,10 @@
 """The article's head: its own heading before the chosen block, and the lead, teaser or
-standfirst between that heading and the block, which templates keep outside the body."""
+standfirst between that heading and the block, which templates keep outside the body; and what
+reads as an image's caption or credit (never a lead, left out of the body)."""
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from lxml import html
 
@@ -82,3 +85,9 @@ def caption(el: html.HtmlElement) -> bool:
             return True
         node = node.getparent()
     return any(anc.tag == "figure" for anc in el.iterancestors())
+
+
+@lru_cache(maxsize=4096)
+def caption_class(value: str | None) -> bool:
+    """Whether a class attribute names an image's caption or credit (`caption_hint`)."""
+    return bool(value) and regex("html", "caption_hint").search(value or "") is not None
