@@ -93,3 +93,10 @@ def test_figures_and_captions_inside_the_body_are_left_out() -> None:
     ))]
     assert [r.text for r in result.page.removed if r.rule == "caption"] == [
         "The mill seen from the weir in May.", "Fresh beams stacked in the yard. Photo: Estate archive", "Photo: J. Miller"]
+
+
+def test_a_caption_class_on_most_of_the_text_does_not_drop_it() -> None:
+    paras = "".join(f"<p>Paragraph {n} of a gallery page, whose whole story sits in one caption box.</p>" for n in range(1, 5))
+    page = f"<html><body><div class='entry'><div class='gallery-caption'>{paras}</div></div></body></html>"
+    assert [e.text for e in process(page, "http://example.org/g.html").essays] == [
+        "\n".join(f"Paragraph {n} of a gallery page, whose whole story sits in one caption box." for n in range(1, 5))]

@@ -6,7 +6,7 @@ import re
 
 from lxml import html
 
-from pipeline.extract.dom import hint, inside
+from pipeline.extract.dom import hint, inside, text_of
 from pipeline.extract.lead import caption_class, leads, title_heading
 from pipeline.extract.measure import CJK as _CJK
 from pipeline.extract.measure import SENTENCE_END as _SENTENCE_END
@@ -14,6 +14,7 @@ from pipeline.extract.measure import is_lead as _is_lead
 from pipeline.extract.measure import link_len as _link_len
 from pipeline.extract.measure import param as _param
 from pipeline.extract.measure import weighted_len as _weighted_len
+from pipeline.extract.trim import core, link_runs
 from pipeline.models import Block, Removed
 from pipeline.rules import regex, tagset
 from pipeline.text.clean import clean_line
@@ -235,11 +236,14 @@ class _Walker:
     """Turns a subtree into ordered blocks, flushing inline text at block boundaries and <br>;
     `links[i]` is how many letters of block i are link text."""
 
-    def __init__(self, captions: bool = False) -> None:
+    def __init__(self, captions: list[html.HtmlElement] | None = None) -> None:
         self.blocks: list[Block] = []
         self.links: list[int] = []
         self.dropped: list[Removed] = []
-        self.captions = captions  # image captions and credits (a <figure>, a caption/credit class) are left out
+        # image captions and credits (a <figure>, a caption/credit class) are left out of these nodes,
+        # each while it holds a small share of their text
+        self.captions = captions
+        self.aside_limit = -1
         self.labels: set[int] = set()  # blocks right before a dropped link list (its label, when plain)
         self.buf: list[str] = []
         self.bold: list[str] = []
@@ -268,11 +272,14 @@ class _Walker:
     def walk(self, el: html.HtmlElement, bold: bool = False, depth: int = 0, link: bool = False) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
         if self.captions and (tag == "figure" or caption_class(el.get("class"))):
-            self.flush()
-            text = " ".join(" ".join(el.itertext()).split())
-            if text:
-                self.dropped.append(Removed(text, "caption"))
-            return
+            if self.aside_limit < 0:
+                self.aside_limit = int(sum(len(text_of(n)) for n in self.captions) * _param("aside_max_share"))
+            if len(text_of(el)) <= self.aside_limit:
+                self.flush()
+                text = " ".join(" ".join(el.itertext()).split())
+                if text:
+                    self.dropped.append(Removed(text, "caption"))
+                return
         if tag in self.headings:
             self.flush()
             text = clean_line(el.text_content())
@@ -326,37 +333,12 @@ def _block_score(block: Block, link_letters: int) -> int:
     return 0
 
 
-def core(scores: list[int]) -> tuple[int, int]:
-    """The run of blocks [start, end) with the largest total score (the prose), widened over the
-    neutral blocks beside it (after it, only when no link block follows them); the whole range
-    when nothing scores."""
-    best, best_start, best_end = 0, 0, len(scores)
-    run, start = 0, 0
-    for i, score in enumerate(scores):
-        if run <= 0:
-            run, start = 0, i
-        run += score
-        if run > best:
-            best, best_start, best_end = run, start, i + 1
-    if best <= 0:
-        return 0, len(scores)
-    while best_start > 0 and scores[best_start - 1] == 0:
-        best_start -= 1
-    end = best_end
-    while end < len(scores) and scores[end] == 0:
-        end += 1
-    # plain lines after the prose join it, unless a link block follows them: then they are that
-    # block's label ("Read more:", "Related topics")
-    if end == len(scores) or scores[end] > 0:
-        best_end = end
-    return best_start, best_end
-
-
 def main_blocks(node: html.HtmlElement | list[html.HtmlElement], trim: bool = True) -> tuple[list[Block], list[Removed]]:
     """The blocks under a node (or nodes, in order); with `trim`, link lists and pagers around the
     prose are cut off (each cut recorded as `Removed(text, "link_block")`)."""
-    walker = _Walker(captions=trim)
-    for el in node if isinstance(node, list) else [node]:
+    nodes = node if isinstance(node, list) else [node]
+    walker = _Walker(captions=nodes if trim else None)
+    for el in nodes:
         walker.walk(el)
         walker.flush()
     blocks = walker.blocks
@@ -365,7 +347,7 @@ def main_blocks(node: html.HtmlElement | list[html.HtmlElement], trim: bool = Tr
     scores = [_block_score(b, n) for b, n in zip(blocks, walker.links, strict=True)]
     start, end = core(scores)
     keep = [start <= i < end for i in range(len(blocks))]
-    for i, j in _link_runs(scores[start:end], int(_param("link_run_min"))):
+    for i, j in link_runs(scores[start:end], int(_param("link_run_min"))):
         for k in range(start + i, start + j):
             keep[k] = False
     for i in walker.labels if max(scores) > 0 else ():  # "Read more:" over a list of links that went
@@ -375,21 +357,3 @@ def main_blocks(node: html.HtmlElement | list[html.HtmlElement], trim: bool = Tr
     kept = [b for b, k in zip(blocks, keep, strict=True) if k]
     removed = [Removed(b.text, "link_block") for b, k in zip(blocks, keep, strict=True) if not k]
     return kept, walker.dropped + removed
-
-
-def _link_runs(scores: list[int], min_run: int = 3) -> list[tuple[int, int]]:
-    """Runs [i, j) of at least `min_run` link-dominated blocks inside the content (a "trending" or
-    "related" list set into the article), each with the plain heading line just before it."""
-    runs = []
-    i = 0
-    while i < len(scores):
-        if scores[i] >= 0:
-            i += 1
-            continue
-        j = i
-        while j < len(scores) and scores[j] < 0:
-            j += 1
-        if j - i >= min_run:
-            runs.append((i - 1 if i > 0 and scores[i - 1] == 0 else i, j))
-        i = j
-    return runs
