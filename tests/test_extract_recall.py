@@ -100,3 +100,28 @@ def test_a_caption_class_on_most_of_the_text_does_not_drop_it() -> None:
     page = f"<html><body><div class='entry'><div class='gallery-caption'>{paras}</div></div></body></html>"
     assert [e.text for e in process(page, "http://example.org/g.html").essays] == [
         "\n".join(f"Paragraph {n} of a gallery page, whose whole story sits in one caption box." for n in range(1, 5))]
+
+
+def test_prose_on_both_sides_of_a_table_of_links_is_kept_with_the_table() -> None:
+    names = ("Alpine Two", "Ridge Light", "Fjord 2P", "Summit Dome", "Valley Pro", "Coast Tunnel", "Moor Classic")
+    results = ("dry", "damp", "dry", "wet", "dry", "damp", "wet")
+    rows = [line for name, result in zip(names, results, strict=True) for line in (f"{name} two-person tent with porch", result)]
+    assert essays("table-split.html") == ["\n".join((
+        "We pitched seven two-person tents on a wet hillside for a week, and checked every morning which of them had"
+        " stayed dry inside.",
+        *rows,
+        "The tents that stayed dry all had a separate flysheet that reached the ground, and seams taped on the inside.",
+        "Both tents that let water in had been pitched exactly as their instructions said, which points at the fabric"
+        " rather than at us.",
+        "Prices ranged from ninety to four hundred euros, and the cheapest dry tent was the Fjord, which also packed the"
+        " smallest.",
+    ))]
+
+
+def test_spread_joins_a_second_run_of_prose_that_scores_enough() -> None:
+    from pipeline.extract.trim import spread
+
+    scores = [130, -30, 0, -30, 0, -30, 0, -30, 0, 110, 120, 125, -40, 20]
+    assert spread(scores, 9, 12, 0.3) == (0, 12)  # 130 >= 0.3 * 355; the 20 after the link block is too little
+    assert spread(scores, 9, 12, 0.5) == (9, 12)
+    assert spread([-5, -5], 0, 2, 0.3) == (0, 2)

@@ -14,7 +14,7 @@ from pipeline.extract.measure import is_lead as _is_lead
 from pipeline.extract.measure import link_len as _link_len
 from pipeline.extract.measure import param as _param
 from pipeline.extract.measure import weighted_len as _weighted_len
-from pipeline.extract.trim import core, link_runs
+from pipeline.extract.trim import core, link_runs, spread
 from pipeline.models import Block, Removed
 from pipeline.rules import regex, tagset
 from pipeline.text.clean import clean_line
@@ -345,7 +345,7 @@ def main_blocks(node: html.HtmlElement | list[html.HtmlElement], trim: bool = Tr
     if not trim or len(blocks) < 2:
         return blocks, walker.dropped
     scores = [_block_score(b, n) for b, n in zip(blocks, walker.links, strict=True)]
-    start, end = core(scores)
+    start, end = spread(scores, *core(scores), _param("spread_share"))
     keep = [start <= i < end for i in range(len(blocks))]
     for i, j in link_runs(scores[start:end], int(_param("link_run_min"))):
         for k in range(start + i, start + j):

@@ -30,6 +30,37 @@ def core(scores: list[int]) -> tuple[int, int]:
     return best_start, best_end
 
 
+def _best_run(scores: list[int], lo: int, hi: int) -> tuple[int, int, int]:
+    """(total, start, end) of the run of largest total within [lo, hi) (total 0 when none scores)."""
+    best, best_start, best_end = 0, lo, lo
+    run, start = 0, lo
+    for i in range(lo, hi):
+        if run <= 0:
+            run, start = 0, i
+        run += scores[i]
+        if run > best:
+            best, best_start, best_end = run, start, i + 1
+    return best, best_start, best_end
+
+
+def spread(scores: list[int], start: int, end: int, share: float) -> tuple[int, int]:
+    """The core [start, end) widened to a second run of prose before or after it that scores at
+    least `share` of the core's total (an article whose text a table or a list of links cuts in
+    two); the blocks between join too, and link runs among them are cut later."""
+    total = sum(scores[start:end])
+    if total <= 0:
+        return start, end
+    while True:
+        before = _best_run(scores, 0, start)
+        after = _best_run(scores, end, len(scores))
+        if before[0] >= share * total and before[0] >= after[0]:
+            start = before[1]
+        elif after[0] >= share * total:
+            end = after[2]
+        else:
+            return start, end
+
+
 def link_runs(scores: list[int], min_run: int = 3) -> list[tuple[int, int]]:
     """Runs [i, j) of at least `min_run` link-dominated blocks inside the content (a "trending" or
     "related" list set into the article), each with the plain heading line just before it."""
