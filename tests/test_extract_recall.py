@@ -125,3 +125,12 @@ def test_spread_joins_a_second_run_of_prose_that_scores_enough() -> None:
     assert spread(scores, 9, 12, 0.3) == (0, 12)  # 130 >= 0.3 * 355; the 20 after the link block is too little
     assert spread(scores, 9, 12, 0.5) == (9, 12)
     assert spread([-5, -5], 0, 2, 0.3) == (0, 2)
+
+
+def test_an_article_kept_in_an_aside_is_found_on_a_second_try_rather_than_nothing() -> None:
+    assert essays("aside-article.html") == ["\n".join((
+        "The regional book prize goes this year to a first novel, a story of two sisters who run a ferry across a northern"
+        " lake.",
+        "The jury praised the book's quiet tone and its long chapters set in winter, when the lake freezes and the ferry"
+        " stops.",
+    ))]

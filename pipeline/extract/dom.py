@@ -127,11 +127,14 @@ _INVISIBLE_TAGS = frozenset({"script", "style", "head", "link", "meta", "templat
 _MEDIA_TAGS = frozenset({"img", "picture", "source"})
 
 
-def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Removed]:
+def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True, lenient: bool = False) -> list[Removed]:
     """Remove scripts, forms, hidden nodes and (optionally) elements hinted as chrome, in place.
     Returns one `Removed` per dropped subtree that held visible text, with its reason
-    (`tag:nav`, `hidden`, `hidden_class:d-none`, `hint:share-bar`)."""
+    (`tag:nav`, `hidden`, `hidden_class:d-none`, `hint:share-bar`). `lenient` (a page where
+    nothing was found): the `lenient_tags` are dropped like hinted elements, only when small."""
     tags, soft = tagset("html", "drop_tags"), tagset("html", "soft_drop_tags")
+    if lenient:
+        tags, soft = tags - tagset("html", "lenient_tags"), soft | tagset("html", "lenient_tags")
     doomed: list[tuple[html.HtmlElement, str]] = []
     hinted: list[tuple[html.HtmlElement, str]] = []
     folded: list[tuple[html.HtmlElement, str]] = []

@@ -98,14 +98,20 @@ def extract_html(text: str, url: str = "", encoding: str = "", profile: Profile 
     except ExtractError as exc:
         if str(exc) != "no main content found":
             raise
-        root = dom.parse(text)
-        body = root.find("body")  # the visible text the tree holds (a <head> full of CSS is no text)
-        parsed = len(dom.text_of(body if body is not None else root))
-        flat = len("".join(_flat_text(text).split()))
-        if flat <= 2 * parsed:
-            raise
-        title = clean_line(root.findtext(".//title") or "")
-        return _flat_page(text, url, encoding, title)
+    if profile is None:
+        try:  # once more, with the tags that are chrome on most pages (<aside>) dropped only when small
+            return _extract_tree(text, url, encoding, None, with_links, lenient=True)
+        except ExtractError as exc:
+            if str(exc) != "no main content found":
+                raise
+    root = dom.parse(text)
+    body = root.find("body")  # the visible text the tree holds (a <head> full of CSS is no text)
+    parsed = len(dom.text_of(body if body is not None else root))
+    flat = len("".join(_flat_text(text).split()))
+    if flat <= 2 * parsed:
+        raise ExtractError("no main content found")
+    title = clean_line(root.findtext(".//title") or "")
+    return _flat_page(text, url, encoding, title)
 
 
 def _select(root: html.HtmlElement, selector: str) -> list[html.HtmlElement]:
@@ -116,7 +122,8 @@ def _select(root: html.HtmlElement, selector: str) -> list[html.HtmlElement]:
     return found
 
 
-def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = None, with_links: bool = False) -> Page:
+def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = None, with_links: bool = False,
+                  lenient: bool = False) -> Page:
     root = dom.parse(text)
     pinned: html.HtmlElement | None = None
     if profile is not None:
@@ -133,7 +140,7 @@ def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = 
         title = clean_line(heading[0].text_content()) if heading else title
     crumbs = breadcrumbs.breadcrumb_of(root, title, url, ld)
     links, next_pages = _links(root, url, with_links)
-    stripped = dom.strip_chrome(root)
+    stripped = dom.strip_chrome(root, lenient=lenient)
     page_text, head = _page_text(root, title)
     published = metadata.published_of(root, metas, ld, head, page_text, scripts)
     author, source = metadata.author_source(head)
