@@ -134,3 +134,17 @@ def test_an_article_kept_in_an_aside_is_found_on_a_second_try_rather_than_nothin
         "The jury praised the book's quiet tone and its long chapters set in winter, when the lake freezes and the ferry"
         " stops.",
     ))]
+
+
+def test_the_intro_before_the_one_heading_of_an_html_article_is_essay_text_not_its_summary() -> None:
+    page = (FIXTURES / "intro-heading.html").read_text(encoding="utf-8")
+    intro = "Apples keep for months if they are picked at the right time and stored somewhere cool, dark and a little damp."
+    body = ("Pick the fruit by hand on a dry day and set aside every apple with a bruise, a crack or a missing stalk for"
+            " eating first.",
+            "Wrap the rest one by one in newspaper and lay them in shallow crates, so that no apple touches the next one.")
+    result = process(page, "http://example.org/a.html")
+    assert [e.text for e in result.essays] == ["\n".join((intro, *body))]
+    assert result.page.summary == "A short guide to keeping apples fresh until spring."
+    # the same lines as a text dump: the line before the heading stays the page's preface (its summary)
+    dump = process("\n".join(("How to store apples through the winter", intro, "How to store apples through the winter", *body)))
+    assert ([e.text for e in dump.essays], dump.page.summary, dump.page.markup) == (["\n".join(body)], intro, False)

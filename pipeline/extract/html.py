@@ -85,7 +85,7 @@ def _flat_page(text: str, url: str, encoding: str, title: str) -> Page:
     if not blocks:
         raise ExtractError("no main content found")
     return Page(url=url, title=title, site=metadata.site_of(url, {}), blocks=tuple(blocks), removed=tuple(removed),
-                encoding=encoding)
+                encoding=encoding, markup=True)
 
 
 def extract_html(text: str, url: str = "", encoding: str = "", profile: Profile | None = None, *,
@@ -179,6 +179,7 @@ def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = 
         next_pages=tuple(n for n in next_pages if _same_site(n, url)),
         removed=tuple(removed),
         encoding=encoding,
+        markup=True,
     )
 
 
