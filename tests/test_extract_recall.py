@@ -148,3 +148,19 @@ def test_the_intro_before_the_one_heading_of_an_html_article_is_essay_text_not_i
     # the same lines as a text dump: the line before the heading stays the page's preface (its summary)
     dump = process("\n".join(("How to store apples through the winter", intro, "How to store apples through the winter", *body)))
     assert ([e.text for e in dump.essays], dump.page.summary, dump.page.markup) == (["\n".join(body)], intro, False)
+
+
+def test_a_bold_sentence_closing_the_article_is_a_note_and_bold_plain_lines_stay() -> None:
+    result = process((FIXTURES / "closing-note.html").read_text(encoding="utf-8"), "http://example.org/a.html")
+    assert [e.text for e in result.essays] == ["\n".join((
+        "After sixty years the old lamp of the lighthouse on the point has been replaced by a modern one that uses a tenth"
+        " of the power.",
+        "The keepers' association raised half of the money at a summer fair, and the harbour board paid the rest of the"
+        " bill.",
+        "The new lamp will be lit for the first time on Saturday evening, when the association invites everyone to the"
+        " point.",
+        "Lighthouse open day",
+        "Saturday 14 June | from 6 pm",
+    ))]
+    assert [r.text for r in result.page.removed if r.rule == "note"] == [
+        "Follow the Coastal Daily on the radio every Sunday at noon, and tell us your stories."]

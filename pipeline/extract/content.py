@@ -333,6 +333,23 @@ def _block_score(block: Block, link_letters: int) -> int:
     return 0
 
 
+def _drop_closing_notes(blocks: list[Block], keep: list[bool]) -> set[int]:
+    """Bold sentences that close the article (a note to readers, a call to follow or subscribe),
+    each shorter than `note_max_len`, are not its text; bold lines without a sentence (an event's
+    name and dates) are."""
+    last = [i for i, k in enumerate(keep) if k]
+    notes: set[int] = set()
+    while len(last) > 2:
+        block = blocks[last[-1]]
+        if not (block.bold and block.kind == "paragraph" and len(block.text) < _param("note_max_len")
+                and _SENTENCE.search(block.text)):
+            break
+        notes.add(last.pop())
+    for i in notes:
+        keep[i] = False
+    return notes
+
+
 def main_blocks(node: html.HtmlElement | list[html.HtmlElement], trim: bool = True) -> tuple[list[Block], list[Removed]]:
     """The blocks under a node (or nodes, in order); with `trim`, link lists and pagers around the
     prose are cut off (each cut recorded as `Removed(text, "link_block")`)."""
@@ -354,6 +371,8 @@ def main_blocks(node: html.HtmlElement | list[html.HtmlElement], trim: bool = Tr
         text = blocks[i].text
         if scores[i] >= 0 and len(text) <= _param("label_max_len") and not _SENTENCE_END.search(text):
             keep[i] = False
+    notes = _drop_closing_notes(blocks, keep)
     kept = [b for b, k in zip(blocks, keep, strict=True) if k]
-    removed = [Removed(b.text, "link_block") for b, k in zip(blocks, keep, strict=True) if not k]
+    removed = [Removed(b.text, "note" if i in notes else "link_block") for i, (b, k) in enumerate(zip(blocks, keep, strict=True))
+               if not k]
     return kept, walker.dropped + removed
