@@ -164,3 +164,14 @@ def test_a_bold_sentence_closing_the_article_is_a_note_and_bold_plain_lines_stay
     ))]
     assert [r.text for r in result.page.removed if r.rule == "note"] == [
         "Follow the Coastal Daily on the radio every Sunday at noon, and tell us your stories."]
+
+
+def test_a_label_ending_in_a_colon_goes_with_the_link_set_into_the_text_under_it() -> None:
+    page = (FIXTURES / "list-label.html").read_text(encoding="utf-8").replace(
+        """<ul><li><a href="/t/1">Reading club for teenagers starts</a></li><li><a href="/t/2">New books in the children's corner</a></li></ul>""",
+        """<p><a href="/t/1">Reading club for teenagers starts in the autumn</a></p>""")
+    assert [e.text for e in process(page, "http://example.org/a.html").essays] == ["\n".join((
+        "From the first of May the town library will open on Sundays, from ten in the morning until four in the afternoon.",
+        "The longer hours are paid for by a grant from the county, which wants more people to use the reading rooms.",
+        "Volunteers will run the café on the ground floor, and the staff hope to add a small exhibition space by the autumn.",
+    ))]

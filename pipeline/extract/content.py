@@ -372,6 +372,13 @@ def main_blocks(node: html.HtmlElement | list[html.HtmlElement], trim: bool = Tr
         if scores[i] >= 0 and len(text) <= _param("label_max_len") and not _SENTENCE_END.search(text):
             keep[i] = False
     notes = _drop_closing_notes(blocks, keep)
+    for k in range(start, end - 1):  # "Read also:" over one or two links set into the text: both go
+        text = blocks[k].text
+        if scores[k + 1] < 0 and len(text) <= _param("label_max_len") and text.endswith((":", "：")):
+            j = k
+            while j == k or (j < end and scores[j] < 0):
+                keep[j] = False
+                j += 1
     kept = [b for b, k in zip(blocks, keep, strict=True) if k]
     removed = [Removed(b.text, "note" if i in notes else "link_block") for i, (b, k) in enumerate(zip(blocks, keep, strict=True))
                if not k]
