@@ -122,11 +122,19 @@ def is_hidden(el: html.HtmlElement) -> bool:
 _INVISIBLE_TAGS = frozenset({"script", "style", "head", "link", "meta", "template", "svg", "canvas", "map", "object", "embed"})
 
 
-def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Removed]:
+# Elements without text that a hint never drops (an image classed `hero-image ads` still shows
+# where its caption is).
+_MEDIA_TAGS = frozenset({"img", "picture", "source"})
+
+
+def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True, lenient: bool = False) -> list[Removed]:
     """Remove scripts, forms, hidden nodes and (optionally) elements hinted as chrome, in place.
     Returns one `Removed` per dropped subtree that held visible text, with its reason
-    (`tag:nav`, `hidden`, `hidden_class:d-none`, `hint:share-bar`)."""
+    (`tag:nav`, `hidden`, `hidden_class:d-none`, `hint:share-bar`). `lenient` (a page where
+    nothing was found): the `lenient_tags` are dropped like hinted elements, only when small."""
     tags, soft = tagset("html", "drop_tags"), tagset("html", "soft_drop_tags")
+    if lenient:
+        tags, soft = tags - tagset("html", "lenient_tags"), soft | tagset("html", "lenient_tags")
     doomed: list[tuple[html.HtmlElement, str]] = []
     hinted: list[tuple[html.HtmlElement, str]] = []
     folded: list[tuple[html.HtmlElement, str]] = []
@@ -147,7 +155,7 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Remo
             folded.append((el, "hidden_class"))
         elif tag in soft:
             hinted.append((el, f"tag:{tag}"))
-        elif attrib and drop_by_hint and (token := _chrome_hint(f"{attrib.get('class') or ''} {attrib.get('id') or ''}")):
+        elif attrib and drop_by_hint and tag not in _MEDIA_TAGS and (token := _chrome_hint(f"{attrib.get('class') or ''} {attrib.get('id') or ''}")):
             hinted.append((el, f"hint:{token}"))
     gone: set[html.HtmlElement] = set()
     removed: list[Removed] = []

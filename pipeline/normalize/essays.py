@@ -15,7 +15,7 @@ def normalize(page: Page) -> Result:
     The page's blocks are chrome-free already (the front ends ran the chrome rules on every block,
     see `chrome.clean_blocks`); here they are only split, cleaned of whitespace and hashed."""
     _, claimed = count_claim(page.title)
-    split = split_blocks(list(page.blocks), page.title)
+    split = split_blocks(list(page.blocks), page.title, page.markup)
     essays: list[Essay] = []
     for section in split.sections:
         text = join_paragraphs(list(section.paragraphs))

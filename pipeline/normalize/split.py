@@ -232,8 +232,20 @@ def _substantial(split: Split) -> bool:
     return bool(sizes) and (len(sizes) == 1 or min(sizes) >= floor)
 
 
-def split_blocks(blocks: list[Block], title: str) -> Split:
-    """Find the essays on a page; a page with no clear essay headings stays one essay."""
+def _join_preface(split: Split, blocks: list[Block]) -> None:
+    """The preface of a one-essay split joins the essay, but for the page's lead (its summary)."""
+    leads = {b.text for b in blocks if b.kind == "lead"}
+    own = tuple(t for t in split.preface if t not in leads)
+    if own:
+        split.preface = [t for t in split.preface if t in leads]
+        only = split.sections[0]
+        split.sections = [Section(only.title, own + only.paragraphs)]
+
+
+def split_blocks(blocks: list[Block], title: str, markup: bool = False) -> Split:
+    """Find the essays on a page; a page with no clear essay headings stays one essay. On a page
+    from HTML (`markup`) that holds one essay under a heading, the text before the heading is
+    the essay's own (an article's intro), not a preface."""
     core, claimed = count_claim(title)
     core = core or title
     for attempt in (
@@ -246,6 +258,8 @@ def split_blocks(blocks: list[Block], title: str) -> Split:
             attempt.sections = [s for s in attempt.sections if s.paragraphs]
             if len(attempt.sections) == 1:
                 attempt.form = "single"  # one essay under a heading (often the title repeated at the top)
+                if markup:
+                    _join_preface(attempt, blocks)
             return attempt
     lead = 0
     while lead < len(blocks) and blocks[lead].kind == "lead":
