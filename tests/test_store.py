@@ -29,7 +29,8 @@ def test_a_failing_essay_rolls_the_whole_page_back(tmp_path: Path) -> None:
     run = store.start_run(db, "import", {})
     with pytest.raises(StoreError, match=r"^cannot store http://127.0.0.1/seed.txt: disk says no$"):
         store.save_result(db, seed_result(), run)
-    assert (db["pages"].count, db["essays"].count, db["essay_sigs"].count, db["essay_lsh"].count, db["raw"].count) == (0, 0, 0, 0, 0)
+    assert (db["pages"].count, db["essays"].count, db["essay_sigs"].count, db["essay_lsh"].count, db["essay_lsh_recent"].count,
+            db["raw"].count) == (0, 0, 0, 0, 0, 0)
     db.execute("DROP TRIGGER no_third")
     assert store.save_result(db, seed_result(), run, raw=(SEED.read_bytes(), "text/plain")) == (3, 0)
     assert (db["pages"].count, db["essays"].count, db["raw"].count) == (1, 3, 1)

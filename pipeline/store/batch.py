@@ -29,13 +29,17 @@ import sqlite_utils
 
 from pipeline.errors import StoreError
 from pipeline.models import RunStats
-from pipeline.store import faults
+from pipeline.store import faults, lsh, search_index
 
 # pages per transaction at most, and seconds; PIPELINE_BATCH_PAGES / PIPELINE_BATCH_SECONDS override them
 # (1 page: every page its own transaction, as the bench measures page-by-page writing)
 DEFAULT_PAGES = int(os.environ.get("PIPELINE_BATCH_PAGES") or 200)
 DEFAULT_SECONDS = float(os.environ.get("PIPELINE_BATCH_SECONDS") or 1.0)
 CACHE_KIB = 65536  # page cache while a batch is open: dirty pages stay in memory until the commit
+# WAL pages before a checkpoint while a batch is open (SQLite's default is 1000: after nearly every commit).
+# A page that several commits change (an index leaf, the search index's structure) is then copied into
+# the database once per checkpoint, not once per commit.
+CHECKPOINT_PAGES = 8192
 
 
 class BatchConnection(sqlite3.Connection):
@@ -43,6 +47,7 @@ class BatchConnection(sqlite3.Connection):
 
     batch: Batch | None = None
     depth: int = 0
+    lsh_recent: object = None  # the connection's map of the recent band keys (store.lsh)
 
     def __enter__(self) -> BatchConnection:
         if self.batch is None:
@@ -81,6 +86,7 @@ class Batch:
         self.commits = 0
         self.started = time.monotonic()
         self._cache: int | None = None
+        self._checkpoint = 1000
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -96,7 +102,9 @@ class Batch:
                 conn.commit()
             conn.batch = self
             self._cache = int(conn.execute("PRAGMA cache_size").fetchone()[0])
+            self._checkpoint = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
             conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
         self.started = time.monotonic()
         return self
 
@@ -117,6 +125,8 @@ class Batch:
             return  # inside a page's block: never commit half a page
         if conn.in_transaction:
             try:
+                search_index.sync(conn)  # the batch's new and changed essays indexed for search, all at once
+                lsh.settle(conn)  # the recent band keys merged into the settled ones when there are many
                 conn.commit()
             except sqlite3.Error as exc:  # disk full, I/O error: the batch's pages are not stored
                 _restore(self.stats, self._committed)  # so the run counts exactly what it kept
@@ -139,6 +149,7 @@ class Batch:
                 conn.depth = 0
                 if self._cache is not None:
                     conn.execute(f"PRAGMA cache_size = {self._cache}")
+                    conn.execute(f"PRAGMA wal_autocheckpoint = {self._checkpoint}")
 
 
 def page_done(db: sqlite_utils.Database) -> None:

@@ -78,6 +78,7 @@ MAX_QUERY_CHARS = 500  # longer queries are cut here (an FTS expression has a de
 MAX_TERMS = 32
 TITLE_WEIGHT = 5.0
 SPARE_ROWS = 16
+AUTOMERGE = 16  # segments of one size merged at a time (see tune)
 
 _CJK_RUN = CJK_RUN
 _CJK_CHAR = CJK_CHAR
@@ -120,7 +121,7 @@ class Hit:
 def _grams(run: str) -> str:
     if len(run) == 1:
         return run
-    return " ".join(run[i:i + 2] for i in range(len(run) - 1))
+    return " ".join(map(str.__add__, run[:-1], run[1:]))  # each character with the next (faster than slicing)
 
 
 def index_text(text: str) -> str:
@@ -237,6 +238,7 @@ def ensure_fts(db: sqlite_utils.Database | sqlite3.Connection) -> None:
             conn.execute(f"DROP TABLE IF EXISTS [{FTS}]")
             conn.execute(f"DROP TABLE IF EXISTS [{PENDING}]")
             conn.execute(f"CREATE VIRTUAL TABLE [{FTS}] USING fts5(title, text, content = '', tokenize = '{TOKENIZER}')")
+            tune(conn)
             conn.execute(f"CREATE TABLE [{PENDING}] (rowid INTEGER PRIMARY KEY, indexed INTEGER NOT NULL, old_title TEXT, old_text TEXT)")
             for sql in _triggers().values():
                 conn.execute(sql)
@@ -248,6 +250,15 @@ def ensure_fts(db: sqlite_utils.Database | sqlite3.Connection) -> None:
         if own and conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def tune(db: sqlite_utils.Database | sqlite3.Connection) -> None:
+    """Merge the index's segments AUTOMERGE at a time (FTS5's default is 4). Every commit adds a small
+    segment; with 4, each indexed word was rewritten by a merge at every fourth-as-large level, about
+    half of all bytes a bulk import wrote. With 16 it is rewritten about half as often, and a query
+    reads at most 15 segments per level (measured: no slower on 20,000 essays). Kept in the index's
+    own config table; set again whenever the index is created."""
+    _conn(db).execute(f"INSERT INTO [{FTS}]([{FTS}], rank) VALUES ('automerge', {AUTOMERGE})")
 
 
 def sync(db: sqlite_utils.Database | sqlite3.Connection) -> int:
