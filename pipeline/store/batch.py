@@ -15,6 +15,8 @@ since their frontier rows and "stored unchanged" checks were not committed eithe
 writes each touched database page, search-index segment and WAL frame once per batch instead of
 once per page. Leaving the batch commits what it holds (every block in it has ended, so only
 whole pages). `maybe_commit()` commits when the time is up, for loops that wait between pages.
+A commit first indexes the batch's new essays for search (`search_index.sync`, once for the batch)
+and merges the recent LSH band keys when there are many (`lsh.settle`), in the same transaction.
 """
 
 from __future__ import annotations
@@ -131,6 +133,7 @@ class Batch:
             except sqlite3.Error as exc:  # disk full, I/O error: the batch's pages are not stored
                 _restore(self.stats, self._committed)  # so the run counts exactly what it kept
                 if faults.is_fault(exc):  # the database itself failed: the run stops (exit 4)
+                    _free_wal(conn)
                     raise faults.to_error(exc, faults.conn_path(conn), midway=True) from None
                 raise StoreError(f"cannot commit a batch of {self.pages} pages: {exc}") from None
             self.commits += 1
@@ -150,6 +153,17 @@ class Batch:
                 if self._cache is not None:
                     conn.execute(f"PRAGMA cache_size = {self._cache}")
                     conn.execute(f"PRAGMA wal_autocheckpoint = {self._checkpoint}")
+
+
+def _free_wal(conn: sqlite3.Connection) -> None:
+    """After a commit failed for want of space: copy the committed WAL into the database, so the WAL
+    starts again from its beginning and the run can still be marked failed (best effort)."""
+    try:
+        if conn.in_transaction:
+            conn.rollback()
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except sqlite3.Error:
+        pass
 
 
 def page_done(db: sqlite_utils.Database) -> None:
