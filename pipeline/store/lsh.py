@@ -9,7 +9,7 @@ the database. So (migration 8):
   lookup key (one B-tree: no rowid table beside it, no index on `essay_id`);
 * `essay_lsh_recent` (seq, bkey, essay_id): the keys written since the last merge, appended in
   `seq` order with no index, so a commit writes only the pages it adds. They are looked up through
-  a map {bkey: [(seq, essay_id)]} that each connection keeps (`Recent`), read from the table at
+  a map {bkey: seq} that each connection keeps (`Recent`), read from the table at
   the first lookup and then only the rows appended since; any sign that rows it read went away (a
   rollback, a merge, another connection's writes) makes it read the table again. A lookup
   re-reads the rows the map names from the table, so the answer is the table's.
@@ -43,18 +43,37 @@ _RECENT_TABLE = (f"CREATE TABLE IF NOT EXISTS [{RECENT}] ([seq] INTEGER PRIMARY 
 
 @dataclass
 class Recent:
-    """A connection's map of the recent table: bkey -> [(seq, essay_id)], read up to row `high`
-    (whose key and essay were `tail`)."""
+    """A connection's map of the recent table: bkey -> the `seq` of its first row (`first`) and of any
+    others (`more`: keys that near copies share), read up to row `high` (whose key and essay were `tail`).
+    Plain ints, about 5 MB for RECENT_ROWS rows."""
 
-    keys: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+    first: dict[int, int] = field(default_factory=dict)
+    more: dict[int, list[int]] = field(default_factory=dict)
     high: int = 0
     tail: tuple[int, str] | None = None
 
     def add(self, rows: list[tuple[int, int, str]]) -> None:
-        for seq, bkey, essay_id in rows:
-            self.keys.setdefault(bkey, []).append((seq, essay_id))
+        first, more = self.first, self.more
+        for seq, bkey, _ in rows:
+            if first.setdefault(bkey, seq) != seq:
+                more.setdefault(bkey, []).append(seq)
         if rows:
             self.high, self.tail = rows[-1][0], (rows[-1][1], rows[-1][2])
+
+    def clear(self) -> None:
+        self.first.clear()
+        self.more.clear()
+        self.high, self.tail = 0, None
+
+    def seqs(self, keys: Sequence[int]) -> list[int]:
+        """The rows (seq) that had one of these band keys when they were read."""
+        out = []
+        for k in keys:
+            seq = self.first.get(k)
+            if seq is not None:
+                out.append(seq)
+                out.extend(self.more.get(k, ()))
+        return out
 
 
 def _recent(conn: sqlite3.Connection) -> Recent:
@@ -71,8 +90,7 @@ def _recent(conn: sqlite3.Connection) -> Recent:
         at_high = last if last is not None and last[0] == state.high else \
             conn.execute(f"select seq, bkey, essay_id from [{RECENT}] where seq = ?", [state.high]).fetchone()
         if last is None or last[0] < state.high or at_high is None or (at_high[1], at_high[2]) != state.tail:
-            state.keys.clear()  # rows it read went away or changed: read the table again
-            state.high, state.tail = 0, None
+            state.clear()  # rows it read went away or changed: read the table again
     if last is not None and last[0] > state.high:
         state.add(conn.execute(f"select seq, bkey, essay_id from [{RECENT}] where seq > ? order by seq",
                                [state.high]).fetchall())
@@ -113,8 +131,7 @@ def create(conn: sqlite3.Connection) -> None:
 def candidates(conn: sqlite3.Connection, keys: Sequence[int], page_url: str, before: int) -> list[tuple[str, int, bytes]]:
     """(id, rowid, signature) of the essays that share a band key with `keys`, of pages other than
     `page_url` and stored before rowid `before`, in rowid order."""
-    recent = _recent(conn)
-    seqs = [seq for k in keys for seq, _ in recent.keys.get(k, ())]
+    seqs = _recent(conn).seqs(keys)
     marks = ",".join("?" * len(keys))
     source = f"select essay_id from [{MAIN}] where bkey in ({marks})"
     if seqs:
@@ -136,8 +153,7 @@ def forget(conn: sqlite3.Connection, essay_id: str, keys: Sequence[int]) -> None
     """Remove an essay's band keys (those of its stored signature) from both levels."""
     marks = ",".join("?" * len(keys))
     conn.execute(f"DELETE FROM [{MAIN}] WHERE bkey IN ({marks}) AND essay_id = ?", [*keys, essay_id])
-    recent = _recent(conn)
-    seqs = [seq for k in keys for seq, owner in recent.keys.get(k, ()) if owner == essay_id]
+    seqs = _recent(conn).seqs(keys)  # this essay's rows among them: the essay_id decides
     if seqs:
         conn.execute(f"DELETE FROM [{RECENT}] WHERE seq IN ({','.join('?' * len(seqs))}) AND essay_id = ?", [*seqs, essay_id])
 
