@@ -15,8 +15,8 @@ since their frontier rows and "stored unchanged" checks were not committed eithe
 writes each touched database page, search-index segment and WAL frame once per batch instead of
 once per page. Leaving the batch commits what it holds (every block in it has ended, so only
 whole pages). `maybe_commit()` commits when the time is up, for loops that wait between pages.
-A commit first indexes the batch's new essays for search (`search_index.sync`, once for the batch)
-and merges the recent LSH band keys when there are many (`lsh.settle`), in the same transaction.
+A commit first merges the recent LSH band keys when there are many (`lsh.settle`), in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import sqlite_utils
 
 from pipeline.errors import StoreError
 from pipeline.models import RunStats
-from pipeline.store import faults, lsh, search_index
+from pipeline.store import faults, lsh
 
 # pages per transaction at most, and seconds; PIPELINE_BATCH_PAGES / PIPELINE_BATCH_SECONDS override them
 # (1 page: every page its own transaction, as the bench measures page-by-page writing)
@@ -127,7 +127,6 @@ class Batch:
             return  # inside a page's block: never commit half a page
         if conn.in_transaction:
             try:
-                search_index.sync(conn)  # the batch's new and changed essays indexed for search, all at once
                 lsh.settle(conn)  # the recent band keys merged into the settled ones when there are many
                 conn.commit()
             except sqlite3.Error as exc:  # disk full, I/O error: the batch's pages are not stored

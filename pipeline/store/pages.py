@@ -97,12 +97,6 @@ def _save(
         cursor = conn.execute("select * from essays where page_url = ?", [page.url])
         names = [d[0] for d in cursor.description]
         old = {r[names.index("id")]: dict(zip(names, r, strict=True)) for r in cursor.fetchall()}
-        # Inside a batch the search index is brought up to date at the commit, except around a page
-        # stored before: its re-save queues its essays' old words, and a row still in the queue cannot
-        # be queued twice (the triggers take the upsert's conflict rule), so the queue is emptied first.
-        in_batch = getattr(conn, "batch", None) is not None
-        if in_batch and old:
-            search.sync(conn)
         for essay in result.essays:
             prev = old.get(essay.id)
             if prev is None:
@@ -129,8 +123,7 @@ def _save(
             conn.execute(f"delete from essay_sigs where essay_id in ({marks})", gone)
         if extra is not None:
             extra(conn)
-        if not in_batch or old:  # a batch of new pages is indexed once, at its commit (store.batch)
-            search.sync(conn)  # this page's new and changed essays (queued by triggers), in the same transaction
+        search.sync(db)  # index this page's new and changed essays (queued by triggers) in the same transaction
     return added, updated
 
 

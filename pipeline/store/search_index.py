@@ -36,10 +36,9 @@ and bm25, all that search and datasette ask of it).
 Keeping the index in sync needs no Python function inside SQLite (which would break every writer
 without it): plain SQL triggers on ``essays`` queue each insert, update and delete in
 ``essays_fts_pending``, with the title and text the index holds for the row, which a contentless
-index needs to forget them; :func:`sync` applies the queue and is called in the same transaction
-(import, crawl, reprocess): by ``store.save_result`` for a page written on its own, by
-``store.batch`` at the commit of a batch of pages (once for all of them), and by ``pipeline
-index`` for rows written by anything else. Until then a deleted essay's rowid may still match, but
+index needs to forget them; :func:`sync` applies the queue and is called by ``store.save_result``
+inside the same transaction (import, crawl, reprocess), and ``pipeline index`` rebuilds the index
+for rows written by anything else. Until then a deleted essay's rowid may still match, but
 every query joins on ``essays`` (datasette's ``rowid in (...)`` too), so it is never shown.
 
 The index is keyed on the essays' rowid, which is the explicit ``num INTEGER PRIMARY KEY`` column
