@@ -108,6 +108,20 @@ def test_merging_at_commits_keeps_every_duplicate_decision(tmp_path: Path, monke
     assert keys1 == keys2 == expected_keys(tmp_path / "two.db")
 
 
+def test_keys_shared_by_many_rows_are_read_from_the_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bodies = texts(40)
+    changed = {3: bodies[20], 10: texts(41, seed=5)[40]}  # pages saved again with another text: their old keys go
+    for name, limit in (("map.db", lsh.MAX_SEQS), ("scan.db", 0)):  # 0: every lookup and removal scans the recent rows
+        monkeypatch.setattr(lsh, "MAX_SEQS", limit)
+        save_all(tmp_path / name, bodies)
+        save_all(tmp_path / name, [changed.get(i, text) for i, text in enumerate(bodies)])
+    assert marks(tmp_path / "map.db") == marks(tmp_path / "scan.db")
+    assert levels(tmp_path / "map.db") == levels(tmp_path / "scan.db")
+    assert levels(tmp_path / "scan.db")[2] == expected_keys(tmp_path / "scan.db")
+    found = dict(marks(tmp_path / "scan.db"))
+    assert (found["http://x.example/3.html"], found["http://x.example/20.html"]) == (None, page(3, bodies[20]).essays[0].id)
+
+
 def two_essays(url: str, first: str, second: str) -> Result:
     base = page(0, first)
     essays = tuple(Essay(page_url=url, position=n, title=f"{n}", text=t, text_sha1=dedupe.text_sha1(t))

@@ -34,6 +34,7 @@ MAIN = "essay_lsh"
 RECENT = "essay_lsh_recent"
 # rows the recent table holds at most at a commit (16 per essay: about 4,000 essays); PIPELINE_LSH_RECENT_ROWS overrides
 RECENT_ROWS = int(os.environ.get("PIPELINE_LSH_RECENT_ROWS") or 65536)
+MAX_SEQS = 512  # recent rows named in one lookup at most (beyond: the recent table is scanned for the keys)
 
 _MAIN_TABLE = (f"CREATE TABLE IF NOT EXISTS [{MAIN}] ([bkey] INTEGER NOT NULL, [essay_id] TEXT NOT NULL, "
                "PRIMARY KEY ([bkey], [essay_id])) WITHOUT ROWID")
@@ -134,12 +135,17 @@ def candidates(conn: sqlite3.Connection, keys: Sequence[int], page_url: str, bef
     seqs = _recent(conn).seqs(keys)
     marks = ",".join("?" * len(keys))
     source = f"select essay_id from [{MAIN}] where bkey in ({marks})"
-    if seqs:
+    recent: list[int] = []
+    if len(seqs) > MAX_SEQS:  # keys that many copies share: the table read through (a few ms), not SQL variables
+        source += f" union all select essay_id from [{RECENT}] where bkey in ({marks})"
+        recent = list(keys)
+    elif seqs:
         source += f" union all select essay_id from [{RECENT}] where seq in ({','.join('?' * len(seqs))})"
+        recent = seqs
     return conn.execute(
         f"select distinct e.id, e.rowid, s.sig from ({source}) l join essays e on e.id = l.essay_id "
         f"join essay_sigs s on s.essay_id = e.id where e.page_url != ? and e.rowid < ? order by e.rowid",
-        [*keys, *seqs, page_url, before],
+        [*keys, *recent, page_url, before],
     ).fetchall()
 
 
@@ -154,7 +160,9 @@ def forget(conn: sqlite3.Connection, essay_id: str, keys: Sequence[int]) -> None
     marks = ",".join("?" * len(keys))
     conn.execute(f"DELETE FROM [{MAIN}] WHERE bkey IN ({marks}) AND essay_id = ?", [*keys, essay_id])
     seqs = _recent(conn).seqs(keys)  # this essay's rows among them: the essay_id decides
-    if seqs:
+    if len(seqs) > MAX_SEQS:
+        conn.execute(f"DELETE FROM [{RECENT}] WHERE bkey IN ({marks}) AND essay_id = ?", [*keys, essay_id])
+    elif seqs:
         conn.execute(f"DELETE FROM [{RECENT}] WHERE seq IN ({','.join('?' * len(seqs))}) AND essay_id = ?", [*seqs, essay_id])
 
 
