@@ -221,6 +221,15 @@ def fts_ready(db: sqlite_utils.Database | sqlite3.Connection) -> bool:
     return {FTS, PENDING, *_triggers()} <= names
 
 
+def tune(db: sqlite_utils.Database | sqlite3.Connection) -> None:
+    """Merge the index's segments AUTOMERGE at a time (FTS5's default is 4). Every commit adds a small
+    segment; with 4, each indexed word was rewritten by a merge at every fourth-as-large level, about
+    half of all bytes a bulk import wrote. With 16 it is rewritten about half as often, and a query
+    reads at most 15 segments per level (measured: no slower on 20,000 essays). Kept in the index's
+    own config table; set again whenever the index is created."""
+    _conn(db).execute(f"INSERT INTO [{FTS}]([{FTS}], rank) VALUES ('automerge', {AUTOMERGE})")
+
+
 def ensure_fts(db: sqlite_utils.Database | sqlite3.Connection) -> None:
     """Create the index, its queue and triggers when missing (or of an older VERSION), and fill it."""
     conn = _conn(db)
@@ -250,15 +259,6 @@ def ensure_fts(db: sqlite_utils.Database | sqlite3.Connection) -> None:
         if own and conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-
-
-def tune(db: sqlite_utils.Database | sqlite3.Connection) -> None:
-    """Merge the index's segments AUTOMERGE at a time (FTS5's default is 4). Every commit adds a small
-    segment; with 4, each indexed word was rewritten by a merge at every fourth-as-large level, about
-    half of all bytes a bulk import wrote. With 16 it is rewritten about half as often, and a query
-    reads at most 15 segments per level (measured: no slower on 20,000 essays). Kept in the index's
-    own config table; set again whenever the index is created."""
-    _conn(db).execute(f"INSERT INTO [{FTS}]([{FTS}], rank) VALUES ('automerge', {AUTOMERGE})")
 
 
 def sync(db: sqlite_utils.Database | sqlite3.Connection) -> int:
