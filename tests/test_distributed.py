@@ -25,6 +25,8 @@ WORDS = ("河流", "山川", "城市", "清晨", "灯火", "书本", "老师", "
 BOOKKEEPING = {"run_id", "fetched_at", "changed_at"}
 # the search index's segments follow the commit boundaries (store.batch: 200 pages or 1 s), not the content
 SEGMENTS = {"essays_fts_data", "essays_fts_idx"}
+# so does which of the two levels holds an essay's band keys (store.lsh): compared as one set of rows
+LSH_LEVELS = ("essay_lsh", "essay_lsh_recent")
 
 
 def _sentence(rng: random.Random) -> str:
@@ -58,11 +60,13 @@ def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
         out = {}
         tables = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table' order by name")]
         for table in tables:
-            if table == "runs" or table in SEGMENTS:
+            if table == "runs" or table in SEGMENTS or table in LSH_LEVELS:
                 continue
             cols = [r[1] for r in conn.execute(f"PRAGMA table_info([{table}])") if r[1] not in BOOKKEEPING]
             order = "rowid" if table not in ("essays_fts_config", "essays_fts_data", "essays_fts_idx", "essays_fts_docsize") else "1"
             out[table] = conn.execute(f"select {', '.join(f'[{c}]' for c in cols)} from [{table}] order by {order}").fetchall()
+        out["essay_lsh"] = conn.execute(" union all ".join(f"select bkey, essay_id from [{t}]" for t in LSH_LEVELS)
+                                        + " order by 1, 2").fetchall()
         return out
     finally:
         conn.close()
@@ -71,7 +75,7 @@ def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
 def _forget_essays(path: Path) -> None:
     conn = sqlite3.connect(path)
     with conn:
-        for table in ("essay_lsh", "essay_sigs", "essays"):
+        for table in (*LSH_LEVELS, "essay_sigs", "essays"):
             conn.execute(f"delete from {table}")
     conn.execute("VACUUM")
     conn.close()

@@ -110,9 +110,7 @@ def site_for(db: sqlite_utils.Database, url: str, host: str = "") -> str:
         found = str(row[0]) if row and row[0] else None
     parts = urlsplit(url)
     if found is None and parts.scheme in ("http", "https") and parts.hostname:
-        row = db.execute("select site, count(*) n from pages where host = ? and site is not null group by site "
-                         "order by n desc limit 1", [parts.hostname.lower()]).fetchone()
-        found = str(row[0]) if row else None
+        found = store.common_site(db, parts.hostname.lower())
     return found or site_key(url, host=host)
 
 

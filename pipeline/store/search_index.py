@@ -37,8 +37,8 @@ Keeping the index in sync needs no Python function inside SQLite (which would br
 without it): plain SQL triggers on ``essays`` queue each insert, update and delete in
 ``essays_fts_pending``, with the title and text the index holds for the row, which a contentless
 index needs to forget them; :func:`sync` applies the queue and is called by ``store.save_result``
-inside the same transaction (import, crawl, reprocess), and by ``pipeline search`` and ``pipeline
-serve`` for rows written by anything else. Until then a deleted essay's rowid may still match, but
+inside the same transaction (import, crawl, reprocess), and ``pipeline index`` rebuilds the index
+for rows written by anything else. Until then a deleted essay's rowid may still match, but
 every query joins on ``essays`` (datasette's ``rowid in (...)`` too), so it is never shown.
 
 The index is keyed on the essays' rowid, which is the explicit ``num INTEGER PRIMARY KEY`` column
@@ -78,6 +78,7 @@ MAX_QUERY_CHARS = 500  # longer queries are cut here (an FTS expression has a de
 MAX_TERMS = 32
 TITLE_WEIGHT = 5.0
 SPARE_ROWS = 16
+AUTOMERGE = 16  # segments of one size merged at a time (see tune)
 
 _CJK_RUN = CJK_RUN
 _CJK_CHAR = CJK_CHAR
@@ -120,7 +121,7 @@ class Hit:
 def _grams(run: str) -> str:
     if len(run) == 1:
         return run
-    return " ".join(run[i:i + 2] for i in range(len(run) - 1))
+    return " ".join(map(str.__add__, run[:-1], run[1:]))  # each character with the next (faster than slicing)
 
 
 def index_text(text: str) -> str:
@@ -220,6 +221,15 @@ def fts_ready(db: sqlite_utils.Database | sqlite3.Connection) -> bool:
     return {FTS, PENDING, *_triggers()} <= names
 
 
+def tune(db: sqlite_utils.Database | sqlite3.Connection) -> None:
+    """Merge the index's segments AUTOMERGE at a time (FTS5's default is 4). Every commit adds a small
+    segment; with 4, each indexed word was rewritten by a merge at every fourth-as-large level, about
+    half of all bytes a bulk import wrote. With 16 it is rewritten about half as often, and a query
+    reads at most 15 segments per level (measured: no slower on 20,000 essays). Kept in the index's
+    own config table; set again whenever the index is created."""
+    _conn(db).execute(f"INSERT INTO [{FTS}]([{FTS}], rank) VALUES ('automerge', {AUTOMERGE})")
+
+
 def ensure_fts(db: sqlite_utils.Database | sqlite3.Connection) -> None:
     """Create the index, its queue and triggers when missing (or of an older VERSION), and fill it."""
     conn = _conn(db)
@@ -237,6 +247,7 @@ def ensure_fts(db: sqlite_utils.Database | sqlite3.Connection) -> None:
             conn.execute(f"DROP TABLE IF EXISTS [{FTS}]")
             conn.execute(f"DROP TABLE IF EXISTS [{PENDING}]")
             conn.execute(f"CREATE VIRTUAL TABLE [{FTS}] USING fts5(title, text, content = '', tokenize = '{TOKENIZER}')")
+            tune(conn)
             conn.execute(f"CREATE TABLE [{PENDING}] (rowid INTEGER PRIMARY KEY, indexed INTEGER NOT NULL, old_title TEXT, old_text TEXT)")
             for sql in _triggers().values():
                 conn.execute(sql)
