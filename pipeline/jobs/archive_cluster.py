@@ -84,7 +84,8 @@ def _store(db: sqlite_utils.Database, capture: Capture | RecordFailure, run_id: 
         return
     resp = capture.response
     if take(db, resp.url, resp.warc_date, capture.sha1, stats, skipped):
-        store_capture(db, resp, capture.processed.result, capture.sha1, run_id, stats, on_page, copy_raw, near_threshold,
-                      capture.processed.signatures, learned)
+        done = capture.processed
+        store_capture(db, resp, done.result, capture.sha1, run_id, stats, on_page, copy_raw, near_threshold,
+                      done.signatures, learned, done.prints, done.grams)
 
 

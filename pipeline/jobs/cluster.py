@@ -64,7 +64,7 @@ def connect(spec: ClusterSpec, timeout: float = CONNECT_TIMEOUT) -> Iterator[Any
         return
     cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address=None, silence_logs=logging.ERROR)
-    client = Client(cluster, set_as_default=False)
+    client = Client(cluster, set_as_default=False, direct_to_workers=True)
     try:
         yield client
     finally:

@@ -7,30 +7,44 @@ import hashlib
 from dataclasses import dataclass, field, replace
 
 from pipeline.fetch.warc import ArchivedResponse, ArchiveError, ArchiveReader, RecordFailure, read_response
+from pipeline.jobs import site_pass
 from pipeline.jobs.archive_import import skip_reason
 from pipeline.jobs.process import process
 from pipeline.jobs.shards import ShardRow, write_shard
 from pipeline.jobs.stored_pages import StoredPage, rebuild
 from pipeline.models import Page, Profile, Result
 from pipeline.normalize import signatures
+from pipeline.normalize.site_chrome import Prints
+from pipeline.store.search_index import index_text
 from pipeline.text.encoding import decode
 
 
 @dataclass(frozen=True)
 class Processed:
-    """One page's records and, per essay id, its MinHash signature as stored (`signatures.to_blob`)."""
+    """One page's records and, per essay id, its MinHash signature as stored (`signatures.to_blob`);
+    for the SQLite writer also the page's line fingerprints (`site_pass.prints_of`) and the search
+    index's form of its essays' titles and texts (text -> `search_index.index_text`), so the one
+    writer only looks things up and writes."""
 
     result: Result
     signatures: dict[str, bytes]
+    prints: Prints | None = None
+    grams: dict[str, str] = field(default_factory=dict)
 
 
 def with_signatures(result: Result) -> Processed:
     return Processed(result, {e.id: signatures.to_blob(signatures.signature(e.text)) for e in result.essays})
 
 
+def for_writer(result: Result) -> Processed:
+    """`with_signatures` and what else the SQLite writer would compute (see `Processed`)."""
+    grams = {text: index_text(text) for essay in result.essays for text in (essay.title, essay.text)}
+    return replace(with_signatures(result), prints=site_pass.prints_of(result), grams=grams)
+
+
 def rebuild_chunk(pages: list[StoredPage | tuple[str, str]]) -> list[Processed | None]:
     """`pipeline reprocess --dask`: stored pages through `process` again (None for a page that could not be read)."""
-    return [with_signatures(rebuild(page)) if isinstance(page, StoredPage) else None for page in pages]
+    return [for_writer(rebuild(page)) if isinstance(page, StoredPage) else None for page in pages]
 
 
 @dataclass(frozen=True)
@@ -85,7 +99,7 @@ def process_records(pointers: list[tuple[str, int, int]], profile: Profile | Non
             out.append(RecordFailure(file, offset, str(exc)))
             continue
         text, codec = decode(resp.body, resp.content_type)
-        done = with_signatures(process(text, resp.url, codec, profile))
+        done = for_writer(process(text, resp.url, codec, profile))
         sha1 = hashlib.sha1(resp.body).hexdigest()
         out.append(Capture(resp if keep_body else replace(resp, body=b""), sha1, done))
     return out

@@ -261,6 +261,8 @@ def _store(
     fault counts exactly what it kept. Rows that cannot be stored fail the page, not the run. With
     `learned`, the page is cleaned of what its site learned so far and its lines are counted."""
     if result is None:
+        if learned is not None:
+            learned.forget()  # a failure row counts under its host too
         _failed(run, source, error, on_page)
         return
     chrome_rows = None
@@ -269,6 +271,8 @@ def _store(
     try:
         added, updated = store.save_result(run.db, result, run.run_id, info, raw, near_threshold, extra=chrome_rows)
     except StoreError as exc:  # a fault of the database itself raises StorageFault and stops the run
+        if learned is not None:
+            learned.forget()
         _failed(run, source, str(exc), on_page)
         return
     stats = run.stats

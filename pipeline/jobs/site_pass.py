@@ -27,7 +27,7 @@ from pipeline.errors import ConfigError
 from pipeline.fetch.warc import ArchiveError
 from pipeline.jobs import stored_pages
 from pipeline.models import Result
-from pipeline.normalize.site_chrome import NO_TEXT, block_prints, clean_result, page_prints, settings
+from pipeline.normalize.site_chrome import NO_TEXT, Prints, block_prints, clean_result, page_prints, settings
 from pipeline.store import site_chrome as table
 
 KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1")
@@ -44,11 +44,20 @@ def site_key(url: str, crawl_site: str = "", host: str = "") -> str:
     return (parts.hostname or "").lower() or url
 
 
-def prepare(result: Result, site: str, chrome: dict[int, str]) -> tuple[Result, table.PageWriter]:
-    """The page cleaned of the site's learned chrome, and the writer of its fingerprints and removals."""
+def prints_of(result: Result) -> Prints | None:
+    """The fingerprints `prepare` counts for a processed page (None when it counts none): pure, so a
+    Dask worker computes them and the writer only looks the learned lines up."""
+    if result.page.error and result.page.error != NO_TEXT:  # nothing extracted: nothing to count
+        return None
+    return block_prints(result.page)
+
+
+def prepare(result: Result, site: str, chrome: dict[int, str], prints: Prints | None = None) -> tuple[Result, table.PageWriter]:
+    """The page cleaned of the site's learned chrome, and the writer of its fingerprints and removals
+    (`prints`: `prints_of(result)` computed elsewhere, or None to compute them here)."""
     if result.page.error and result.page.error != NO_TEXT:  # nothing extracted: nothing to count
         return result, table.page_writer(result.page.url, site, {}, [])
-    found = block_prints(result.page)
+    found = block_prints(result.page) if prints is None else prints
     cleaned, removed = clean_result(result, chrome, found)
     return cleaned, table.page_writer(result.page.url, site, page_prints(result.page, found), removed)
 
@@ -56,20 +65,36 @@ def prepare(result: Result, site: str, chrome: dict[int, str]) -> tuple[Result, 
 @dataclass
 class Learned:
     """What each site had learned when a run started (read once per site and run); `sites` are the
-    sites the run touched, to `settle` at its end."""
+    sites the run touched, to `settle` at its end.
+
+    It also keeps, per host, the site most stored pages of that host have (`site_for`'s last
+    resort, a GROUP BY over the host's pages), as long as the run's own writes cannot change it:
+    a new page stored under that same site only adds to it; any other page write through `clean`
+    drops the host's entry, and `forget` drops them all (for writes made elsewhere)."""
 
     db: sqlite_utils.Database
     sites: dict[str, dict[int, str]] = field(default_factory=dict)
+    hosts: dict[str, str | None] = field(default_factory=dict)
 
     def __call__(self, site: str) -> dict[int, str]:
         if site not in self.sites:
             self.sites[site] = table.learned(self.db, site)
         return self.sites[site]
 
-    def clean(self, result: Result, url: str) -> tuple[Result, table.PageWriter]:
-        """`prepare` for a page of an import (its site: `site_for`)."""
-        site = site_for(self.db, url, result.page.site)
-        return prepare(result, site, self(site))
+    def clean(self, result: Result, url: str, prints: Prints | None = None) -> tuple[Result, table.PageWriter]:
+        """`prepare` for a page of an import (its site: `site_for`), about to be stored."""
+        site, known = _site_for(self.db, url, result.page.site, self.hosts)
+        if known:  # stored before: its host and site may change with this write
+            self.hosts.clear()
+        else:  # a new page, stored under its host as its site (store.save_result)
+            for key in {result.page.site, (urlsplit(url).hostname or "").lower()}:
+                if key in self.hosts and self.hosts[key] != result.page.site:
+                    del self.hosts[key]
+        return prepare(result, site, self(site), prints)
+
+    def forget(self) -> None:
+        """Pages were written outside `clean` (a failure recorded): the hosts' sites are read again."""
+        self.hosts.clear()
 
 
 @dataclass
@@ -104,16 +129,29 @@ def site_for(db: sqlite_utils.Database, url: str, host: str = "") -> str:
     """The site a URL belongs to in this database: the one its page was counted under, else its
     stored `pages.site` (a crawl's site name stays through re-imports), else the site most stored
     pages of its host have, else `site_key`."""
+    return _site_for(db, url, host)[0]
+
+
+def _site_for(db: sqlite_utils.Database, url: str, host: str = "", hosts: dict[str, str | None] | None = None) -> tuple[str, bool]:
+    """`site_for`, and whether the page is stored already; `hosts` caches the host's most common site."""
     found = table.stored_site(db, url)
+    known = found is not None
     if found is None:
-        row = db.execute("select site from pages where url = ?", [url]).fetchone()
+        row = db.execute("select site, 1 from pages where url = ?", [url]).fetchone()
+        known = row is not None
         found = str(row[0]) if row and row[0] else None
     parts = urlsplit(url)
     if found is None and parts.scheme in ("http", "https") and parts.hostname:
-        row = db.execute("select site, count(*) n from pages where host = ? and site is not null group by site "
-                         "order by n desc limit 1", [parts.hostname.lower()]).fetchone()
-        found = str(row[0]) if row else None
-    return found or site_key(url, host=host)
+        key = parts.hostname.lower()
+        if hosts is not None and key in hosts:
+            found = hosts[key]
+        else:
+            row = db.execute("select site, count(*) n from pages where host = ? and site is not null group by site "
+                             "order by n desc limit 1", [key]).fetchone()
+            found = str(row[0]) if row else None
+            if hosts is not None:
+                hosts[key] = found
+    return found or site_key(url, host=host), known
 
 
 @dataclass
