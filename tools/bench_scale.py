@@ -88,7 +88,7 @@ def _predicted(cpu: dict[str, float], cores: int) -> dict[str, Any]:
     bound = "driver" if driver >= max(work / 2, (work + driver) / cores) else (
         "cores" if (work + driver) / cores > work / 2 else "workers")
     return {"predicted_speedup_1_to_2_workers": round(per_page(1) / per_page(2), 2), "bound": bound,
-            "driver_budget_ms_per_page": round(work / 4, 3) if cores <= 2 else round(work / 2, 3)}
+            "driver_budget_ms_per_page": round(max(0.0, min(work / 1.6, work * (cores / 1.6 - 1))), 3)}
 
 
 def _sqlite(warc: Path, db: Path, client: Any) -> dict[str, Any]:
