@@ -60,11 +60,13 @@ class IndexEntry:
 
 @dataclass
 class ArchiveIndex:
-    """The response records of one archive in file order, what the reader skipped by type, what it could not read."""
+    """The response records of one archive (or part of one) in file order, what the reader skipped by
+    type, what it could not read; `next_offset`: where the next part starts (None: the file ended)."""
 
     entries: list[IndexEntry] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     failures: list[RecordFailure] = field(default_factory=list)
+    next_offset: int | None = None
 
 
 @dataclass(frozen=True)
@@ -76,17 +78,21 @@ class Capture:
     processed: Processed
 
 
+def index_part(file: str, start: int = 0, limit: int = 0) -> ArchiveIndex:
+    """`pipeline import WARC --dask`, first pass: the archive's records from offset `start` (up to
+    `limit` responses; 0: all), read where the worker sees the file. Parts are read one after the
+    other (each starts at the last one's `next_offset`) while the workers process the records found."""
+    reader = ArchiveReader(file, start=start, limit=limit)
+    index = ArchiveIndex()
+    for resp in reader:
+        index.entries.append(IndexEntry(resp.offset, resp.length, resp.url, resp.warc_date, skip_reason(resp)))
+    index.skipped, index.failures, index.next_offset = dict(reader.skipped), list(reader.failures), reader.next_offset
+    return index
+
+
 def index_archives(files: list[str]) -> list[ArchiveIndex]:
-    """`pipeline import WARC --dask`, first pass: each archive's records, read where the worker sees the file."""
-    out = []
-    for file in files:
-        reader = ArchiveReader(file)
-        index = ArchiveIndex()
-        for resp in reader:
-            index.entries.append(IndexEntry(resp.offset, resp.length, resp.url, resp.warc_date, skip_reason(resp)))
-        index.skipped, index.failures = dict(reader.skipped), list(reader.failures)
-        out.append(index)
-    return out
+    """Each archive's whole index (`index_part` from its start to its end), for the Parquet-shard run."""
+    return [index_part(file) for file in files]
 
 
 def process_records(pointers: list[tuple[str, int, int]], profile: Profile | None, keep_body: bool) -> list[Capture | RecordFailure]:
