@@ -83,11 +83,11 @@ class Learned:
 
     def clean(self, result: Result, url: str, prints: Prints | None = None) -> tuple[Result, table.PageWriter]:
         """`prepare` for a page of an import (its site: `site_for`), about to be stored."""
-        site, known = _site_for(self.db, url, result.page.site, self.hosts)
+        site, known, host = _site_for(self.db, url, result.page.site, self.hosts)
         if known:  # stored before: its host and site may change with this write
             self.hosts.clear()
         else:  # a new page, stored under its host as its site (store.save_result)
-            for key in {result.page.site, (urlsplit(url).hostname or "").lower()}:
+            for key in (result.page.site, host):
                 if key in self.hosts and self.hosts[key] != result.page.site:
                     del self.hosts[key]
         return prepare(result, site, self(site), prints)
@@ -132,17 +132,21 @@ def site_for(db: sqlite_utils.Database, url: str, host: str = "") -> str:
     return _site_for(db, url, host)[0]
 
 
-def _site_for(db: sqlite_utils.Database, url: str, host: str = "", hosts: dict[str, str | None] | None = None) -> tuple[str, bool]:
-    """`site_for`, and whether the page is stored already; `hosts` caches the host's most common site."""
+def _site_for(db: sqlite_utils.Database, url: str, host: str = "",
+              hosts: dict[str, str | None] | None = None) -> tuple[str, bool, str]:
+    """`site_for`, whether the page is stored already, and the URL's host (lower case) when the
+    page is new; `hosts` caches each host's most common site."""
     found = table.stored_site(db, url)
     known = found is not None
     if found is None:
         row = db.execute("select site, 1 from pages where url = ?", [url]).fetchone()
         known = row is not None
         found = str(row[0]) if row and row[0] else None
+    if found is not None:
+        return found, known, ""
     parts = urlsplit(url)
-    if found is None and parts.scheme in ("http", "https") and parts.hostname:
-        key = parts.hostname.lower()
+    key = (parts.hostname or "").lower()
+    if parts.scheme in ("http", "https") and key:
         if hosts is not None and key in hosts:
             found = hosts[key]
         else:
@@ -151,7 +155,7 @@ def _site_for(db: sqlite_utils.Database, url: str, host: str = "", hosts: dict[s
             found = str(row[0]) if row else None
             if hosts is not None:
                 hosts[key] = found
-    return found or site_key(url, host=host), known
+    return found or site_key(url, host=host), known, key
 
 
 @dataclass
