@@ -164,6 +164,30 @@ def test_warc_import_on_a_two_worker_cluster_equals_the_single_process_import(wa
 
 
 @pytest.mark.slow
+def test_reprocess_of_an_archive_import_reads_the_records_on_the_workers_and_records_a_moved_archive(
+        warcs: list[Path], tmp_path: Path) -> None:
+    """Pages kept as WARC pointers: the workers read the records; an archive gone since the import
+    fails its pages with the reason the single-process run gives, and their essays stay."""
+    copies = []
+    for path in warcs:
+        copies.append(tmp_path / path.name)
+        shutil.copy(path, copies[-1])
+    base = tmp_path / "base.db"
+    import_sources([str(p) for p in copies], base)
+    single, spread = tmp_path / "single.db", tmp_path / "spread.db"
+    shutil.copy(base, single)
+    shutil.copy(base, spread)
+    copies[1].rename(tmp_path / "moved.warc.gz")
+    one = reprocess(single)
+    two = reprocess(spread, cluster=ClusterSpec(workers=2))
+    assert (one.pages_fetched, one.pages_failed, one.essays_added, one.essays_updated) == (61, 29, 0, 0)  # page 1: a later capture
+    assert (two.pages_fetched, two.pages_failed, two.essays_added, two.essays_updated) == (61, 29, 0, 0)
+    assert sorted(one.failures) == sorted(two.failures)
+    assert all(f"archive {copies[1]} cannot be read" in f for f in one.failures)
+    assert dump(single) == dump(spread)
+
+
+@pytest.mark.slow
 def test_a_worker_killed_mid_run_loses_no_record(warcs: list[Path], tmp_path: Path) -> None:
     single, spread = tmp_path / "single.db", tmp_path / "spread.db"
     import_sources([str(p) for p in warcs], single)

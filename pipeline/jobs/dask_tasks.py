@@ -42,9 +42,19 @@ def for_writer(result: Result) -> Processed:
     return replace(with_signatures(result), prints=site_pass.prints_of(result), grams=grams)
 
 
-def rebuild_chunk(pages: list[StoredPage | tuple[str, str]]) -> list[Processed | None]:
-    """`pipeline reprocess --dask`: stored pages through `process` again (None for a page that could not be read)."""
-    return [for_writer(rebuild(page)) if isinstance(page, StoredPage) else None for page in pages]
+def rebuild_chunk(pages: list[StoredPage | tuple[str, str]]) -> list[Processed | str | None]:
+    """`pipeline reprocess --dask`: stored pages through `process` again, their WARC records read here
+    (None for a page the writer could not read; why, for one whose archive cannot be read here)."""
+    out: list[Processed | str | None] = []
+    for page in pages:
+        if not isinstance(page, StoredPage):
+            out.append(None)
+            continue
+        try:
+            out.append(for_writer(rebuild(page)))
+        except ArchiveError as exc:
+            out.append(str(exc))
+    return out
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def _unreadable(exc: BaseException) -> str:
 def _loaded(db: sqlite_utils.Database, urls: list[str]) -> Iterator[StoredPage | tuple[str, str]]:
     for url in urls:
         try:
-            yield stored_pages.load(db, url)
+            yield stored_pages.load(db, url, read=False)  # a WARC record is read by the worker
         except UNREADABLE as exc:
             yield url, _unreadable(exc)
 
@@ -78,6 +78,8 @@ def _results(db: sqlite_utils.Database, urls: list[str], client: Any) -> Iterato
             if done is None:
                 assert isinstance(item, tuple)
                 yield item[0], item[1], None
+            elif isinstance(done, str):  # its archive could not be read on the worker (as `_unreadable` says it)
+                yield (item.url if isinstance(item, StoredPage) else item[0]), done, None
             else:
                 yield done.result.page.url, done.result, done
 
