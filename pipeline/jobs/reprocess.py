@@ -25,7 +25,7 @@ from pipeline.jobs.stored_pages import StoredPage
 from pipeline.models import Result, RunStats
 from pipeline.store.batch import Batch
 
-CHUNK = 32  # pages per Dask task
+CHUNK = 128  # pages per Dask task (driver CPU per page, 2,000 pages: 0.44-0.47 ms with 32, 0.29-0.33 with 128, no less with 256)
 KEEP = ("final_url", "status", "fetched_at", "etag", "last_modified", "content_sha1", "gone")
 
 
