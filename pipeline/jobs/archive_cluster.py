@@ -6,10 +6,10 @@ one ended, and is asked for as soon as the last one is in, ahead of the processi
 the records a part found are read back through their pointers and processed by the workers
 (`dask_tasks.process_records`: decode, extract, normalize, MinHash signatures, and what the
 writer would compute: line fingerprints, search-index text) while the next part is read, so the
-first records are stored at once, not after a pass over the whole archive. Results come back in the order of the input files and
-their records, and this process stores them with the same decisions as a single-process import
-(`archive_import.take`, `archive_import.store_capture`), so the database ends identical, row for
-row and id for id, `duplicate_of` included.
+first records are stored at once, not after a pass over the whole archive. Results come back in the
+order of the input files and their records, and this process stores them with the same decisions
+as a single-process import (`archive_import.take`, `archive_import.store_capture`), so the database
+ends identical, row for row and id for id, `duplicate_of` included.
 
 Input paths are read by the workers: on several machines they must be visible to every worker
 (a shared file system). An archive a worker cannot read is recorded as that input's failure and
