@@ -109,13 +109,16 @@ def import_archives(
     """Store the archives' responses, processed on the cluster (see the module docstring); `learned`: see `store_capture`."""
     work = _Work(client, files, skipped)
     done = 0
+    learned_sites = site_pass.learned_sites(db) if learned is not None else {}
+    # sent to every worker once (a list of one: a dict would be scattered value by value)
+    sites = client.scatter([learned_sites], broadcast=True)[0] if learned_sites else None
 
     def ends() -> None:  # the files whose every chunk is stored
         while work.ends and work.ends[0].chunks <= done:
             end = work.ends.popleft()
             record_reader_failures(db, run_id, stats, skipped, end.skipped, end.failures, on_page)
 
-    for chunk, outcome in ordered_map(client, dask_tasks.process_records, work, profile, copy_raw):
+    for chunk, outcome in ordered_map(client, dask_tasks.process_records, work, profile, copy_raw, sites):
         ends()
         if isinstance(outcome, BaseException):
             failures = [RecordFailure(f, offset, describe_failure(outcome)) for f, offset, _ in chunk]
@@ -137,6 +140,6 @@ def _store(db: sqlite_utils.Database, capture: Capture | RecordFailure, run_id: 
     if take(db, resp.url, resp.warc_date, capture.sha1, stats, skipped):
         done = capture.processed
         store_capture(db, resp, done.result, capture.sha1, run_id, stats, on_page, copy_raw, near_threshold,
-                      done.signatures, learned, done.prints, done.grams)
+                      done.signatures, learned, done.prints, done.grams, done.guess)
 
 

@@ -4,6 +4,7 @@ their processed form with the essays' MinHash signatures (so the single writer c
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from pipeline.fetch.warc import ArchivedResponse, ArchiveError, ArchiveReader, RecordFailure, read_response
@@ -30,16 +31,37 @@ class Processed:
     signatures: dict[str, bytes]
     prints: Prints | None = None
     grams: dict[str, str] = field(default_factory=dict)
+    guess: site_pass.Guess | None = None  # cleaned of its host's learned chrome, when its host learned any
 
 
 def with_signatures(result: Result) -> Processed:
     return Processed(result, {e.id: signatures.to_blob(signatures.signature(e.text)) for e in result.essays})
 
 
-def for_writer(result: Result) -> Processed:
-    """`with_signatures` and what else the SQLite writer would compute (see `Processed`)."""
+def for_writer(result: Result, prints: bool = True) -> Processed:
+    """`with_signatures` and what else the SQLite writer would compute (see `Processed`; the line
+    fingerprints only with `prints`)."""
     grams = {text: index_text(text) for essay in result.essays for text in (essay.title, essay.text)}
-    return replace(with_signatures(result), prints=site_pass.prints_of(result), grams=grams)
+    return replace(with_signatures(result), prints=site_pass.prints_of(result) if prints else None, grams=grams)
+
+
+def settle_chunk(pages: list[StoredPage | tuple[str, str]], chrome: Mapping[int, str]) -> list[site_pass.Redone | str | None]:
+    """`site_pass.settle` on a cluster: stored pages through `process` again and cleaned of the site's
+    chrome, with their essays' signatures and search-index text (None for a page the writer could
+    not load; why, for one whose archive cannot be read here)."""
+    out: list[site_pass.Redone | str | None] = []
+    for page in pages:
+        if not isinstance(page, StoredPage):
+            out.append(None)
+            continue
+        try:
+            done = site_pass.clean(rebuild(page), chrome)
+        except ArchiveError as exc:
+            out.append(str(exc))
+            continue
+        extra = for_writer(done.result, prints=False)
+        out.append((done, extra.signatures, extra.grams))
+    return out
 
 
 def rebuild_chunk(pages: list[StoredPage | tuple[str, str]]) -> list[Processed | str | None]:
@@ -105,8 +127,21 @@ def index_archives(files: list[str]) -> list[ArchiveIndex]:
     return [index_part(file) for file in files]
 
 
-def process_records(pointers: list[tuple[str, int, int]], profile: Profile | None, keep_body: bool) -> list[Capture | RecordFailure]:
-    """Second pass: records read back through their pointers, decoded and processed as the crawl would."""
+def guessed(done: Processed, sites: Mapping[str, Mapping[int, str]]) -> Processed:
+    """`done` with the page cleaned of what its host learned (`sites`: `site_pass.learned_sites`), if it learned any."""
+    site = site_pass.site_key(done.result.page.url, host=done.result.page.site)
+    chrome = sites.get(site)
+    if not chrome:
+        return done
+    cleaned = site_pass.clean(done.result, chrome, done.prints)
+    extra = for_writer(cleaned.result, prints=False) if cleaned.result is not done.result else done
+    return replace(done, guess=site_pass.Guess(site, cleaned, extra.signatures, extra.grams))
+
+
+def process_records(pointers: list[tuple[str, int, int]], profile: Profile | None, keep_body: bool,
+                    sites: Mapping[str, Mapping[int, str]] | None = None) -> list[Capture | RecordFailure]:
+    """Second pass: records read back through their pointers, decoded and processed as the crawl would
+    (and cleaned as `guessed` says, with `sites`)."""
     out: list[Capture | RecordFailure] = []
     for file, offset, length in pointers:
         try:
@@ -116,6 +151,8 @@ def process_records(pointers: list[tuple[str, int, int]], profile: Profile | Non
             continue
         text, codec = decode(resp.body, resp.content_type)
         done = for_writer(process(text, resp.url, codec, profile))
+        if sites:
+            done = guessed(done, sites)
         sha1 = hashlib.sha1(resp.body).hexdigest()
         out.append(Capture(resp if keep_body else replace(resp, body=b""), sha1, done))
     return out

@@ -23,7 +23,7 @@ from pipeline import store
 from pipeline.errors import ConfigError, ExtractError, FetchError, StoreError
 from pipeline.extract import EXTRACTOR_VERSION, extract
 from pipeline.fetch.sync_client import USER_AGENT, fetch, make_client
-from pipeline.jobs import site_pass
+from pipeline.jobs import settle_cluster, site_pass
 from pipeline.jobs.archive_cluster import import_archives
 from pipeline.jobs.archive_import import import_archive, is_archive
 from pipeline.jobs.cluster import ClusterSpec, connect
@@ -368,8 +368,9 @@ def _import(
                     _store(run, source, result, info, (raw, ctype) if raw else None, error, near_threshold, on_page, learned)
                     batch.page_done()
                     run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted
+        redo = site_pass.redo_here if client is None else settle_cluster.redo_on(client)  # pages cleaned again
         for site in list(learned.sites):  # many pages of one host (or folder): what they teach, applied where it changed
-            settled = site_pass.settle(db, site, run_id, lambda *_: run.check())
+            settled = site_pass.settle(db, site, run_id, lambda *_: run.check(), redo)
             stats.essays_added += settled.essays_added
             stats.essays_updated += settled.essays_updated
         stats.seconds = store.elapsed(started)

@@ -16,7 +16,7 @@ from pipeline import store
 from pipeline.errors import ConfigError, StoreError
 from pipeline.extract import EXTRACTOR_VERSION
 from pipeline.fetch.warc import ArchiveError
-from pipeline.jobs import dask_tasks, site_pass, stored_pages
+from pipeline.jobs import dask_tasks, settle_cluster, site_pass, stored_pages
 from pipeline.jobs.cluster import ClusterSpec, connect
 from pipeline.jobs.dask_tasks import Processed
 from pipeline.jobs.distributed import chunked, describe_failure, ordered_map
@@ -125,8 +125,9 @@ def _reprocess(db_path: str | Path, on_page: Callable[[str, str], None] | None, 
                 _store(run, url, result, done, on_page, learned)
                 batch.page_done()
                 run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted
+        redo = site_pass.redo_here if client is None else settle_cluster.redo_on(client)  # pages cleaned again
         for site in list(learned.sites):  # what the pages teach each site, applied where it changed
-            settled = site_pass.settle(db, site, run.run_id, lambda *_: run.check())
+            settled = site_pass.settle(db, site, run.run_id, lambda *_: run.check(), redo)
             stats.essays_added += settled.essays_added
             stats.essays_updated += settled.essays_updated
         stats.seconds = store.elapsed(started)
