@@ -212,6 +212,11 @@ def test_a_second_import_cleaning_with_learned_chrome_on_a_cluster_equals_the_si
     conn.close()
     # every page of the second archive lost the learned lines as it was stored
     assert cleaned_in_run == {f"http://chrome.example/a/{a.number}.html" for a in site.articles[20:]}
+    one = reprocess(single)  # every page cleaned again of what the site learned, the WARC records read again
+    two = reprocess(spread, cluster=ClusterSpec(workers=2))
+    assert (one.pages_fetched, one.pages_failed, one.essays_updated) == (two.pages_fetched, two.pages_failed, two.essays_updated)
+    assert (one.pages_fetched, one.pages_failed) == (40, 0)
+    assert dump(single) == dump(spread)
 
 
 @pytest.mark.slow

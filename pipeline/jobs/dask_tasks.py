@@ -64,18 +64,22 @@ def settle_chunk(pages: list[StoredPage | tuple[str, str]], chrome: Mapping[int,
     return out
 
 
-def rebuild_chunk(pages: list[StoredPage | tuple[str, str]]) -> list[Processed | str | None]:
+def rebuild_chunk(pages: list[StoredPage | tuple[str, str]],
+                  sites: Mapping[str, Mapping[int, str]] | None = None) -> list[Processed | str | None]:
     """`pipeline reprocess --dask`: stored pages through `process` again, their WARC records read here
-    (None for a page the writer could not read; why, for one whose archive cannot be read here)."""
+    (None for a page the writer could not read; why, for one whose archive cannot be read here);
+    cleaned as `guessed` says, with `sites`."""
     out: list[Processed | str | None] = []
     for page in pages:
         if not isinstance(page, StoredPage):
             out.append(None)
             continue
         try:
-            out.append(for_writer(rebuild(page)))
+            done = for_writer(rebuild(page))
         except ArchiveError as exc:
             out.append(str(exc))
+            continue
+        out.append(guessed(done, sites) if sites else done)
     return out
 
 

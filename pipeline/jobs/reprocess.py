@@ -69,7 +69,10 @@ def _results(db: sqlite_utils.Database, urls: list[str], client: Any) -> Iterato
             except UNREADABLE as exc:
                 yield url, _unreadable(exc), None
         return
-    for chunk, outcome in ordered_map(client, dask_tasks.rebuild_chunk, chunked(_loaded(db, urls), CHUNK)):
+    learned_sites = site_pass.learned_sites(db)
+    # sent to every worker once (a list of one: a dict would be scattered value by value)
+    sites = client.scatter([learned_sites], broadcast=True)[0] if learned_sites else None
+    for chunk, outcome in ordered_map(client, dask_tasks.rebuild_chunk, chunked(_loaded(db, urls), CHUNK), sites):
         if isinstance(outcome, BaseException):
             for item in chunk:
                 yield (item.url if isinstance(item, StoredPage) else item[0]), describe_failure(outcome), None
@@ -148,14 +151,16 @@ def _store(run: WriteRun, url: str, result: Result | str, done: Processed | None
         found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
         info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
         chrome_rows = None
-        sigs = done.signatures if done else {}
+        sigs, grams = (done.signatures, done.grams) if done else ({}, None)
         if learned is not None:
-            site = site_pass.site_for(db, url)
-            cleaned, chrome_rows = site_pass.prepare(result, site, learned(site), done.prints if done else None)
-            sigs, result = (sigs if cleaned is result else {}), cleaned
+            guess = done.guess if done else None
+            cleaned, chrome_rows = learned.for_site(site_pass.site_for(db, url), result, done.prints if done else None, guess)
+            if cleaned is not result:  # what the worker computed for the page as cleaned, if it cleaned it so
+                taken = guess is not None and cleaned is guess.cleaned.result
+                sigs, grams = (guess.signatures, guess.grams) if guess is not None and taken else ({}, grams)
+            result = cleaned
         try:
-            added, updated = store.save_result(db, result, run.run_id, info, signatures=sigs, extra=chrome_rows,
-                                               grams=done.grams if done else None)
+            added, updated = store.save_result(db, result, run.run_id, info, signatures=sigs, extra=chrome_rows, grams=grams)
         except StoreError as exc:  # this page's rows (a fault of the database itself raises StorageFault)
             error = str(exc)
             store.mark_error(db, url, error, run.run_id)

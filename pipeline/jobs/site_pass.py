@@ -127,6 +127,11 @@ class Learned:
             for key in (result.page.site, host):
                 if key in self.hosts and self.hosts[key] != result.page.site:
                     del self.hosts[key]
+        return self.for_site(site, result, prints, guess)
+
+    def for_site(self, site: str, result: Result, prints: Prints | None = None,
+                 guess: Guess | None = None) -> tuple[Result, table.PageWriter]:
+        """`prepare` with what `site` learned (`guess`'s cleaned page when it was cleaned for that site)."""
         chrome = self(site)
         if guess is not None and guess.site == site:
             return guess.cleaned.result, table.page_writer(result.page.url, site, guess.cleaned.prints, guess.cleaned.removed)
