@@ -9,7 +9,8 @@ seconds per page: this process's main thread (the one SQLite writer), this whole
 writer plus the LocalCluster's scheduler, nannies and the client's network thread, which live
 here), and the workers. On C cores the 1- and 2-worker runs cannot go faster than
 max(E/n, D, (E + D)/C) per page (E: worker CPU per page, D: this process's), which gives
-`cpu.predicted_speedup_1_to_2_workers`, independent of the machine's load. `cpu.bound` names what
+`cpu.predicted_speedup_1_to_2_workers`, independent of the machine's load (`cpu.machine_share` of
+each run: the share of the cores its processes got). `cpu.bound` names what
 holds the 2-worker run back: "driver" (this process alone needs more than a core), "cores" (workers
 and driver together need more CPU than the cores give: every ms of driver CPU is taken from the
 workers) or "workers"; `cpu.driver_budget_ms_per_page` is the driver cost the 1.6 target allows.
@@ -78,6 +79,13 @@ def _cpu_per_page(client: Any, before: tuple[float, float, dict[str, float]], pa
     return {k: round(v, 3) for k, v in out.items()}
 
 
+def _share(cpu: dict[str, float], pages: int, seconds: float) -> float:
+    """The share of the machine's cores the run's processes used: well under 1 while pages were
+    waiting means something else had the CPU (its pages/s then say little; its CPU per page still holds)."""
+    used = (cpu["driver_process_ms_per_page"] + cpu.get("workers_ms_per_page", 0.0)) * pages / 1000
+    return round(used / max(seconds * (os.cpu_count() or 1), 1e-9), 2)
+
+
 def _predicted(cpu: dict[str, float], cores: int) -> dict[str, Any]:
     """The 1 -> 2 worker speed-up these CPU costs allow on `cores` cores (see the module docstring)."""
     work, driver = cpu["workers_ms_per_page"], cpu["driver_process_ms_per_page"]
@@ -106,6 +114,7 @@ def _sqlite(warc: Path, db: Path, client: Any) -> dict[str, Any]:
                            "pages_per_s": round(stats.pages_fetched / seconds, 1),
                            "time_to_first_record_s": round(first[0], 2) if first else None,
                            "cpu": _cpu_per_page(client, before, stats.pages_fetched)}
+    out["cpu"]["machine_share"] = _share(out["cpu"], stats.pages_fetched, seconds)
     if client is not None:
         out["worker_peak_rss_mb"] = _worker_rss(client)
     return out
@@ -116,9 +125,10 @@ def _parquet(warc: Path, folder: Path, client: Any) -> dict[str, Any]:
     started = time.perf_counter()
     stats = shard_run.import_to_shards(client, [str(warc)], folder, True, 0.7, None)
     seconds = time.perf_counter() - started
+    cpu: dict[str, float] = _cpu_per_page(client, before, stats.pages_fetched)
+    cpu["machine_share"] = _share(cpu, stats.pages_fetched, seconds)
     return {"pages": stats.pages_fetched, "failed": stats.pages_failed, "seconds": round(seconds, 1),
-            "pages_per_s": round(stats.pages_fetched / seconds, 1), "cpu": _cpu_per_page(client, before, stats.pages_fetched),
-            "worker_peak_rss_mb": _worker_rss(client)}
+            "pages_per_s": round(stats.pages_fetched / seconds, 1), "cpu": cpu, "worker_peak_rss_mb": _worker_rss(client)}
 
 
 def run() -> dict[str, Any]:
