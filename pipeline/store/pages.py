@@ -39,10 +39,12 @@ def save_result(
     raw: tuple[bytes, str] | None = None, near_threshold: float = dedupe.DEFAULT_THRESHOLD,
     signatures: Mapping[str, bytes] | None = None,
     raw_pointer: RawPointer | None = None, site: str = "",
-    extra: Callable[[sqlite3.Connection], None] | None = None,
+    extra: Callable[[sqlite3.Connection], None] | None = None, grams: Mapping[str, str] | None = None,
 ) -> tuple[int, int]:
     """Store a page and its essays in one transaction; returns (essays added, essays updated).
     `extra` writes the page's other rows (its site-chrome lines) in the same transaction.
+    `signatures` (essay id -> MinHash blob) and `grams` (text -> its search-index form) may be
+    computed elsewhere (a Dask worker): what they lack is computed here.
 
     The raw response is kept as a copy (`raw`: body, content type) or as a pointer into the WARC
     file it was read from (`raw_pointer`), which `pipeline reprocess` reads through.
@@ -57,7 +59,7 @@ def save_result(
     info = fetch_info or {}
     conn = db.conn
     try:
-        return _save(db, conn, result, run_id, info, raw, near_threshold, signatures or {}, raw_pointer, site, extra)
+        return _save(db, conn, result, run_id, info, raw, near_threshold, signatures or {}, raw_pointer, site, extra, grams)
     except sqlite3.Error as exc:
         if faults.is_fault(exc):  # the database itself failed: the run stops (exit 4)
             raise faults.to_error(exc, faults.conn_path(conn), midway=True) from None
@@ -67,7 +69,7 @@ def save_result(
 def _save(
     db: sqlite_utils.Database, conn: sqlite3.Connection, result: Result, run_id: int, info: dict[str, Any],
     raw: tuple[bytes, str] | None, near_threshold: float, signatures: Mapping[str, bytes], pointer: RawPointer | None = None,
-    site: str = "", extra: Callable[[sqlite3.Connection], None] | None = None,
+    site: str = "", extra: Callable[[sqlite3.Connection], None] | None = None, grams: Mapping[str, str] | None = None,
 ) -> tuple[int, int]:
     page = result.page
     added = updated = 0
@@ -123,7 +125,7 @@ def _save(
             conn.execute(f"delete from essay_sigs where essay_id in ({marks})", gone)
         if extra is not None:
             extra(conn)
-        search.sync(db)  # index this page's new and changed essays (queued by triggers) in the same transaction
+        search.sync(db, grams)  # index this page's new and changed essays (queued by triggers) in the same transaction
     return added, updated
 
 

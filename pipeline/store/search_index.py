@@ -59,6 +59,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -261,10 +262,17 @@ def ensure_fts(db: sqlite_utils.Database | sqlite3.Connection) -> None:
         raise
 
 
-def sync(db: sqlite_utils.Database | sqlite3.Connection) -> int:
+def sync(db: sqlite_utils.Database | sqlite3.Connection, grams: Mapping[str, str] | None = None) -> int:
     """Index the queued essays; returns how many. Commits nothing: call it inside a transaction
-    (``store.save_result`` does) or use :func:`catch_up`."""
+    (``store.save_result`` does) or use :func:`catch_up`. `grams`: text -> its :func:`index_text`
+    computed elsewhere (by a Dask worker); a text not in it is turned here."""
     conn = _conn(db)
+    known = grams or {}
+
+    def indexed(text: str | None) -> str:
+        found = known.get(text or "")
+        return index_text(text or "") if found is None else found
+
     rows = conn.execute(
         f"select p.rowid, p.indexed, p.old_title, p.old_text, e.rowid, e.title, e.text "
         f"from [{PENDING}] p left join essays e on e.rowid = p.rowid").fetchall()
@@ -272,11 +280,11 @@ def sync(db: sqlite_utils.Database | sqlite3.Connection) -> int:
         return 0
     conn.executemany(  # a contentless index forgets a row given exactly the values it indexed
         f"INSERT INTO [{FTS}]([{FTS}], rowid, title, text) VALUES ('delete', ?, ?, ?)",
-        [(r[0], index_text(r[2] or ""), index_text(r[3] or "")) for r in rows if r[1]],
+        [(r[0], indexed(r[2]), indexed(r[3])) for r in rows if r[1]],
     )
     conn.executemany(
         f"INSERT INTO [{FTS}](rowid, title, text) VALUES (?, ?, ?)",
-        [(r[0], index_text(r[5] or ""), index_text(r[6] or "")) for r in rows if r[4] is not None],
+        [(r[0], indexed(r[5]), indexed(r[6])) for r in rows if r[4] is not None],
     )
     conn.executemany(f"DELETE FROM [{PENDING}] WHERE rowid = ?", [(r[0],) for r in rows])
     return len(rows)
