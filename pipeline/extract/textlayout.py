@@ -89,11 +89,7 @@ def is_link_bar(line: str) -> bool:
 
 def is_meta(line: str) -> bool:
     """A line of the page's metadata or furniture, as found right under a title."""
-    return is_field_line(line) or is_counter_line(line) or is_chrome(line) or _ends_with_empty_field(line)
-
-
-def _ends_with_empty_field(line: str) -> bool:
-    return len(line) <= 40 and bool(re.search(r"[\u3400-\u9fff]{1,6}\s*[:：]$", line)) and " " in line
+    return is_field_line(line) or is_counter_line(line) or is_chrome(line)
 
 
 def unwrap(lines: list[str]) -> tuple[list[str], set[int]]:
