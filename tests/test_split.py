@@ -124,3 +124,44 @@ def test_subtitle_on_the_line_under_a_bare_marker() -> None:
     assert shape(titled, "工作总结") == ("bracket_pian", [("工作总结", 2), ("工作总结", 2)])
     plain = [para("范文一"), para("尊敬的各位领导："), para(P), para("范文二"), para("大家好"), para(P)]
     assert shape(plain, "演讲稿范文") == ("fanwen_n", [("演讲稿范文", 2), ("演讲稿范文", 2)])
+
+
+@pytest.mark.parametrize(
+    ("headings", "title", "count", "form"),
+    [
+        (["感恩父母演讲稿之一", "感恩父母演讲稿之二", "感恩父母演讲稿之三"], "感恩父母演讲稿", 3, "sibling_numbers"),
+        (["一、感恩父母演讲稿", "二、感恩父母演讲稿"], "感恩父母演讲稿", 2, "sibling_numbers"),
+        (["感恩父母演讲稿 其一", "感恩父母演讲稿 其二"], "感恩父母演讲稿", 2, "sibling_numbers"),
+        (["①感恩父母演讲稿", "②感恩父母演讲稿"], "感恩父母演讲稿", 2, "sibling_numbers"),
+        (["小学三年级日记 其一", "小学三年级日记 其二"], "", 2, "sibling_numbers"),  # no title; two numbers, one constant
+        (["作品 1", "作品 2", "作品 3"], "秋天的作文（精选3篇）", 3, "sibling_numbers"),  # the page promises several
+    ],
+)
+def test_sibling_headings_that_differ_only_by_a_number(headings: list[str], title: str, count: int, form: str) -> None:
+    blocks = [para("以下是小编整理的资料。")]
+    for h in headings:
+        blocks += [para(h), para(P), para(P)]
+    s = split_blocks(blocks, title)
+    assert (s.form, [len(sec.paragraphs) for sec in s.sections], s.preface) == (form, [2] * count, ["以下是小编整理的资料。"])
+
+
+@pytest.mark.parametrize(
+    ("headings", "title"),
+    [
+        (["一、加强学习", "二、完善制度", "三、改进作风"], "工作总结"),  # an outline: the lines differ beyond the number
+        (["步骤1", "步骤2", "步骤3"], "红烧肉的做法"),  # same shape, but neither the title's stem nor a promised set
+        (["感恩父母演讲稿之二", "感恩父母演讲稿之一"], "感恩父母演讲稿"),  # numbers out of order
+    ],
+)
+def test_sibling_numbers_that_are_no_essay_headings(headings: list[str], title: str) -> None:
+    blocks = [para("以下是小编整理的资料。")]
+    for h in headings:
+        blocks += [para(h), para(P)]
+    assert len(split_blocks(blocks, title).sections) == 1
+
+
+def test_shape_of_a_line() -> None:
+    from pipeline.normalize.split import shape_of
+
+    assert shape_of("1.小学三年级日记 篇一") == ("#.小学#年级日记篇#", (1, 3, 1))
+    assert shape_of("祝福观后感800字【2】") == ("祝福观后感800字【#】", (2,))

@@ -12,6 +12,7 @@ from pipeline.text.counts import cn_number, count_claim
 
 _END_PUNCT = re.compile(r"[。！？!?；;，,]$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK_OR_WORD = re.compile(r"[\u3400-\u9fffA-Za-z]")
 _NUMBERED = re.compile(r"^\s*[0-9]{1,2}\s*[、.．]\s*")
 MIN_SECTION_CHARS = 50  # an essay under an explicit ordinal marker
 MIN_UNMARKED_SECTION_CHARS = 120  # an essay under a heading without a marker (repeated title, subtitles)
@@ -165,6 +166,59 @@ def _with_unmarked(blocks: list[Block], core: str, heads: list[tuple[int, str]],
     return [(i, t) for i, t, _ in merged], [n for _, _, n in merged]
 
 
+_ORDINAL = re.compile(r"(?<![0-9])[0-9]{1,2}(?![0-9])|[一二三四五六七八九十]{1,3}|[\u2460-\u2473]")
+_EDGE = re.compile(r"^[\s:：、.．\-—]+|[\s:：、.．\-—]+$")
+
+
+def _ordinal_value(token: str) -> int | None:
+    if "\u2460" <= token <= "\u2473":  # circled ①..⑳
+        return ord(token) - 0x2460 + 1
+    return cn_number(token)
+
+
+def shape_of(text: str) -> tuple[str, tuple[int, ...]]:
+    """A line with every number in it replaced by '#', and the numbers:
+    '1.小学三年级日记 篇一' -> ('#.小学#年级日记篇#', (1, 3, 1))."""
+    values: list[int] = []
+    parts: list[str] = []
+    at = 0
+    for m in _ORDINAL.finditer(text):
+        n = _ordinal_value(m.group())
+        if n is None:
+            continue
+        parts.append(text[at : m.start()])
+        values.append(n)
+        at = m.end()
+    parts.append(text[at:])
+    return _EDGE.sub("", "#".join(squash(p) for p in parts)), tuple(values)
+
+
+def _sibling_split(blocks: list[Block], core: str, title: str) -> Split | None:
+    """Essay headings told by their shape, not by a listed form: two or more heading-like lines
+    that are the same line but for a number that runs 1, 2, 3 ... in page order, the rest naming
+    the page's subject (the title's stem) or the page promising several essays. An outline
+    (一、X 二、Y) never shares a shape: its lines differ beyond the number."""
+    groups: dict[str, list[tuple[int, tuple[int, ...]]]] = {}
+    for i, block in enumerate(blocks):
+        if _heading_like(block) and len(block.text) <= 40:
+            shape, values = shape_of(block.text)
+            if values:
+                groups.setdefault(shape, []).append((i, values))
+    promised = bool(_multi().search(title)) or count_claim(title)[1] is not None
+    best: list[int] = []
+    for shape, hits in groups.items():
+        residual = shape.replace("#", "")
+        if len(hits) < 2 or len(hits) <= len(best) or not _CJK_OR_WORD.search(residual):
+            continue
+        if not (promised or not core or resembles(residual, core)):
+            continue
+        if any(_in_sequence([values[k] for _, values in hits]) for k in range(len(hits[0][1]))):
+            best = [i for i, _ in hits]
+    if not best:
+        return None
+    return _cut(blocks, [(i, core) for i in best], "sibling_numbers")
+
+
 def _subtitle_after(blocks: list[Block], i: int) -> str:
     """The essay's own subtitle when a bare marker (范文1, 篇一) stands on its own line and a short
     bold or heading line follows it; '' otherwise (a salutation or a first sentence is no subtitle)."""
@@ -238,6 +292,7 @@ def split_blocks(blocks: list[Block], title: str) -> Split:
     core = core or title
     for attempt in (
         _ordinal_split(blocks, core),
+        _sibling_split(blocks, core, title),
         _repeated_title_split(blocks, title, core),
         _structural_split(blocks, title, claimed),
         _letters_split(blocks, title, core),
