@@ -64,7 +64,7 @@ def extract_text(text: str, url: str = "", encoding: str = "") -> Page:
     lines = [line for line in lines if line]
     if not lines:
         raise ExtractError("empty text page")
-    lines = _opening(lines)
+    lines = layout.split_dated(_opening(lines))
     lines, furniture = layout.unwrap(lines)
     head = layout.read_head([line if i not in furniture else "" for i, line in enumerate(lines)])
     for i in furniture:

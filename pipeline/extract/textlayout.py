@@ -31,6 +31,7 @@ _KV_LINE = re.compile(r"^\s*[\u3400-\u9fffA-Za-z]{1,6}\s*[:：]\s*([^。！？!?
 _PHONE = re.compile(r"\d{3,4}-\d{3,4}-\d{3,4}|\d{7,}")
 _URL = re.compile(r"https?://|www\.", re.I)
 _LIST_DATE = re.compile(r"(\d{1,2}-\d{1,2}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})\s*$")
+_DATED = re.compile(r"^(?P<t>[^:：|｜>»]{4,}?)\s+(?P<d>(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)$")
 _MARK = r"(?:[【\[〔(（]\s*(?:第\s*)?{N}\s*篇?\s*[】\]〕)）]|第\s*{N}\s*篇|篇\s*{N}|范文\s*{N}|[0-9]{1,2}(?![0-9年月日号%.．:：篇个字]))"
 PROSE_LEN = 30  # a line this long with sentence punctuation is running text, not a heading or a field
 TITLE_MAX = 80
@@ -109,6 +110,21 @@ def unwrap(lines: list[str]) -> tuple[list[str], set[int]]:
             furniture.add(len(out))
         out.append(line)
     return out, furniture
+
+
+def split_dated(lines: list[str]) -> list[str]:
+    """A head line that is a title with its date after it ('《西游记》读后感 2023-03-02') as two
+    lines, the title and the date, as most pages show them."""
+    out: list[str] = []
+    head = _window_end(lines)
+    for i, line in enumerate(lines):
+        m = _DATED.match(line) if i < head and len(line) <= TITLE_MAX else None
+        if m and not _PUNCT.search(m["t"]) and not re.search(r"\w\.\w", m["t"]) and text_trail(m["t"]) is None \
+                and not is_chrome(line):
+            out.extend((m["t"].strip(), m["d"]))
+        else:
+            out.append(line)
+    return out
 
 
 def glued_title(line: str) -> tuple[str, int] | None:
@@ -223,20 +239,29 @@ def _echo(cand: str, others: str) -> int:
     return sum(1 for g in grams if g in others)
 
 
-def _title_score(lines: list[str], keys: list[str], i: int, crumb_at: int, last_crumb: str, first: int) -> int:
+def kv_block(lines: list[str], end: int) -> set[int]:
+    """Lines of a key-value block (two or more 'label: value' lines in a row) among the first `end`."""
+    kv = [bool(_KV_LINE.match(line)) for line in lines[:end]]
+    return {i for i, ok in enumerate(kv) if ok and ((i > 0 and kv[i - 1]) or (i + 1 < len(kv) and kv[i + 1]))}
+
+
+def _title_score(lines: list[str], keys: list[str], i: int, crumb_at: int, last_crumb: str, first: int, fields: set[int]) -> int:
     line = lines[i]
     score = 0
     if last_crumb and ends_with_title(last_crumb, line):
         score += 3
-    reps = sum(1 for j, other in enumerate(keys) if j != i and other and _related_keys(keys[i], other))
+    reps = sum(1 for j, other in enumerate(keys) if j != i and other and not is_chrome(lines[j]) and _related_keys(keys[i], other))
     score += 2 * min(reps, 2)
     nxt = lines[i + 1] if i + 1 < len(lines) else ""
-    if nxt and is_meta(nxt):
+    if nxt and (is_meta(nxt) or (i + 1 in fields and not re.search(r"[:：]\s*$", nxt))):  # a field with a value
         score += 2
     if count_claim(line)[1] is not None:
         score += 2
     echoes = _echo(line, "\n".join(lines[:i] + lines[i + 1 :]))
     score += 2 if echoes >= 3 else 1 if echoes else 0
+    stem = squash(count_claim(line)[0] or line)
+    if len(stem) >= 4 and any(stem in squash(p) for p in lines[i + 1 :] if is_prose(p) and not is_chrome(p)):
+        score += 2
     if crumb_at >= 0:
         score += 1 if i > crumb_at else -1
     if i == first:
@@ -256,17 +281,21 @@ def _title_candidate(line: str, sole_marker: bool) -> bool:
             and bool(re.search(r"[\u3400-\u9fffA-Za-z]{2}", line)))
 
 
-def _category_above(lines: list[str], title_index: int, chrome: dict[int, str]) -> list[str]:
-    """A lone category line right above the title (short, one word, no punctuation) stands for
-    the trail when the page shows no other."""
+def _is_category(line: str) -> bool:
+    """A category line: short, one word, no punctuation or digits, not a phrase of the chrome rules."""
+    return 2 <= len(line) <= 12 and " " not in line and not re.search(r"[\W\d_]", line) and not is_chrome(line) \
+        and not is_head_chrome(line) and bool(re.search(r"[\u3400-\u9fff]", line))
+
+
+def _categories_above(lines: list[str], title_index: int, chrome: dict[int, str], stop: int) -> list[int]:
+    """The run of category lines right above the title, down from the line after `stop` (the
+    trail's last line, or -1): they carry the trail on, or stand for it when the page shows none."""
+    run: list[int] = []
     i = title_index - 1
-    if i < 0 or i in chrome and chrome[i] != "head":
-        return []
-    line = lines[i]
-    if 2 <= len(line) <= 12 and " " not in line and not re.search(r"[\W\d_]", line) and not is_chrome(line) \
-            and not is_head_chrome(line) and re.search(r"[\u3400-\u9fff]", line):
-        return [line]
-    return []
+    while i > stop and (i not in chrome or chrome[i] == "head") and _is_category(lines[i]):
+        run.insert(0, i)
+        i -= 1
+    return run
 
 
 def read_head(lines: list[str]) -> Head:
@@ -290,15 +319,18 @@ def read_head(lines: list[str]) -> Head:
         break
     last_crumb = head.crumbs[-1] if head.crumbs else ""
     sole_marker = sum(1 for line in lines if _marker_line(line)) == 1
-    cands = [i for i in range(end) if i not in head.chrome and _title_candidate(lines[i], sole_marker)]
-    # a line that the next line repeats with more around it is a category above the title
-    cands = [i for i in cands if not (i + 1 in cands and squash(lines[i]) != squash(lines[i + 1])
-                                      and squash(lines[i + 1]).startswith(squash(lines[i])))]
+    fields = kv_block(lines, end + 1)
+    cands = [i for i in range(end) if i not in head.chrome and i not in fields and _title_candidate(lines[i], sole_marker)]
+    # a line that the line above or below repeats with more around it is a category of the title
+    narrower = {i for i in cands if any(j in cands and squash(lines[i]) != squash(lines[j]) and squash(lines[i]) in squash(lines[j])
+                                        for j in (i - 1, i + 1))}
+    cands = [i for i in cands if i not in narrower]
     if cands:
         keys = [_key(line) for line in lines]
-        scores = {i: _title_score(lines, keys, i, crumb_at, last_crumb, cands[0]) for i in cands}
+        scores = {i: _title_score(lines, keys, i, crumb_at, last_crumb, cands[0], fields) for i in cands}
         best = max(cands, key=lambda i: (scores[i], -i))
         head.title, head.title_index = lines[best], best
+        head.chrome.update((i, "category") for i in narrower if i == best + 1)
         after = lines[best + 1] if best + 1 < len(lines) else ""
         framed = scores[best] >= 2 and (0 <= crumb_at < best or is_meta(after))  # a header block around the title
         for i in range(best):
@@ -306,10 +338,11 @@ def read_head(lines: list[str]) -> Head:
                 head.chrome[i] = "head"
     if head.crumbs and head.title and ends_with_title(head.crumbs[-1], head.title):
         head.crumbs = head.crumbs[:-1]
-    if crumb_at < 0 and head.title_index > 0:
-        head.crumbs = _category_above(lines, head.title_index, head.chrome)
-        if head.crumbs:
-            head.chrome[head.title_index - 1] = "category"
+    if head.title_index > 0:
+        run = _categories_above(lines, head.title_index, head.chrome, crumb_at)
+        if run and (crumb_at < 0 or run[0] == crumb_at + 1):
+            head.crumbs = head.crumbs + [lines[i] for i in run]
+            head.chrome.update((i, "category") for i in run)
     body = max(head.title_index + 1, crumb_at + 1)
     for i in range(body, min(len(lines), body + HEAD_WINDOW)):
         line = lines[i]

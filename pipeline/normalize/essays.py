@@ -40,6 +40,9 @@ def normalize(page: Page) -> Result:
         paywall = next((r.text for r in page.removed if r.rule == "paywall"), "")
         incomplete = f"title claims {claimed} essays, the page shows {len(essays)}" + (f" ({paywall})" if paywall else "")
     page_out = Page(**{**page.__dict__, "summary": summary})
+    headings = {e.title for e in essays}
+    if not page.title and len(essays) >= 2 and len(headings) == 1:
+        page_out = Page(**{**page_out.__dict__, "title": essays[0].title})  # every essay names the page's subject
     error = "" if essays else "no essay text on the page"
     if error:
         page_out = Page(**{**page_out.__dict__, "error": error})
