@@ -190,6 +190,11 @@ class Head:
     body_start: int = 0
 
 
+def _opens_text(line: str, nxt: str) -> bool:
+    """A salutation that opens the running text: a line ending in a colon, not a field, before prose."""
+    return line.endswith((":", "：")) and not is_field_line(line) and ("、" in line or is_prose(nxt) or nxt.endswith(("!", "！")))
+
+
 def _window_end(lines: list[str]) -> int:
     """Index of the first line of running text (or of a salutation that opens it)."""
     for i, line in enumerate(lines[:HEAD_WINDOW]):
@@ -199,7 +204,7 @@ def _window_end(lines: list[str]) -> int:
             # (a header quote or a banner above the title)
             if not nxt or is_prose(nxt) or nxt.endswith((":", "：")):
                 return i
-        if line.endswith((":", "：")) and not is_field_line(line) and ("、" in line or is_prose(nxt) or nxt.endswith(("!", "！"))):
+        if _opens_text(line, nxt):
             return i
     return min(len(lines), HEAD_WINDOW)
 
@@ -348,6 +353,8 @@ def read_head(lines: list[str]) -> Head:
         line = lines[i]
         if is_prose(line) or _marker_line(line) or (head.title and _related(line, head.title) and squash(line) == squash(head.title)):
             break
+        if i == end and _opens_text(line, lines[i + 1] if i + 1 < len(lines) else ""):
+            break  # a salutation ('亲爱的同学们：') opens the text
         kv_run = bool(_KV_LINE.match(line)) and any(
             0 <= j < len(lines) and (_KV_LINE.match(lines[j]) or j in head.chrome) for j in (i - 1, i + 1))
         if is_meta(line) or kv_run or _site_line(line) or _title_notice(line, head.title):

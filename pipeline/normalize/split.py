@@ -140,7 +140,7 @@ def _ordinal_split(blocks: list[Block], core: str) -> Split | None:
     heads, lines = [], []
     for i, _, own in hits:
         bare = not own and not resembles(blocks[i].text, core) and squash(core) not in squash(blocks[i].text)
-        sub = _subtitle_after(blocks, i) if bare else ""  # a subtitle line under a bare marker (范文一 alone)
+        sub = _subtitle_after(blocks, i, core) if bare else ""  # a subtitle line under a bare marker (范文一 alone)
         heads.append((i, sub or own or core))
         lines.append(2 if sub else 1)
     heads, lines = _with_unmarked(blocks, core, heads, lines)
@@ -196,7 +196,7 @@ def shape_of(text: str) -> tuple[str, tuple[int, ...]]:
 def _sibling_split(blocks: list[Block], core: str, title: str) -> Split | None:
     """Essay headings told by their shape, not by a listed form: two or more heading-like lines
     that are the same line but for a number that runs 1, 2, 3 ... in page order, the rest naming
-    the page's subject (the title's stem) or the page promising several essays. An outline
+    the page's subject (the title's stem), or the page promising several essays. An outline
     (一、X 二、Y) never shares a shape: its lines differ beyond the number."""
     groups: dict[str, list[tuple[int, tuple[int, ...]]]] = {}
     for i, block in enumerate(blocks):
@@ -208,10 +208,10 @@ def _sibling_split(blocks: list[Block], core: str, title: str) -> Split | None:
     best: list[int] = []
     for shape, hits in groups.items():
         residual = shape.replace("#", "")
-        if len(hits) < 2 or len(hits) <= len(best) or not _CJK_OR_WORD.search(residual):
+        if len(hits) < 2 or len(hits) <= len(best):
             continue
-        if not (promised or not core or resembles(residual, core)):
-            continue
+        if not (promised or (_CJK_OR_WORD.search(residual) and (not core or resembles(residual, core)))):
+            continue  # bare numbers ('【一】') only where the title promises several essays
         if any(_in_sequence([values[k] for _, values in hits]) for k in range(len(hits[0][1]))):
             best = [i for i, _ in hits]
     if not best:
@@ -219,14 +219,24 @@ def _sibling_split(blocks: list[Block], core: str, title: str) -> Split | None:
     return _cut(blocks, [(i, core) for i in best], "sibling_numbers")
 
 
-def _subtitle_after(blocks: list[Block], i: int) -> str:
+def _shares_words(a: str, b: str) -> bool:
+    """Whether two lines share a run of four characters (a name, not a particle)."""
+    a, b = squash(a), squash(b)
+    return any(a[k : k + 4] in b for k in range(len(a) - 3))
+
+
+def _subtitle_after(blocks: list[Block], i: int, core: str) -> str:
     """The essay's own subtitle when a bare marker (范文1, 篇一) stands on its own line and a short
-    bold or heading line follows it; '' otherwise (a salutation or a first sentence is no subtitle)."""
+    bold or heading line follows it (on an unstyled page: a short line that shares a name with the
+    page title, then running text); '' otherwise (a salutation or a first sentence is no subtitle)."""
     if i + 1 >= len(blocks):
         return ""
     nxt = blocks[i + 1]
     styled = nxt.kind == "heading" or (nxt.kind == "paragraph" and nxt.bold)
     text = nxt.text.strip()
+    after = blocks[i + 2].text if i + 2 < len(blocks) else ""
+    if not styled and not blocks[i].bold and len(text) <= 20 and len(after) >= 30 and _shares_words(text, core):
+        styled = True  # plain text (a page dump): a short line naming a piece of the page's kind, then running text
     if not styled or not _heading_like(nxt) or len(text) > 30 or _outline().match(text) or text.endswith(("：", ":")):
         return ""
     return "" if match_marker(text, text) else text
