@@ -206,17 +206,35 @@ def _sibling_split(blocks: list[Block], core: str, title: str) -> Split | None:
                 groups.setdefault(shape, []).append((i, values))
     promised = bool(_multi().search(title)) or count_claim(title)[1] is not None
     best: list[int] = []
+    contents: list[int] = []
     for shape, hits in groups.items():
         residual = shape.replace("#", "")
         if len(hits) < 2 or len(hits) <= len(best):
             continue
         if not (promised or (_CJK_OR_WORD.search(residual) and (not core or resembles(residual, core)))):
             continue  # bare numbers ('【一】') only where the title promises several essays
-        if any(_in_sequence([values[k] for _, values in hits]) for k in range(len(hits[0][1]))):
-            best = [i for i, _ in hits]
+        for k in range(len(hits[0][1])):
+            start = _after_contents([i for i, _ in hits], [values[k] for _, values in hits])
+            if start is not None and len(hits) - start > len(best):
+                best, contents = [i for i, _ in hits[start:]], [i for i, _ in hits[:start]]
     if not best:
         return None
-    return _cut(blocks, [(i, core) for i in best], "sibling_numbers")
+    split = _cut(blocks, [(i, core) for i in best], "sibling_numbers")
+    if contents:  # the table of contents and the short label over it are no summary
+        label = contents[0] - 1 if contents[0] > 0 and len(blocks[contents[0] - 1].text) <= 6 else contents[0]
+        split.preface = [b.text for b in blocks[:label]] + [b.text for b in blocks[contents[-1] + 1 : best[0]]]
+    return split
+
+
+def _after_contents(at: list[int], numbers: list[int]) -> int | None:
+    """Where the essay headings start in a run of numbered sibling lines: 0 when the numbers run
+    1, 2, 3 ...; after a table of contents (the same lines, numbered from 1, one right under the
+    other) when the numbering starts again; None otherwise."""
+    if _in_sequence(numbers):
+        return 0
+    r = max((k for k, n in enumerate(numbers) if n == 1), default=0)
+    contents = r > 0 and _in_sequence(numbers[:r]) and all(at[k + 1] - at[k] == 1 for k in range(r - 1))
+    return r if contents and len(numbers) - r >= 2 and _in_sequence(numbers[r:]) else None
 
 
 def _shares_words(a: str, b: str) -> bool:
@@ -247,7 +265,14 @@ def _repeated_title_split(blocks: list[Block], title: str, core: str) -> Split |
     heads = [(i, core) for i, b in enumerate(blocks) if squash(b.text) in targets]
     if not heads:
         return None
-    return _cut(blocks, heads, "repeated_title")
+    # the title repeated over the page's intro (a blurb before the first essay) opens no essay
+    sizes = [sum(len(b.text) for b in blocks[i + 1 : end]) for (i, _), end in zip(heads, [h for h, _ in heads[1:]] + [len(blocks)], strict=True)]
+    lead = next((k for k, size in enumerate(sizes) if size >= MIN_UNMARKED_SECTION_CHARS), 0)
+    if lead and all(size >= MIN_UNMARKED_SECTION_CHARS for size in sizes[lead:]):
+        heads = heads[lead:]
+    split = _cut(blocks, heads, "repeated_title")
+    split.preface = [t for t in split.preface if squash(t) not in targets]
+    return split
 
 
 def _structural_split(blocks: list[Block], title: str, claimed: int | None) -> Split | None:
