@@ -28,6 +28,7 @@ _BULLET = re.compile(r"^[•●▪■□◦‣∙·]\s*")
 _TABLE_ROW = re.compile(r"^(\S{1,6}?)\s*[|｜]\s*(.*?)\s*[|｜]?\s*$")
 _KV = re.compile(r"([\u3400-\u9fffA-Za-z]{1,6})\s*[:：]")
 _KV_LINE = re.compile(r"^\s*[\u3400-\u9fffA-Za-z]{1,6}\s*[:：]\s*([^。！？!?；;，,]{0,30})$")
+_BYLINE = re.compile(r"^[\u3400-\u9fff]{1,3}\s*[/／]\s*[^\s/／。，,；;]{1,12}$")
 _PHONE = re.compile(r"\d{3,4}-\d{3,4}-\d{3,4}|\d{7,}")
 _URL = re.compile(r"https?://|www\.", re.I)
 _LIST_DATE = re.compile(r"(\d{1,2}-\d{1,2}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})\s*$")
@@ -63,10 +64,12 @@ def has_word(line: str) -> bool:
 
 def is_field_line(line: str) -> bool:
     """A key-value line (label: value) of a page's furniture: two or more labels in a short line,
-    one label with a short value and no sentence punctuation, or a date with little else."""
+    a byline (label/name), or a date with little else."""
     if len(line) > 100 or "。" in line:
         return False
     if len(_KV.findall(line)) >= 2 and not _PUNCT.search(_KV.sub("", line)):
+        return True
+    if _BYLINE.match(line):  # 文/李清风, 图／新华社
         return True
     date = find_date(line)
     if date and len(line) <= 60 and len(re.sub(r"[\d\s:：/.\-年月日()（）]", "", line)) <= 12:
@@ -343,6 +346,14 @@ def read_head(lines: list[str]) -> Head:
                 head.chrome[i] = "head"
     if head.crumbs and head.title and ends_with_title(head.crumbs[-1], head.title):
         head.crumbs = head.crumbs[:-1]
+    above = head.title_index - 1
+    if crumb_at < 0 and above >= 0 and head.chrome.get(above, "head") == "head":
+        items = _continuation(lines[above])  # a short trail without a label or a home item ('散文 > 抒情散文')
+        if len(items) >= 2 and all(len(item) <= 12 for item in items):
+            head.crumbs, crumb_at = items, above
+            head.chrome[above] = "breadcrumb"
+            if head.crumbs and ends_with_title(head.crumbs[-1], head.title):
+                head.crumbs = head.crumbs[:-1]
     if head.title_index > 0:
         run = _categories_above(lines, head.title_index, head.chrome, crumb_at)
         if run and (crumb_at < 0 or run[0] == crumb_at + 1):

@@ -270,9 +270,7 @@ def _repeated_title_split(blocks: list[Block], title: str, core: str) -> Split |
     lead = next((k for k, size in enumerate(sizes) if size >= MIN_UNMARKED_SECTION_CHARS), 0)
     if lead and all(size >= MIN_UNMARKED_SECTION_CHARS for size in sizes[lead:]):
         heads = heads[lead:]
-    split = _cut(blocks, heads, "repeated_title")
-    split.preface = [t for t in split.preface if squash(t) not in targets]
-    return split
+    return _cut(blocks, heads, "repeated_title")
 
 
 def _structural_split(blocks: list[Block], title: str, claimed: int | None) -> Split | None:
@@ -334,6 +332,7 @@ def split_blocks(blocks: list[Block], title: str) -> Split:
     ):
         if attempt is not None and _substantial(attempt):
             attempt.sections = [s for s in attempt.sections if s.paragraphs]
+            attempt.preface = [t for t in attempt.preface if squash(t) not in (squash(title), squash(core))]  # the title is no summary
             if len(attempt.sections) == 1:
                 attempt.form = "single"  # one essay under a heading (often the title repeated at the top)
             return attempt
