@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from pipeline.errors import ExtractError
+from pipeline.extract import texthead
 from pipeline.extract import textlayout as layout
 from pipeline.extract.chrome import clean_blocks, is_chrome
 from pipeline.extract.metadata import find_date
@@ -66,7 +67,7 @@ def extract_text(text: str, url: str = "", encoding: str = "") -> Page:
         raise ExtractError("empty text page")
     lines = layout.split_dated(_opening(lines))
     lines, furniture = layout.unwrap(lines)
-    head = layout.read_head([line if i not in furniture else "" for i, line in enumerate(lines)])
+    head = texthead.read_head([line if i not in furniture else "" for i, line in enumerate(lines)])
     for i in furniture:
         head.chrome[i] = "furniture"
     removed: list[Removed] = []
