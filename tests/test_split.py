@@ -165,3 +165,15 @@ def test_shape_of_a_line() -> None:
 
     assert shape_of("1.小学三年级日记 篇一") == ("#.小学#年级日记篇#", (1, 3, 1))
     assert shape_of("祝福观后感800字【2】") == ("祝福观后感800字【#】", (2,))
+
+
+def test_labelled_numbers_with_own_subtitles_on_a_promised_page() -> None:
+    blocks = [para("以下是小编整理的资料。")]
+    for h in ("作文一：当一名医生", "作文二：做一名老师", "作文三：成为科学家"):
+        blocks += [para(h), para(P)]
+    assert shape(blocks, "我的梦想作文（精选3篇）") == ("labelled_numbers", [("当一名医生", 1), ("做一名老师", 1), ("成为科学家", 1)])
+    # the same lines on a page that promises no set are steps or sections of one piece
+    assert shape(blocks, "我的梦想")[0] == "single"
+    # an outline has no label before its numbers
+    outline = [para("一、加强学习"), para(P), para("二、完善制度"), para(P)]
+    assert shape(outline, "工作总结（精选2篇）")[0] == "single"

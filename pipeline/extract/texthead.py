@@ -36,6 +36,8 @@ from pipeline.extract.textlayout import (
 from pipeline.rules import load
 from pipeline.text.counts import count_claim
 
+_SUBTITLE = re.compile(r"^\s*(——|—|--|－－)")  # '——记我和爸爸的黄山之旅': the subtitle under a title
+
 
 @dataclass
 class Head:
@@ -122,7 +124,7 @@ def _title_candidate(line: str, sole_marker: bool) -> bool:
     """A line that may be the page title; an essay heading with an ordinal only when it is the one
     such line on the page (a site that shows one essay of a set per page)."""
     return (2 <= len(line) <= TITLE_MAX and has_word(line) and not FINAL.search(line) and "。" not in line
-            and not outline().match(line) and not is_meta(line) and (sole_marker or not _marker_line(line))
+            and not outline().match(line) and not is_meta(line) and not _SUBTITLE.match(line) and (sole_marker or not _marker_line(line))
             and bool(re.search(r"[\u3400-\u9fffA-Za-z]{2}", line)))
 
 

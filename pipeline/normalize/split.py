@@ -226,6 +226,24 @@ def _sibling_split(blocks: list[Block], core: str, title: str) -> Split | None:
     return split
 
 
+_LABELLED = re.compile(r"^\s*(?P<p>[^\d一二三四五六七八九十。！？!?，,；;：:]{1,8}?)\s*(?P<n>[0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*[:：、.．]\s*(?P<t>\S.*)$")
+
+
+def _labelled_split(blocks: list[Block], core: str, title: str) -> Split | None:
+    """Essays under headings that share a label and a number running 1, 2, 3 ..., each with its
+    own subtitle ('作文一：当一名医生', '作文二：做一名老师'), on a page whose title promises several."""
+    if not (_multi().search(title) or count_claim(title)[1] is not None):
+        return None
+    groups: dict[str, list[tuple[int, int, str]]] = {}
+    for i, block in enumerate(blocks):
+        m = _LABELLED.match(block.text) if _heading_like(block) and len(block.text) <= 40 else None
+        n = cn_number(m["n"]) if m else None
+        if m and n is not None and _CJK_OR_WORD.search(m["p"]) and not _outline().match(block.text):
+            groups.setdefault(squash(m["p"]), []).append((i, n, m["t"].strip()))
+    hits = max((h for h in groups.values() if len(h) >= 2 and _in_sequence([n for _, n, _ in h])), key=len, default=[])
+    return _cut(blocks, [(i, t) for i, _, t in hits], "labelled_numbers") if hits else None
+
+
 def _after_contents(at: list[int], numbers: list[int]) -> int | None:
     """Where the essay headings start in a run of numbered sibling lines: 0 when the numbers run
     1, 2, 3 ...; after a table of contents (the same lines, numbered from 1, one right under the
@@ -326,6 +344,7 @@ def split_blocks(blocks: list[Block], title: str) -> Split:
     for attempt in (
         _ordinal_split(blocks, core),
         _sibling_split(blocks, core, title),
+        _labelled_split(blocks, core, title),
         _repeated_title_split(blocks, title, core),
         _structural_split(blocks, title, claimed),
         _letters_split(blocks, title, core),
