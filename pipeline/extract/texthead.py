@@ -36,6 +36,7 @@ from pipeline.extract.textlayout import (
 from pipeline.rules import load
 from pipeline.text.counts import count_claim
 
+_TITLE_PARTS = re.compile(r"\s*[_|｜]\s*|\s+[-–—]\s+")
 _SUBTITLE = re.compile(r"^\s*(——|—|--|－－)")  # '——记我和爸爸的黄山之旅': the subtitle under a title
 
 
@@ -84,6 +85,12 @@ def _echo(cand: str, others: str) -> int:
     """How many distinct four-character runs of the candidate recur elsewhere on the page."""
     grams = {run[k : k + 4] for run in CJK4.findall(cand) for k in range(len(run) - 3)}
     return sum(1 for g in grams if g in others)
+
+
+def _part_of(a: str, b: str) -> bool:
+    """Whether line b is line a joined with other parts by title separators ('a_分类_网站')."""
+    parts = [squash(p) for p in _TITLE_PARTS.split(b)]
+    return len(parts) >= 2 and squash(a) in parts
 
 
 def kv_block(lines: list[str], end: int) -> set[int]:
@@ -170,8 +177,10 @@ def read_head(lines: list[str]) -> Head:
     cands = [i for i in range(end) if i not in head.chrome and i not in fields and _title_candidate(lines[i], sole_marker)]
     # a line that the line above or below repeats with more around it is a category of the title
     narrower = {i for i in cands if any(j in cands and squash(lines[i]) != squash(lines[j]) and squash(lines[i]) in squash(lines[j])
-                                        for j in (i - 1, i + 1))}
-    cands = [i for i in cands if i not in narrower]
+                                        and not _part_of(lines[i], lines[j]) for j in (i - 1, i + 1))}
+    # the page's <title> line ('X_三年级作文_好作文网') beside the title it is made of
+    composite = {j for j in cands if any(i in cands and _part_of(lines[i], lines[j]) for i in (j - 1, j + 1))}
+    cands = [i for i in cands if i not in narrower and i not in composite]
     if cands:
         keys = [_key(line) for line in lines]
         scores = {i: _title_score(lines, keys, i, crumb_at, last_crumb, cands[0], fields) for i in cands}

@@ -141,9 +141,32 @@ def glued_title(line: str) -> tuple[str, int] | None:
     return None
 
 
+@cache
+def _lead_marker() -> re.Pattern[str]:
+    n = load("split")["ordinal"]
+    return re.compile(rf"^\s*(?:[【\[〔]\s*(?:第\s*{n}\s*篇|篇\s*{n}|范文\s*{n}|{n})\s*[】\]〕]|(?:第\s*{n}\s*篇|篇\s*{n}|范文\s*{n})\s*[:：])")
+
+
+def unglue_markers(lines: list[str]) -> list[str]:
+    """Break an explicit essay marker ('【篇一】', '范文二：') off the running text it leads, when two
+    or more lines of the page open with one (a set of essays whose headings run into their text)."""
+    found = [_lead_marker().match(line) for line in lines]
+    led = {i for i, m in enumerate(found) if m and is_prose(lines[i][m.end():].strip())}
+    if len(led) < 2:
+        return lines
+    out: list[str] = []
+    for i, (line, m) in enumerate(zip(lines, found, strict=True)):
+        if i in led and m:
+            out.extend([m.group(0).strip().rstrip(":："), line[m.end():].strip()])
+        else:
+            out.append(line)
+    return out
+
+
 def unglue(lines: list[str], core: str) -> list[str]:
     """Break a line where the title, followed by an ordinal, starts an essay heading inside it
     (a blurb and the heading on one line, or a heading run into its first sentence)."""
+    lines = unglue_markers(lines)
     if not core or len(core) < 4:
         return lines
     pattern = re.compile(re.escape(core) + r"\s*" + _marker().pattern)
