@@ -12,7 +12,6 @@ from pipeline.errors import ExtractError
 from pipeline.extract import texthead
 from pipeline.extract import textlayout as layout
 from pipeline.extract.chrome import clean_blocks, is_chrome
-from pipeline.extract.metadata import find_date
 from pipeline.models import Block, Page, Removed
 from pipeline.rules import rules
 from pipeline.text.clean import clean_line
@@ -20,7 +19,6 @@ from pipeline.text.counts import count_claim
 
 _DOMAIN = re.compile(r"((?:[a-z0-9-]+\.)+[a-z]{2,})", re.I)
 LONG_LINE = 300  # a first line this long on a page of few lines is a page without line breaks
-_DATE_RULES = frozenset({"meta_line", "date_source_line", "domain_date", "read_count"})
 
 
 def _rule(name: str) -> re.Pattern[str]:
@@ -93,9 +91,7 @@ def extract_text(text: str, url: str = "", encoding: str = "") -> Page:
     body = layout.unglue([lines[i] for i in body_idx if i not in tail], core)
     blocks, gone = clean_blocks([Block("paragraph", line) for line in body])
     blocks = _lead(blocks)
-    published = head.published
-    if not published:
-        published = next((d for d in (find_date(r.text) for r in gone if r.rule in _DATE_RULES) if d), "")
+    published = head.published  # a date line further down is a letter's or a list's, not the page's
     return Page(
         url=url,
         title=title,

@@ -228,8 +228,9 @@ def title_notice(line: str, title: str) -> bool:
 
 
 def tail_chrome(lines: list[str], start: int, title: str) -> dict[int, str]:
-    """Furniture after the body: link bars, runs of related links (short lines ending in a date),
-    the heading over such a list, fields repeating the title, and a last line after a run of them."""
+    """Furniture after the body: link bars, runs of related links (short lines ending in a date, or
+    short lines under a furniture line after the last running text), the heading over such a list,
+    fields repeating the title."""
     found: dict[int, str] = {}
     n = len(lines)
     for i in range(start, n):
@@ -247,6 +248,16 @@ def tail_chrome(lines: list[str], start: int, title: str) -> dict[int, str]:
             for k in range(i, j):
                 found[k] = "related_list"
         i = max(j, i + 1)
+    # after the last running text: a run of two or more short lines without sentence punctuation
+    # under a furniture line, up to the page's end or more furniture, is a list of links
+    last = max((i for i in range(start, n) if is_prose(lines[i]) and not is_chrome(lines[i])), default=start - 1)
+    for i in range(last + 1, n):
+        if i in found or is_chrome(lines[i]):
+            j = i + 1
+            while j < n and j not in found and len(lines[j]) <= 30 and not PUNCT.search(lines[j]) and has_word(lines[j]):
+                j += 1
+            if j - i > 2 and (j == n or j in found or is_chrome(lines[j])):
+                found.update((k, "related_list") for k in range(i + 1, j))
     for i in sorted(found):
         prev = i - 1
         if prev >= start and prev not in found and len(lines[prev]) <= 40 and not is_prose(lines[prev]) and (
