@@ -99,7 +99,8 @@ def kv_block(lines: list[str], end: int) -> set[int]:
     return {i for i, ok in enumerate(kv) if ok and ((i > 0 and kv[i - 1]) or (i + 1 < len(kv) and kv[i + 1]))}
 
 
-def _title_score(lines: list[str], keys: list[str], i: int, crumb_at: int, last_crumb: str, first: int, fields: set[int]) -> int:
+def _title_score(lines: list[str], keys: list[str], i: int, crumb_at: int, last_crumb: str, first: int, fields: set[int],
+                 echoes: int) -> int:
     line = lines[i]
     score = 0
     if last_crumb and ends_with_title(last_crumb, line):
@@ -111,7 +112,6 @@ def _title_score(lines: list[str], keys: list[str], i: int, crumb_at: int, last_
         score += 2
     if count_claim(line)[1] is not None:
         score += 2
-    echoes = _echo(line, "\n".join(lines[:i] + lines[i + 1 :]))
     score += 2 if echoes >= 3 else 1 if echoes else 0
     stem = squash(count_claim(line)[0] or line)
     if len(stem) >= 4 and any(stem in squash(p) for p in lines[i + 1 :] if is_prose(p) and not is_chrome(p)):
@@ -183,7 +183,11 @@ def read_head(lines: list[str]) -> Head:
     cands = [i for i in cands if i not in narrower and i not in composite]
     if cands:
         keys = [_key(line) for line in lines]
-        scores = {i: _title_score(lines, keys, i, crumb_at, last_crumb, cands[0], fields) for i in cands}
+        echo = {i: _echo(lines[i], "\n".join(lines[:i] + lines[i + 1 :])) for i in cands}
+        scores = {i: _title_score(lines, keys, i, crumb_at, last_crumb, cands[0], fields, echo[i]) for i in cands}
+        top = max(echo.values())
+        if top >= 3:  # compared across candidates: the one the page echoes most, against one it never echoes
+            scores = {i: s + (1 if echo[i] == top else -1 if echo[i] == 0 else 0) for i, s in scores.items()}
         best = max(cands, key=lambda i: (scores[i], -i))
         head.title, head.title_index = lines[best], best
         head.chrome.update((i, "category") for i in narrower if i == best + 1)
