@@ -177,3 +177,12 @@ def test_labelled_numbers_with_own_subtitles_on_a_promised_page() -> None:
     # an outline has no label before its numbers
     outline = [para("一、加强学习"), para(P), para("二、完善制度"), para(P)]
     assert shape(outline, "工作总结（精选2篇）")[0] == "single"
+
+
+def test_plain_essay_titles_only_when_their_number_is_the_claimed_count() -> None:
+    blocks = []
+    for h in ("我的妈妈", "我的爸爸", "我的老师"):
+        blocks += [para(h), para(P)]
+    assert shape(blocks, "写人的作文（精选3篇）") == ("claimed_subtitles", [("我的妈妈", 1), ("我的爸爸", 1), ("我的老师", 1)])
+    assert shape(blocks, "写人的作文（精选4篇）")[0] == "single"  # three lines for a claim of four: no split
+    assert shape(blocks, "写人的作文")[0] == "single"  # no claim

@@ -330,10 +330,23 @@ def _letters_split(blocks: list[Block], title: str, core: str) -> Split | None:
     return split
 
 
+def _claimed_split(blocks: list[Block], claimed: int | None) -> Split | None:
+    """A page whose title claims N essays and that shows exactly N short plain lines, each between
+    running text (or first) and running text: those lines are the essays' own titles."""
+    if claimed is None or claimed < 2:
+        return None
+    heads = [i for i, b in enumerate(blocks[:-1]) if _heading_like(b) and len(b.text) <= 30 and not b.text.endswith((":", "："))
+             and not _outline().match(b.text) and len(blocks[i + 1].text) >= 30
+             and (i == 0 or len(blocks[i - 1].text) >= 30 or _END_PUNCT.search(blocks[i - 1].text) is not None)]
+    if len(heads) != claimed:
+        return None
+    return _cut(blocks, [(i, blocks[i].text.strip()) for i in heads], "claimed_subtitles")
+
+
 def _substantial(split: Split) -> bool:
     """Every essay a split makes has real text; tiny sections mean the headings were something else."""
     sizes = [sum(len(p) for p in s.paragraphs) for s in split.sections]
-    floor = MIN_UNMARKED_SECTION_CHARS if split.form in ("repeated_title", "heading_subtitles", "bold_subtitles") else MIN_SECTION_CHARS
+    floor = MIN_UNMARKED_SECTION_CHARS if split.form in ("repeated_title", "claimed_subtitles", "heading_subtitles", "bold_subtitles") else MIN_SECTION_CHARS
     return bool(sizes) and (len(sizes) == 1 or min(sizes) >= floor)
 
 
@@ -348,6 +361,7 @@ def split_blocks(blocks: list[Block], title: str) -> Split:
         _repeated_title_split(blocks, title, core),
         _structural_split(blocks, title, claimed),
         _letters_split(blocks, title, core),
+        _claimed_split(blocks, claimed),
     ):
         if attempt is not None and _substantial(attempt):
             attempt.sections = [s for s in attempt.sections if s.paragraphs]
