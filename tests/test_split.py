@@ -130,7 +130,7 @@ def test_subtitle_on_the_line_under_a_bare_marker() -> None:
     ("headings", "title", "count", "form"),
     [
         (["感恩父母演讲稿之一", "感恩父母演讲稿之二", "感恩父母演讲稿之三"], "感恩父母演讲稿", 3, "sibling_numbers"),
-        (["一、感恩父母演讲稿", "二、感恩父母演讲稿"], "感恩父母演讲稿", 2, "sibling_numbers"),
+        (["感恩父母演讲稿 一", "感恩父母演讲稿 二"], "感恩父母演讲稿", 2, "sibling_numbers"),
         (["感恩父母演讲稿 其一", "感恩父母演讲稿 其二"], "感恩父母演讲稿", 2, "sibling_numbers"),
         (["①感恩父母演讲稿", "②感恩父母演讲稿"], "感恩父母演讲稿", 2, "sibling_numbers"),
         (["小学三年级日记 其一", "小学三年级日记 其二"], "", 2, "sibling_numbers"),  # no title; two numbers, one constant
