@@ -86,6 +86,10 @@ def extract_text(text: str, url: str = "", encoding: str = "") -> Page:
     footer = layout.footer_after(lines, set(tail) | set(head.chrome) | ruled, first_body)
     if footer is not None:
         tail[footer] = "footer"
+    ruled_all = {i for i in body_idx if i not in tail and len(lines[i]) <= 200 and is_chrome(lines[i])}
+    cut = layout.furniture_again(lines, set(tail) | set(head.chrome) | ruled_all, first_body, title)
+    for i in range(cut, len(lines)):
+        tail.setdefault(i, "after_furniture")
     for i in sorted(tail):
         removed.append(Removed(lines[i], tail[i]))
     body = layout.unglue([lines[i] for i in body_idx if i not in tail], core)

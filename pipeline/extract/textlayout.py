@@ -147,6 +147,12 @@ def _lead_marker() -> re.Pattern[str]:
     return re.compile(rf"^\s*(?:[【\[〔]\s*(?:第\s*{n}\s*篇|篇\s*{n}|范文\s*{n}|{n})\s*[】\]〕]|(?:第\s*{n}\s*篇|篇\s*{n}|范文\s*{n})\s*[:：])")
 
 
+@cache
+def _essay_marker() -> re.Pattern[str]:
+    n = load("split")["ordinal"]
+    return re.compile(rf"{_lead_marker().pattern}|^\s*(?:第\s*{n}\s*篇|篇\s*{n}|范文\s*{n})\s*$")
+
+
 def unglue_markers(lines: list[str]) -> list[str]:
     """Break an explicit essay marker ('【篇一】', '范文二：') off the running text it leads, when two
     or more lines of the page open with one (a set of essays whose headings run into their text)."""
@@ -265,6 +271,23 @@ def tail_chrome(lines: list[str], start: int, title: str) -> dict[int, str]:
             if found[i] in ("link_bar", "related_list"):
                 found[prev] = "list_heading"
     return found
+
+
+def furniture_again(lines: list[str], chrome: set[int], start: int, title: str) -> int:
+    """Where the site's furniture takes over for good: after the running text, the first two
+    furniture lines in a row (a toolbar, a comment or list heading, a share bar) end the page's
+    own text, unless an essay heading follows (a paywall between essays); the page's length when
+    there is no such run."""
+    n = len(lines)
+    prose = False
+    for i in range(start, n - 1):
+        prose = prose or (i not in chrome and is_prose(lines[i]))
+        if prose and i in chrome and i + 1 in chrome:
+            stem = squash(title)[:4] if len(squash(title)) >= 4 else "\0"
+            if not any(not is_prose(lines[j]) and (squash(lines[j]).startswith(stem) or _essay_marker().match(lines[j]))
+                       for j in range(i + 2, n) if j not in chrome):
+                return i + 2  # no other essay follows
+    return n
 
 
 def footer_after(lines: list[str], chrome: set[int], start: int) -> int | None:
