@@ -208,7 +208,7 @@ def _sibling_split(blocks: list[Block], core: str, title: str) -> Split | None:
     best: list[int] = []
     contents: list[int] = []
     for shape, hits in groups.items():
-        residual = shape.replace("#", "")
+        residual = re.sub(r"[^\w\u3400-\u9fff]", "", shape.replace("#", ""))
         if len(hits) < 2 or len(hits) <= len(best):
             continue
         if not (promised or (_CJK_OR_WORD.search(residual) and (not core or resembles(residual, core)))):
