@@ -258,12 +258,15 @@ def tail_chrome(lines: list[str], start: int, title: str) -> dict[int, str]:
     # under a furniture line, up to the page's end or more furniture, is a list of links
     last = max((i for i in range(start, n) if is_prose(lines[i]) and not is_chrome(lines[i])), default=start - 1)
     for i in range(last + 1, n):
-        if i in found or is_chrome(lines[i]):
+        label = len(lines[i]) <= 40 and lines[i].endswith((":", "：")) and not is_prose(lines[i])  # 'X相关文章：'
+        if i in found or label or is_chrome(lines[i]):
             j = i + 1
-            while j < n and j not in found and len(lines[j]) <= 30 and not PUNCT.search(lines[j]) and has_word(lines[j]):
+            while j < n and j not in found and len(lines[j]) <= 30 and not PUNCT.search(lines[j]) and has_word(lines[j]) \
+                    and not outline().match(lines[j]):
                 j += 1
-            if j - i > 2 and (j == n or j in found or is_chrome(lines[j])):
+            if j - i > 2 and (j == n or (not label and (j in found or is_chrome(lines[j])))):
                 found.update((k, "related_list") for k in range(i + 1, j))
+                found.setdefault(i, "list_heading")
     for i in sorted(found):
         prev = i - 1
         if prev >= start and prev not in found and len(lines[prev]) <= 40 and not is_prose(lines[prev]) and (
