@@ -214,7 +214,7 @@ def read_head(lines: list[str]) -> Head:
     body = max(head.title_index + 1, crumb_at + 1)
     for i in range(body, min(len(lines), body + HEAD_WINDOW)):
         line = lines[i]
-        if is_prose(line) or _marker_line(line) or (head.title and _related(line, head.title) and squash(line) == squash(head.title)):
+        if (is_prose(line) and not is_chrome(line)) or _marker_line(line) or (head.title and _related(line, head.title) and squash(line) == squash(head.title)):
             break
         if i == end and opens_text(line, lines[i + 1] if i + 1 < len(lines) else ""):
             break  # a salutation ('亲爱的同学们：') opens the text
