@@ -127,6 +127,11 @@ PAGES: dict[str, str] = {
 发布日期:2021-03-15
 老师们、同学们：
 时间是世界上最宝贵的财富。一寸光阴一寸金，寸金难买寸光阴，我们每个人都应该珍惜时间，努力学习。""",
+    "english_dateline_with_a_comma": """Home » Blog » Travel
+Three Days in Lisbon
+Posted on March 3, 2022 by Anna Berg
+Lisbon is a city of hills, trams and tiled facades. We arrived on a rainy Friday and spent the first afternoon walking through Alfama.
+On the second day we took the old tram up to the castle, and the view over the red roofs was worth every minute of the queue.""",
     "no_line_breaks": "校园安全调查报告通用近年来，校园安全问题越来越受到社会的关注，为了解学校的安全现状，我们开展了这次调查。"
                       "以下是本站为大家整理的报告，供大家参考。校园安全调查报告通用【第一篇】为了全面了解我校学生的安全意识，"
                       "我们向全校三个年级发放了问卷五百份，收回有效问卷四百八十份。"
@@ -147,6 +152,7 @@ EXPECTED: dict[str, tuple[str, str, list[str], int]] = {  # title, date, trail, 
     "one_essay_of_a_set_per_page": ("六一儿童节家长发言稿 篇三", "2023-05-30", [], 1),
     "banner_title_twice_and_bracket_headings": ("祖国颂(精选2篇)", "", ["文学", "诗歌"], 2),
     "no_line_breaks": ("校园安全调查报告通用", "", [], 1),
+    "english_dateline_with_a_comma": ("Three Days in Lisbon", "2022-03-03", ["Blog", "Travel"], 1),
     "trail_over_two_lines": ("难忘的一天", "", ["作文大全", "六年级作文"], 1),
     "trail_wrapped_at_a_separator": ("珍惜时间的国旗下讲话", "2021-03-15", ["范文大全", "演讲稿", "国旗下讲话"], 1),
     "bulleted_fields_and_footer": ("关于举办读书节活动的通知", "2024-04-02", ["校园新闻", "通知公告"], 1),
@@ -166,6 +172,7 @@ CHROME: dict[str, list[str]] = {
     "one_essay_of_a_set_per_page": ["来源", "2023-05-30"],
     "banner_title_twice_and_bracket_headings": ["欢迎访问", "博文网", "人气", "小编精心推荐", "抒情诗歌"],
     "no_line_breaks": ["本站为大家整理", "供大家参考"],
+    "english_dateline_with_a_comma": ["Posted on", "Anna Berg", "Home"],
     "trail_over_two_lines": ["当前位置", "作文大全", "推荐人", "阅读"],
     "trail_wrapped_at_a_separator": ["范文大全", "国旗下讲话 >", "发布日期"],
     "bulleted_fields_and_footer": ["2024/4/2", "类型", "教务处", "审稿人", "本文标题", "分享到", "热点推荐"],
