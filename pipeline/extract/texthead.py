@@ -100,12 +100,12 @@ def kv_block(lines: list[str], end: int) -> set[int]:
 
 
 def _title_score(lines: list[str], keys: list[str], i: int, crumb_at: int, last_crumb: str, first: int, fields: set[int],
-                 echoes: int) -> int:
+                 echoes: int, running: list[tuple[int, str]]) -> int:
     line = lines[i]
     score = 0
     if last_crumb and ends_with_title(last_crumb, line):
         score += 3
-    reps = sum(1 for j, other in enumerate(keys) if j != i and other and not is_chrome(lines[j]) and _related_keys(keys[i], other))
+    reps = sum(1 for j, other in enumerate(keys) if j != i and other and _related_keys(keys[i], other) and not is_chrome(lines[j]))
     score += 2 * min(reps, 2)
     nxt = lines[i + 1] if i + 1 < len(lines) else ""
     if nxt and (is_meta(nxt) or (i + 1 in fields and not re.search(r"[:：]\s*$", nxt))):  # a field with a value
@@ -114,7 +114,7 @@ def _title_score(lines: list[str], keys: list[str], i: int, crumb_at: int, last_
         score += 2
     score += 2 if echoes >= 3 else 1 if echoes else 0
     stem = squash(count_claim(line)[0] or line)
-    if len(stem) >= 4 and any(stem in squash(p) for p in lines[i + 1 :] if is_prose(p) and not is_chrome(p)):
+    if len(stem) >= 4 and any(stem in text for j, text in running if j > i):
         score += 2
     if crumb_at >= 0:
         score += 1 if i > crumb_at else -1
@@ -184,7 +184,8 @@ def read_head(lines: list[str]) -> Head:
     if cands:
         keys = [_key(line) for line in lines]
         echo = {i: _echo(lines[i], "\n".join(lines[:i] + lines[i + 1 :])) for i in cands}
-        scores = {i: _title_score(lines, keys, i, crumb_at, last_crumb, cands[0], fields, echo[i]) for i in cands}
+        running = [(j, squash(text)) for j, text in enumerate(lines) if is_prose(text) and not is_chrome(text)]  # the running text, squashed
+        scores = {i: _title_score(lines, keys, i, crumb_at, last_crumb, cands[0], fields, echo[i], running) for i in cands}
         top = max(echo.values())
         if top >= 3:  # compared across candidates: the one the page echoes most, against one it never echoes
             scores = {i: s + (1 if echo[i] == top else -1 if echo[i] == 0 else 0) for i, s in scores.items()}
