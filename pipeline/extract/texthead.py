@@ -143,13 +143,14 @@ def _is_category(line: str) -> bool:
 
 def _categories_above(lines: list[str], title_index: int, chrome: dict[int, str], stop: int) -> list[int]:
     """The run of category lines right above the title, down from the line after `stop` (the
-    trail's last line, or -1): they carry the trail on, or stand for it when the page shows none."""
+    trail's last line, or -1): they carry the trail on, or stand for it when the page shows none.
+    A longer run than a section and its subsection is a list of links (a sidebar), not a trail."""
     run: list[int] = []
     i = title_index - 1
     while i > stop and (i not in chrome or chrome[i] == "head") and _is_category(lines[i]):
         run.insert(0, i)
         i -= 1
-    return run
+    return run if len(run) <= 2 else []
 
 
 def read_head(lines: list[str]) -> Head:
