@@ -1,8 +1,10 @@
-"""Split a page's blocks into essays, by the heading forms in `rules/split.toml`."""
+"""Split a page's blocks into essays: by the heading forms in `rules/split.toml`, by the shape of sibling
+headings (equal but for a number running 1, 2, 3), by the title repeated, by claimed counts."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -354,15 +356,17 @@ def split_blocks(blocks: list[Block], title: str) -> Split:
     """Find the essays on a page; a page with no clear essay headings stays one essay."""
     core, claimed = count_claim(title)
     core = core or title
-    for attempt in (
-        _ordinal_split(blocks, core),
-        _sibling_split(blocks, core, title),
-        _labelled_split(blocks, core, title),
-        _repeated_title_split(blocks, title, core),
-        _structural_split(blocks, title, claimed),
-        _letters_split(blocks, title, core),
-        _claimed_split(blocks, claimed),
-    ):
+    attempts: tuple[Callable[[], Split | None], ...] = (
+        lambda: _ordinal_split(blocks, core),
+        lambda: _sibling_split(blocks, core, title),
+        lambda: _labelled_split(blocks, core, title),
+        lambda: _repeated_title_split(blocks, title, core),
+        lambda: _structural_split(blocks, title, claimed),
+        lambda: _letters_split(blocks, title, core),
+        lambda: _claimed_split(blocks, claimed),
+    )
+    for make in attempts:  # in this order, the first that holds wins
+        attempt = make()
         if attempt is not None and _substantial(attempt):
             attempt.sections = [s for s in attempt.sections if s.paragraphs]
             attempt.preface = [t for t in attempt.preface if squash(t) not in (squash(title), squash(core))]  # the title is no summary
