@@ -36,6 +36,7 @@ from pipeline.extract.textlayout import (
 from pipeline.rules import load
 from pipeline.text.counts import count_claim
 
+_ORDINAL_ONLY = re.compile(r"^[第篇0-9一二三四五六七八九十]+$")
 _TITLE_PARTS = re.compile(r"\s*[_|｜]\s*|\s+[-–—]\s+")
 _SUBTITLE = re.compile(r"^\s*(——|—|--|－－)")  # '——记我和爸爸的黄山之旅': the subtitle under a title
 
@@ -85,6 +86,14 @@ def _echo(cand: str, others: str) -> int:
     """How many distinct four-character runs of the candidate recur elsewhere on the page."""
     grams = {run[k : k + 4] for run in CJK4.findall(cand) for k in range(len(run) - 3)}
     return sum(1 for g in grams if g in others)
+
+
+def _narrower(a: str, b: str) -> bool:
+    """Whether line a is a category of line b: b holds it with more words around it ('述职报告' of
+    '2023年度个人述职报告'), not merely with a number (b is then the first essay's heading) and not
+    as one part of a '<title>' line."""
+    x, y = squash(a), squash(b)
+    return x != y and x in y and not _ORDINAL_ONLY.match(y.replace(x, "", 1)) and not _part_of(a, b)
 
 
 def _part_of(a: str, b: str) -> bool:
@@ -177,8 +186,7 @@ def read_head(lines: list[str]) -> Head:
     fields = kv_block(lines, end + 1)
     cands = [i for i in range(end) if i not in head.chrome and i not in fields and _title_candidate(lines[i], sole_marker)]
     # a line that the line above or below repeats with more around it is a category of the title
-    narrower = {i for i in cands if any(j in cands and squash(lines[i]) != squash(lines[j]) and squash(lines[i]) in squash(lines[j])
-                                        and not _part_of(lines[i], lines[j]) for j in (i - 1, i + 1))}
+    narrower = {i for i in cands if any(j in cands and _narrower(lines[i], lines[j]) for j in (i - 1, i + 1))}
     # the page's <title> line ('X_三年级作文_好作文网') beside the title it is made of
     composite = {j for j in cands if any(i in cands and _part_of(lines[i], lines[j]) for i in (j - 1, j + 1))}
     cands = [i for i in cands if i not in narrower and i not in composite]
