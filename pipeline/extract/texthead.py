@@ -27,6 +27,7 @@ from pipeline.extract.textlayout import (
     has_word,
     is_meta,
     is_prose,
+    menu_lines,
     opens_text,
     outline,
     squash,
@@ -166,6 +167,8 @@ def read_head(lines: list[str]) -> Head:
     """Trail, title, meta lines and body start of a text page."""
     head = Head()
     end = window_end(lines)
+    menu = menu_lines(lines[:end])
+    head.chrome.update((i, "menu") for i in menu)
     crumb_at = -1
     for i, line in enumerate(lines[: max(end, 1)]):
         items = text_trail(line)

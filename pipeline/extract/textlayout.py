@@ -213,9 +213,45 @@ def opens_text(line: str, nxt: str) -> bool:
     return line.endswith((":", "：")) and not is_field_line(line) and ("、" in line or is_prose(nxt) or nxt.endswith(("!", "！")))
 
 
+MENU_RUN = 5  # this many short link lines in a row, before the trail or the meta lines, are a menu
+SCAN_MAX = 200  # lines a menu may take before the head
+
+
+def _menu_item(line: str) -> bool:
+    return 0 < len(line) <= 8 and has_word(line) and not PUNCT.search(line) and not line.endswith((":", "："))
+
+
+def menu_lines(lines: list[str]) -> set[int]:
+    """Lines of the site's menus at the top of the page: runs of MENU_RUN or more short link lines
+    that a trail or a meta line follows before any running text (the last line of a run may be
+    the title and is left out). A run after the meta lines is the text's own (a poem's lines)."""
+    found: set[int] = set()
+    run: list[int] = []
+    for i, line in enumerate(lines[:SCAN_MAX]):
+        if _menu_item(line):
+            run.append(i)
+            continue
+        if is_prose(line) and not (PHONE.search(line) or URL.search(line)):
+            break
+        if len(run) >= MENU_RUN:
+            found.update(run[:-1])
+        if text_trail(line) is not None or is_meta(line):
+            return found
+        run = []
+    return set()  # no trail or meta line after the runs: nothing tells a menu from the text
+
+
 def window_end(lines: list[str]) -> int:
-    """Index of the first line of running text (or of a salutation that opens it)."""
-    for i, line in enumerate(lines[:HEAD_WINDOW]):
+    """Index of the first line of running text (or of a salutation that opens it), looked for
+    among the first HEAD_WINDOW lines after the site's menus."""
+    menu = menu_lines(lines)
+    seen = 0
+    for i, line in enumerate(lines[: SCAN_MAX]):
+        if i in menu:
+            continue
+        seen += 1
+        if seen > HEAD_WINDOW:
+            return i
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
         if is_prose(line) and not (PHONE.search(line) or URL.search(line)):
             # running text starts here, unless the line stands alone between short lines
@@ -224,7 +260,7 @@ def window_end(lines: list[str]) -> int:
                 return i
         if opens_text(line, nxt):
             return i
-    return min(len(lines), HEAD_WINDOW)
+    return min(len(lines), SCAN_MAX)
 
 
 def title_notice(line: str, title: str) -> bool:
