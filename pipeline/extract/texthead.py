@@ -25,6 +25,7 @@ from pipeline.extract.textlayout import (
     TITLE_MAX,
     URL,
     has_word,
+    is_link_bar,
     is_meta,
     is_prose,
     menu_lines,
@@ -103,9 +104,10 @@ def _part_of(a: str, b: str) -> bool:
     return len(parts) >= 2 and squash(a) in parts
 
 
-def kv_block(lines: list[str], end: int) -> set[int]:
-    """Lines of a key-value block (two or more 'label: value' lines in a row) among the first `end`."""
-    kv = [bool(KV_LINE.match(line)) for line in lines[:end]]
+def kv_block(lines: list[str], end: int, skip: set[int]) -> set[int]:
+    """Lines of a key-value block (two or more 'label: value' lines in a row) among the first `end`;
+    the lines in `skip` (the trail: '您的位置：…') are none of it."""
+    kv = [bool(KV_LINE.match(line)) and i not in skip for i, line in enumerate(lines[:end])]
     return {i for i, ok in enumerate(kv) if ok and ((i > 0 and kv[i - 1]) or (i + 1 < len(kv) and kv[i + 1]))}
 
 
@@ -141,7 +143,7 @@ def _title_candidate(line: str, sole_marker: bool) -> bool:
     """A line that may be the page title; an essay heading with an ordinal only when it is the one
     such line on the page (a site that shows one essay of a set per page)."""
     return (2 <= len(line) <= TITLE_MAX and has_word(line) and not FINAL.search(line) and "。" not in line
-            and not outline().match(line) and not is_meta(line) and not _SUBTITLE.match(line) and (sole_marker or not _marker_line(line))
+            and not outline().match(line) and not is_meta(line) and not _SUBTITLE.match(line) and not is_link_bar(line) and (sole_marker or not _marker_line(line))
             and bool(re.search(r"[\u3400-\u9fffA-Za-z]{2}", line)))
 
 
@@ -186,7 +188,7 @@ def read_head(lines: list[str]) -> Head:
         break
     last_crumb = head.crumbs[-1] if head.crumbs else ""
     sole_marker = sum(1 for line in lines if _marker_line(line)) == 1
-    fields = kv_block(lines, end + 1)
+    fields = kv_block(lines, end + 1, set(head.chrome))
     cands = [i for i in range(end) if i not in head.chrome and i not in fields and _title_candidate(lines[i], sole_marker)]
     # a line that the line above or below repeats with more around it is a category of the title
     narrower = {i for i in cands if any(j in cands and _narrower(lines[i], lines[j]) for j in (i - 1, i + 1))}

@@ -26,6 +26,7 @@ _BULLET = re.compile(r"^[•●▪■□◦‣∙·]\s*")
 _TABLE_ROW = re.compile(r"^(\S{1,6}?)\s*[|｜]\s*(.*?)\s*[|｜]?\s*$")
 _KV = re.compile(r"([\u3400-\u9fffA-Za-z]{1,6})\s*[:：]")
 KV_LINE = re.compile(r"^\s*[\u3400-\u9fffA-Za-z]{1,6}\s*[:：]\s*([^。！？!?；;，,]{0,30})$")
+_BRACKETED = re.compile(r"^(?:\s*[【\[（(][^】\]）)]{1,24}[】\]）)])+\s*$")
 _BYLINE = re.compile(r"^[\u3400-\u9fff]{1,3}\s*[/／]\s*[^\s/／。，,；;]{1,12}$")
 PHONE = re.compile(r"\d{3,4}-\d{3,4}-\d{3,4}|\d{7,}")
 URL = re.compile(r"https?://|www\.", re.I)
@@ -62,12 +63,14 @@ def has_word(line: str) -> bool:
 
 def is_field_line(line: str) -> bool:
     """A key-value line (label: value) of a page's furniture: two or more labels in a short line,
-    a byline (label/name), or a date with little else."""
+    a byline (label/name), bracketed fields ('（本文来源：X）'), or a date with little else."""
     if len(line) > 100 or "。" in line:
         return False
     if len(_KV.findall(line)) >= 2 and not PUNCT.search(_KV.sub("", line)):
         return True
     if _BYLINE.match(line):  # 文/李清风, 图／新华社
+        return True
+    if _BRACKETED.match(line) and re.search(r"[\u3400-\u9fffA-Za-z]{1,6}\s*[:：]", line):  # （本文来源：X） 【纠错】【责任编辑：Y】
         return True
     date = find_date(line)
     if date and len(line) <= 60 and len(re.sub(r"[\d\s:：/.\-年月日()（）]", "", line)) <= 12:
@@ -275,12 +278,16 @@ def tail_chrome(lines: list[str], start: int, title: str) -> dict[int, str]:
     fields repeating the title."""
     found: dict[int, str] = {}
     n = len(lines)
+    last = max((i for i in range(start, n) if is_prose(lines[i]) and not is_chrome(lines[i])), default=start - 1)
     for i in range(start, n):
         line = lines[i]
         if is_link_bar(line):
             found[i] = "link_bar"
         elif title_notice(line, title):
             found[i] = "title_notice"
+        elif i > last and is_field_line(line) and (_BRACKETED.match(line) or len(_KV.findall(line)) >= 2):
+            # '（本文来源：X）', '【纠错】【责任编辑：Y】', '来源：X 编辑：Y' after the text (not a signed date)
+            found[i] = "meta"
     i = start
     while i < n:
         j = i
@@ -292,7 +299,6 @@ def tail_chrome(lines: list[str], start: int, title: str) -> dict[int, str]:
         i = max(j, i + 1)
     # after the last running text: a run of two or more short lines without sentence punctuation
     # under a furniture line, up to the page's end or more furniture, is a list of links
-    last = max((i for i in range(start, n) if is_prose(lines[i]) and not is_chrome(lines[i])), default=start - 1)
     for i in range(last + 1, n):
         label = len(lines[i]) <= 40 and lines[i].endswith((":", "：")) and not is_prose(lines[i])  # 'X相关文章：'
         if i in found or label or is_chrome(lines[i]):
