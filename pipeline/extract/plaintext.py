@@ -82,12 +82,8 @@ def extract_text(text: str, url: str = "", encoding: str = "") -> Page:
         removed.append(Removed(lines[i], head.chrome[i]))
     first_body = min(body_idx) if body_idx else len(lines)
     tail = layout.tail_chrome(lines, first_body, title)
-    ruled = {i for i in body_idx[-3:] if len(lines[i]) <= 200 and is_chrome(lines[i])}  # the footer check looks at the last lines only
-    footer = layout.footer_after(lines, set(tail) | set(head.chrome) | ruled, first_body)
-    if footer is not None:
-        tail[footer] = "footer"
-    ruled_all = {i for i in body_idx if i not in tail and len(lines[i]) <= 200 and is_chrome(lines[i])}
-    cut = layout.furniture_again(lines, set(tail) | set(head.chrome) | ruled_all, first_body, title)
+    ruled = {i for i in body_idx if i not in tail and len(lines[i]) <= 200 and is_chrome(lines[i])}
+    cut = layout.furniture_again(lines, set(tail) | set(head.chrome) | ruled, first_body, title)
     for i in range(cut, len(lines)):
         tail.setdefault(i, "after_furniture")
     for i in sorted(tail):

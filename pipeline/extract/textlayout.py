@@ -333,14 +333,3 @@ def furniture_again(lines: list[str], chrome: set[int], start: int, title: str) 
                        for j in range(i + 2, n) if j not in chrome):
                 return i + 2  # no other essay follows
     return n
-
-
-def footer_after(lines: list[str], chrome: set[int], start: int) -> int | None:
-    """A page that ends with a run of two or more furniture lines and then one more line: that
-    line is the site's footer (a blurb about the site), not the essay's end."""
-    n = len(lines)
-    if n - start < 4 or (n - 1) in chrome:
-        return None
-    if (n - 2) in chrome and (n - 3) in chrome:
-        return n - 1
-    return None
