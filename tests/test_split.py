@@ -149,7 +149,9 @@ def test_sibling_headings_that_differ_only_by_a_number(headings: list[str], titl
     ("headings", "title"),
     [
         (["一、加强学习", "二、完善制度", "三、改进作风"], "工作总结"),  # an outline: the lines differ beyond the number
-        (["步骤1", "步骤2", "步骤3"], "红烧肉的做法"),  # same shape, but neither the title's stem nor a promised set
+        (["步骤1", "步骤2", "步骤3"], "红烧肉的做法大全"),  # same shape, but neither the title's stem nor a claimed count
+        (["步骤1：切肉", "步骤2：焯水", "步骤3：炖煮"], "红烧肉的做法大全"),
+        (["作品1", "作品2", "作品3"], "秋天的作文（精选2篇）"),  # more than the title claims
         (["感恩父母演讲稿之二", "感恩父母演讲稿之一"], "感恩父母演讲稿"),  # numbers out of order
     ],
 )

@@ -198,7 +198,7 @@ def shape_of(text: str) -> tuple[str, tuple[int, ...]]:
 def _sibling_split(blocks: list[Block], core: str, title: str) -> Split | None:
     """Essay headings told by their shape, not by a listed form: two or more heading-like lines
     that are the same line but for a number that runs 1, 2, 3 ... in page order, the rest naming
-    the page's subject (the title's stem), or the page promising several essays. An outline
+    the page's subject (the title's stem), or no more of them than the title claims. An outline
     (一、X 二、Y) never shares a shape: its lines differ beyond the number."""
     groups: dict[str, list[tuple[int, tuple[int, ...]]]] = {}
     for i, block in enumerate(blocks):
@@ -206,15 +206,16 @@ def _sibling_split(blocks: list[Block], core: str, title: str) -> Split | None:
             shape, values = shape_of(block.text)
             if values:
                 groups.setdefault(shape, []).append((i, values))
-    promised = bool(_multi().search(title)) or count_claim(title)[1] is not None
+    claimed = count_claim(title)[1]
     best: list[int] = []
     contents: list[int] = []
     for shape, hits in groups.items():
         residual = re.sub(r"[^\w\u3400-\u9fff]", "", shape.replace("#", ""))
         if len(hits) < 2 or len(hits) <= len(best):
             continue
+        promised = claimed is not None and claimed >= len(hits)  # the title claims at least this many
         if not (promised or (_CJK_OR_WORD.search(residual) and (not core or resembles(residual, core)))):
-            continue  # bare numbers ('【一】') only where the title promises several essays
+            continue  # other lines ('【一】', '步骤1') only where the title claims that many essays
         for k in range(len(hits[0][1])):
             start = _after_contents([i for i, _ in hits], [values[k] for _, values in hits])
             if start is not None and len(hits) - start > len(best):
@@ -233,8 +234,9 @@ _LABELLED = re.compile(r"^\s*(?P<p>[^\d一二三四五六七八九十。！？!?
 
 def _labelled_split(blocks: list[Block], core: str, title: str) -> Split | None:
     """Essays under headings that share a label and a number running 1, 2, 3 ..., each with its
-    own subtitle ('作文一：当一名医生', '作文二：做一名老师'), on a page whose title promises several."""
-    if not (_multi().search(title) or count_claim(title)[1] is not None):
+    own subtitle ('作文一：当一名医生', '作文二：做一名老师'), no more of them than the title claims."""
+    claimed = count_claim(title)[1]
+    if claimed is None:
         return None
     groups: dict[str, list[tuple[int, int, str]]] = {}
     for i, block in enumerate(blocks):
@@ -242,7 +244,7 @@ def _labelled_split(blocks: list[Block], core: str, title: str) -> Split | None:
         n = cn_number(m["n"]) if m else None
         if m and n is not None and _CJK_OR_WORD.search(m["p"]) and not _outline().match(block.text):
             groups.setdefault(squash(m["p"]), []).append((i, n, m["t"].strip()))
-    hits = max((h for h in groups.values() if len(h) >= 2 and _in_sequence([n for _, n, _ in h])), key=len, default=[])
+    hits = max((h for h in groups.values() if 2 <= len(h) <= claimed and _in_sequence([n for _, n, _ in h])), key=len, default=[])
     return _cut(blocks, [(i, t) for i, _, t in hits], "labelled_numbers") if hits else None
 
 
