@@ -255,3 +255,19 @@ def test_letters_without_headings_split_at_a_salutation_after_a_closing() -> Non
     assert [e.text.split("\n")[0] for e in result.essays] == ["尊敬的学校领导：", "尊敬的村委会领导：", "尊敬的工会领导："]
     single = "\n".join(["补助申请书", "尊敬的学校领导：", letter, "此致", "敬礼", "尊敬的老师：", letter])
     assert len(normalize(extract_text(single)).essays) == 1
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ("以上内容仅供参考，更多范文请访问本站。", ""),  # what the rules leave of a furniture line goes with it
+        ("温馨提示：本文为付费内容", ""),  # a label whose value the rules took
+        ("剩余80%内容，付费后查看", ""),
+        ("亲爱的同学们：", "亲爱的同学们："),  # nothing removed: a salutation stays
+        ("我下载全文后认真读了三遍。", "我下载全文后认真读了三遍。"),
+    ],
+)
+def test_furniture_remnants_and_paywall_markers(line: str, kept: str) -> None:
+    from pipeline.extract.chrome import clean_text
+
+    assert clean_text(line)[0] == kept

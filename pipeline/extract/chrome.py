@@ -114,7 +114,8 @@ def _remnant(text: str, original: str) -> bool:
     """What the rules left of a furniture line: a few words, no sentence, a small part of the line
     ('以上内容' of '以上内容仅供参考，更多范文请访问本站。', '【温馨提示】')."""
     left = text.strip(" \t\u3000,，;；:：")
-    return len(left) <= 6 and 4 * len(left) <= len(original) and not re.search(r"[。！？!?]", left)
+    label = text.rstrip().endswith((":", "："))  # a label whose value the rules took ('温馨提示：')
+    return len(left) <= 6 and (label or 4 * len(left) <= len(original)) and not re.search(r"[。！？!?]", left)
 
 
 INTRO_RULES = frozenset({"seo_intro", "seo_intro_hant", "seo_xiaobian", "seo_for_you"})
