@@ -31,3 +31,12 @@ def test_there_are_pages() -> None:
 def test_text_page_exact_output(path: Path) -> None:
     expected = json.loads(path.with_suffix(".expected.json").read_text(encoding="utf-8"))
     assert _output(path) == expected
+
+
+def test_explain_lists_the_cell_labels_and_the_table_of_contents() -> None:
+    toolbar = normalize(extract_text((ROOT / "fixtures" / "text-pages" / "toolbar-comments-and-recommended-summaries.txt").read_text(encoding="utf-8")))
+    assert ("打印本页", "table_label") in [(r.text, r.rule) for r in toolbar.page.removed]
+    contents = normalize(extract_text((ROOT / "fixtures" / "text-pages" / "table-of-contents-then-numbered-essays.txt").read_text(encoding="utf-8")))
+    assert [r.text for r in contents.page.removed if r.rule == "contents"] == ["目录", "1、读书心得体会", "2、读书心得体会", "3、读书心得体会"]
+    again = normalize(contents.page)  # normalized twice (the site pass does): listed once
+    assert [r.rule for r in again.page.removed].count("contents") == 4

@@ -64,11 +64,11 @@ def extract_text(text: str, url: str = "", encoding: str = "") -> Page:
     if not lines:
         raise ExtractError("empty text page")
     lines = layout.split_dated(_opening(lines))
-    lines, furniture = layout.unwrap(lines)
+    lines, furniture, labels = layout.unwrap(lines)
     head = texthead.read_head([line if i not in furniture else "" for i, line in enumerate(lines)])
     for i in furniture:
         head.chrome[i] = "furniture"
-    removed: list[Removed] = []
+    removed: list[Removed] = [Removed(label, "table_label") for label in labels]
     site = ""
     domain_date = _rule("domain_date")
     for i, reason in head.chrome.items():

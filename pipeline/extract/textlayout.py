@@ -97,11 +97,13 @@ def is_meta(line: str) -> bool:
     return is_field_line(line) or is_counter_line(line) or is_chrome(line)
 
 
-def unwrap(lines: list[str]) -> tuple[list[str], set[int]]:
-    """Lines without list bullets and table cell labels ('标题 | text |' -> 'text'), and the
-    indices of the lines that are furniture by shape: no word at all (a lone '|'), a label-only cell."""
+def unwrap(lines: list[str]) -> tuple[list[str], set[int], list[str]]:
+    """Lines without list bullets and table cell labels ('标题 | text |' -> 'text'), the indices of
+    the lines that are furniture by shape (no word at all: a lone '|'; a label-only cell), and the
+    cell labels taken off."""
     out: list[str] = []
     furniture: set[int] = set()
+    labels: list[str] = []
     for line in lines:
         line = _BULLET.sub("", line).strip()
         m = _TABLE_ROW.match(line) if ("|" in line or "｜" in line) and not is_link_bar(line) else None
@@ -109,11 +111,12 @@ def unwrap(lines: list[str]) -> tuple[list[str], set[int]]:
             if not m.group(2):
                 furniture.add(len(out))
             else:
+                labels.append(m.group(1))
                 line = m.group(2)
         if not has_word(line):
             furniture.add(len(out))
         out.append(line)
-    return out, furniture
+    return out, furniture, labels
 
 
 def split_dated(lines: list[str]) -> list[str]:

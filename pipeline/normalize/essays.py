@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from pipeline.models import Essay, Page, Result
+from pipeline.models import Essay, Page, Removed, Result
 from pipeline.normalize.signatures import text_sha1
 from pipeline.normalize.split import split_blocks
 from pipeline.text.clean import clean_line, join_paragraphs, script
@@ -42,7 +42,9 @@ def normalize(page: Page) -> Result:
     if claimed is not None and len(essays) < claimed:
         paywall = next((r.text for r in page.removed if r.rule == "paywall"), "")
         incomplete = f"title claims {claimed} essays, the page shows {len(essays)}" + (f" ({paywall})" if paywall else "")
-    page_out = Page(**{**page.__dict__, "summary": summary})
+    dropped = [Removed(text, "contents") for text in split.dropped]
+    removed = page.removed + tuple(r for r in dropped if r not in page.removed)  # once, if normalized again
+    page_out = Page(**{**page.__dict__, "summary": summary, "removed": removed})
     if not page.title:
         page_out = _title_from_essays(page_out, essays)
         essays = [e if e.title else replace(e, title=page_out.title) for e in essays]

@@ -30,11 +30,13 @@ class Section:
 
 @dataclass
 class Split:
-    """The result of splitting: text before the first essay, the essays, and the form used."""
+    """The result of splitting: text before the first essay, the essays, the form used, and the
+    lines dropped as neither (a table of contents over the essays)."""
 
     preface: list[str] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     form: str = ""
+    dropped: list[str] = field(default_factory=list)
 
 
 @cache
@@ -226,6 +228,7 @@ def _sibling_split(blocks: list[Block], core: str, title: str) -> Split | None:
     if contents:  # the table of contents and the short label over it are no summary
         label = contents[0] - 1 if contents[0] > 0 and len(blocks[contents[0] - 1].text) <= 6 else contents[0]
         split.preface = [b.text for b in blocks[:label]] + [b.text for b in blocks[contents[-1] + 1 : best[0]]]
+        split.dropped = [b.text for b in blocks[label : contents[-1] + 1]]
     return split
 
 
