@@ -98,6 +98,15 @@ def _narrower(a: str, b: str) -> bool:
     return x != y and x in y and not _ORDINAL_ONLY.match(y.replace(x, "", 1)) and not _part_of(a, b)
 
 
+def _own_name(line: str) -> str:
+    """The page's own name in a '<title>' line ('我的妈妈作文_三年级作文_好作文网' -> '我的妈妈作文'):
+    parts joined by '_' or '|' whose last part is the site's name; the line itself otherwise."""
+    parts = [p.strip() for p in re.split(r"\s*[_|｜]\s*", line)]
+    if len(parts) >= 2 and len(parts[0]) >= 2 and (is_head_chrome(parts[-1]) or is_chrome(parts[-1])):
+        return parts[0]
+    return line
+
+
 def _part_of(a: str, b: str) -> bool:
     """Whether line b is line a joined with other parts by title separators ('a_分类_网站')."""
     parts = [squash(p) for p in _TITLE_PARTS.split(b)]
@@ -204,7 +213,7 @@ def read_head(lines: list[str]) -> Head:
         if top >= 3:  # compared across candidates: the one the page echoes most, against one it never echoes
             scores = {i: s + (1 if echo[i] == top else -1 if echo[i] == 0 else 0) for i, s in scores.items()}
         best = max(cands, key=lambda i: (scores[i], -i))
-        head.title, head.title_index = lines[best], best
+        head.title, head.title_index = _own_name(lines[best]), best
         head.chrome.update((i, "category") for i in narrower if i == best + 1)
         after = lines[best + 1] if best + 1 < len(lines) else ""
         framed = scores[best] >= 2 and (0 <= crumb_at < best or is_meta(after))  # a header block around the title
