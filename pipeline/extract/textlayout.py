@@ -150,7 +150,7 @@ def glued_title(line: str) -> tuple[str, int] | None:
 @cache
 def _lead_marker() -> re.Pattern[str]:
     n = load("split")["ordinal"]
-    return re.compile(rf"^\s*(?:[【\[〔]\s*(?:第\s*{n}\s*篇|篇\s*{n}|范文\s*{n}|{n})\s*[】\]〕]|(?:第\s*{n}\s*篇|篇\s*{n}|范文\s*{n})\s*[:：])")
+    return re.compile(rf"^\s*(?:[【\[〔]\s*(?:第\s*{n}\s*篇|篇\s*{n}|范文\s*{n}|{n})\s*[】\]〕]|(?:第\s*{n}\s*篇|篇\s*{n}|范文\s*{n})(?:\s*[:：]|\s+))")
 
 
 @cache
