@@ -347,13 +347,13 @@ def _claimed_split(blocks: list[Block], claimed: int | None) -> Split | None:
              and (i == 0 or len(blocks[i - 1].text) >= 30 or _END_PUNCT.search(blocks[i - 1].text) is not None)]
     if len(heads) != claimed:
         return None
-    return _cut(blocks, [(i, blocks[i].text.strip()) for i in heads], "claimed_subtitles")
+    return _cut(blocks, [(i, re.sub(r"^[【\[]\s*(.*?)\s*[】\]]$", r"\1", blocks[i].text.strip())) for i in heads], "claimed_subtitles")
 
 
 def _substantial(split: Split) -> bool:
     """Every essay a split makes has real text; tiny sections mean the headings were something else."""
     sizes = [sum(len(p) for p in s.paragraphs) for s in split.sections]
-    floor = MIN_UNMARKED_SECTION_CHARS if split.form in ("repeated_title", "claimed_subtitles", "heading_subtitles", "bold_subtitles") else MIN_SECTION_CHARS
+    floor = MIN_UNMARKED_SECTION_CHARS if split.form in ("repeated_title", "heading_subtitles", "bold_subtitles") else MIN_SECTION_CHARS
     return bool(sizes) and (len(sizes) == 1 or min(sizes) >= floor)
 
 
