@@ -97,13 +97,25 @@ def apply_rule(rule: Rule, text: str) -> tuple[str, str]:
 def clean_text(text: str, skip: frozenset[str] = frozenset()) -> tuple[str, list[Removed]]:
     """Run every chrome rule over one block's text (only the backreference ones when none can match)."""
     removed: list[Removed] = []
+    original = text
     for rule in _body_rules() if _any_rule().search(text) else _always():
         if rule.name in skip or not text:
             continue
         text, gone = apply_rule(rule, text)
         if gone:
             removed.append(Removed(gone.strip(), rule.name))
+    if removed and text and _remnant(text, original):
+        removed.append(Removed(text.strip(), "chrome_remnant"))
+        text = ""
     return text, removed
+
+
+def _remnant(text: str, original: str) -> bool:
+    """What the rules left of a furniture line: a few words, no sentence, a small part of the line
+    ('以上内容' of '以上内容仅供参考，更多范文请访问本站。', '【温馨提示】')."""
+    left = text.strip(" \t\u3000,，;；:：")
+    label = text.rstrip().endswith((":", "："))  # a label whose value the rules took ('温馨提示：')
+    return len(left) <= 6 and (label or 4 * len(left) <= len(original)) and not re.search(r"[。！？!?]", left)
 
 
 INTRO_RULES = frozenset({"seo_intro", "seo_intro_hant", "seo_xiaobian", "seo_for_you"})
