@@ -66,6 +66,9 @@ class Page:
     encoding: str = ""
     parts: tuple[str, ...] = ()
     error: str = ""
+    # blocks from HTML: the DOM cut the page's chrome away already, so text before a page's one
+    # heading is the article's own intro (in a text dump it is the site's notices)
+    markup: bool = False
 
     @property
     def category(self) -> str:

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.cli import main
+from pipeline.jobs.chrome_site import ChromeSite
 from pipeline.jobs.cluster import ClusterSpec, connect, parse_spec
 from pipeline.jobs.demo_warc import Capture, write_records
 from pipeline.jobs.importer import import_sources
@@ -25,6 +26,8 @@ WORDS = ("河流", "山川", "城市", "清晨", "灯火", "书本", "老师", "
 BOOKKEEPING = {"run_id", "fetched_at", "changed_at"}
 # the search index's segments follow the commit boundaries (store.batch: 200 pages or 1 s), not the content
 SEGMENTS = {"essays_fts_data", "essays_fts_idx"}
+# so does which of the two levels holds an essay's band keys (store.lsh): compared as one set of rows
+LSH_LEVELS = ("essay_lsh", "essay_lsh_recent")
 
 
 def _sentence(rng: random.Random) -> str:
@@ -58,11 +61,13 @@ def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
         out = {}
         tables = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table' order by name")]
         for table in tables:
-            if table == "runs" or table in SEGMENTS:
+            if table == "runs" or table in SEGMENTS or table in LSH_LEVELS:
                 continue
             cols = [r[1] for r in conn.execute(f"PRAGMA table_info([{table}])") if r[1] not in BOOKKEEPING]
             order = "rowid" if table not in ("essays_fts_config", "essays_fts_data", "essays_fts_idx", "essays_fts_docsize") else "1"
             out[table] = conn.execute(f"select {', '.join(f'[{c}]' for c in cols)} from [{table}] order by {order}").fetchall()
+        out["essay_lsh"] = conn.execute(" union all ".join(f"select bkey, essay_id from [{t}]" for t in LSH_LEVELS)
+                                        + " order by 1, 2").fetchall()
         return out
     finally:
         conn.close()
@@ -71,7 +76,7 @@ def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
 def _forget_essays(path: Path) -> None:
     conn = sqlite3.connect(path)
     with conn:
-        for table in ("essay_lsh", "essay_sigs", "essays"):
+        for table in (*LSH_LEVELS, "essay_sigs", "essays"):
             conn.execute(f"delete from {table}")
     conn.execute("VACUUM")
     conn.close()
@@ -161,6 +166,61 @@ def test_warc_import_on_a_two_worker_cluster_equals_the_single_process_import(wa
     a, b = dump(single), dump(spread)
     assert a == b
     assert len([r for r in a["essays"] if r[7]]) >= 10
+
+
+@pytest.mark.slow
+def test_reprocess_of_an_archive_import_reads_the_records_on_the_workers_and_records_a_moved_archive(
+        warcs: list[Path], tmp_path: Path) -> None:
+    """Pages kept as WARC pointers: the workers read the records; an archive gone since the import
+    fails its pages with the reason the single-process run gives, and their essays stay."""
+    copies = []
+    for path in warcs:
+        copies.append(tmp_path / path.name)
+        shutil.copy(path, copies[-1])
+    base = tmp_path / "base.db"
+    import_sources([str(p) for p in copies], base)
+    single, spread = tmp_path / "single.db", tmp_path / "spread.db"
+    shutil.copy(base, single)
+    shutil.copy(base, spread)
+    copies[1].rename(tmp_path / "moved.warc.gz")
+    one = reprocess(single)
+    two = reprocess(spread, cluster=ClusterSpec(workers=2))
+    assert (one.pages_fetched, one.pages_failed, one.essays_added, one.essays_updated) == (61, 29, 0, 0)  # page 1: a later capture
+    assert (two.pages_fetched, two.pages_failed, two.essays_added, two.essays_updated) == (61, 29, 0, 0)
+    assert sorted(one.failures) == sorted(two.failures)
+    assert all(f"archive {copies[1]} cannot be read" in f for f in one.failures)
+    assert dump(single) == dump(spread)
+
+
+@pytest.mark.slow
+def test_a_second_import_cleaning_with_learned_chrome_on_a_cluster_equals_the_single_process_runs(tmp_path: Path) -> None:
+    """The second archive is cleaned of the lines the first taught its host, with the fingerprints
+    the workers computed: both runs end exactly as single-process runs do."""
+    site = ChromeSite(163, 40)
+    when = datetime(2024, 5, 1, tzinfo=UTC)
+    halves = []
+    for k, articles in enumerate((site.articles[:20], site.articles[20:])):
+        halves.append(tmp_path / f"half{k}.warc.gz")
+        with halves[-1].open("wb") as out:
+            write_records(out, [Capture(f"http://chrome.example/a/{a.number}.html", when + timedelta(minutes=a.number),
+                                        site.article_html(a).encode(), "text/html; charset=utf-8") for a in articles])
+    single, spread = tmp_path / "single.db", tmp_path / "spread.db"
+    for half in halves:
+        one = import_sources([str(half)], single)
+        two = import_sources([str(half)], spread, cluster=ClusterSpec(workers=2))
+        assert (one.pages_fetched, one.essays_added, one.essays_updated) == (two.pages_fetched, two.essays_added, two.essays_updated)
+        assert dump(single) == dump(spread)
+    conn = sqlite3.connect(single)
+    cleaned_in_run = {u for (u,) in conn.execute("select distinct c.url from chrome_removed c join pages p on p.url = c.url "
+                                                 "where p.run_id = 2")}
+    conn.close()
+    # every page of the second archive lost the learned lines as it was stored
+    assert cleaned_in_run == {f"http://chrome.example/a/{a.number}.html" for a in site.articles[20:]}
+    one = reprocess(single)  # every page cleaned again of what the site learned, the WARC records read again
+    two = reprocess(spread, cluster=ClusterSpec(workers=2))
+    assert (one.pages_fetched, one.pages_failed, one.essays_updated) == (two.pages_fetched, two.pages_failed, two.essays_updated)
+    assert (one.pages_fetched, one.pages_failed) == (40, 0)
+    assert dump(single) == dump(spread)
 
 
 @pytest.mark.slow

@@ -61,7 +61,8 @@ def test_link_lists_and_pagers_around_the_article_are_cut() -> None:
     <p><a href='/send'>发送给朋友</a></p>{related}</td></body></html>"""
     result = process(page)
     assert [e.text for e in result.essays] == [f"{P1}\n{P2}"]
-    assert [r.text for r in result.page.removed if r.rule == "link_block"][:2] == ["上一页 | 下一页", "发送给朋友"]
+    # the plain line before the link block goes with it
+    assert [r.text for r in result.page.removed if r.rule == "link_block"][:3] == ["上一页 | 下一页", "编辑：山石", "发送给朋友"]
 
 
 def test_link_run_inside_the_article_is_cut_with_its_heading() -> None:
@@ -99,7 +100,8 @@ def test_best_node_is_the_article_container() -> None:
 
 
 def test_core_keeps_the_prose_run_and_neighbouring_plain_lines() -> None:
-    assert content.core([-5, 0, 40, 0, 30, 0, -80, 50]) == (1, 6)
+    assert content.core([-5, 0, 40, 0, 30, 0, -80, 50]) == (1, 5)  # the plain line before the link block is its label
+    assert content.core([-5, 0, 40, 0, 30, 0, 0]) == (1, 7)
     assert content.core([-5, 0, 40, 0, 30, 0, -8, 50]) == (1, 8)
     assert content.core([0, 0]) == (0, 2)
     assert content.core([-3, -4]) == (0, 2)

@@ -146,6 +146,7 @@ def test_english_news_article() -> None:
     result = process(EN_NEWS, "https://example.com/news/cycling-lanes")
     assert (result.page.title, result.page.published) == ("City council approves new cycling lanes", "2024-06-03")
     assert [e.text for e in result.essays] == ["\n".join([
+        "Twelve kilometres of protected lanes will be built over the next two years.",  # the standfirst leads the text
         "The city council voted on Monday to approve a plan for twelve kilometres of protected cycling lanes, the largest "
         "expansion in the city's history.",
         "The lanes will connect the university district with the city centre and the main railway station.",

@@ -124,3 +124,67 @@ def test_subtitle_on_the_line_under_a_bare_marker() -> None:
     assert shape(titled, "工作总结") == ("bracket_pian", [("工作总结", 2), ("工作总结", 2)])
     plain = [para("范文一"), para("尊敬的各位领导："), para(P), para("范文二"), para("大家好"), para(P)]
     assert shape(plain, "演讲稿范文") == ("fanwen_n", [("演讲稿范文", 2), ("演讲稿范文", 2)])
+
+
+@pytest.mark.parametrize(
+    ("headings", "title", "count", "form"),
+    [
+        (["感恩父母演讲稿之一", "感恩父母演讲稿之二", "感恩父母演讲稿之三"], "感恩父母演讲稿", 3, "sibling_numbers"),
+        (["感恩父母演讲稿 一", "感恩父母演讲稿 二"], "感恩父母演讲稿", 2, "sibling_numbers"),
+        (["感恩父母演讲稿 其一", "感恩父母演讲稿 其二"], "感恩父母演讲稿", 2, "sibling_numbers"),
+        (["①感恩父母演讲稿", "②感恩父母演讲稿"], "感恩父母演讲稿", 2, "sibling_numbers"),
+        (["小学三年级日记 其一", "小学三年级日记 其二"], "", 2, "sibling_numbers"),  # no title; two numbers, one constant
+        (["作品 1", "作品 2", "作品 3"], "秋天的作文（精选3篇）", 3, "sibling_numbers"),  # the page promises several
+    ],
+)
+def test_sibling_headings_that_differ_only_by_a_number(headings: list[str], title: str, count: int, form: str) -> None:
+    blocks = [para("以下是小编整理的资料。")]
+    for h in headings:
+        blocks += [para(h), para(P), para(P)]
+    s = split_blocks(blocks, title)
+    assert (s.form, [len(sec.paragraphs) for sec in s.sections], s.preface) == (form, [2] * count, ["以下是小编整理的资料。"])
+
+
+@pytest.mark.parametrize(
+    ("headings", "title"),
+    [
+        (["一、加强学习", "二、完善制度", "三、改进作风"], "工作总结"),  # an outline: the lines differ beyond the number
+        (["步骤1", "步骤2", "步骤3"], "红烧肉的做法大全"),  # same shape, but neither the title's stem nor a claimed count
+        (["步骤1：切肉", "步骤2：焯水", "步骤3：炖煮"], "红烧肉的做法大全"),
+        (["作品1", "作品2", "作品3"], "秋天的作文（精选2篇）"),  # more than the title claims
+        (["感恩父母演讲稿之二", "感恩父母演讲稿之一"], "感恩父母演讲稿"),  # numbers out of order
+    ],
+)
+def test_sibling_numbers_that_are_no_essay_headings(headings: list[str], title: str) -> None:
+    blocks = [para("以下是小编整理的资料。")]
+    for h in headings:
+        blocks += [para(h), para(P)]
+    assert len(split_blocks(blocks, title).sections) == 1
+
+
+def test_shape_of_a_line() -> None:
+    from pipeline.normalize.split import shape_of
+
+    assert shape_of("1.小学三年级日记 篇一") == ("#.小学#年级日记篇#", (1, 3, 1))
+    assert shape_of("祝福观后感800字【2】") == ("祝福观后感800字【#】", (2,))
+
+
+def test_labelled_numbers_with_own_subtitles_on_a_promised_page() -> None:
+    blocks = [para("以下是小编整理的资料。")]
+    for h in ("作文一：当一名医生", "作文二：做一名老师", "作文三：成为科学家"):
+        blocks += [para(h), para(P)]
+    assert shape(blocks, "我的梦想作文（精选3篇）") == ("labelled_numbers", [("当一名医生", 1), ("做一名老师", 1), ("成为科学家", 1)])
+    # the same lines on a page that promises no set are steps or sections of one piece
+    assert shape(blocks, "我的梦想")[0] == "single"
+    # an outline has no label before its numbers
+    outline = [para("一、加强学习"), para(P), para("二、完善制度"), para(P)]
+    assert shape(outline, "工作总结（精选2篇）")[0] == "single"
+
+
+def test_plain_essay_titles_only_when_their_number_is_the_claimed_count() -> None:
+    blocks = []
+    for h in ("我的妈妈", "我的爸爸", "我的老师"):
+        blocks += [para(h), para(P)]
+    assert shape(blocks, "写人的作文（精选3篇）") == ("claimed_subtitles", [("我的妈妈", 1), ("我的爸爸", 1), ("我的老师", 1)])
+    assert shape(blocks, "写人的作文（精选4篇）")[0] == "single"  # three lines for a claim of four: no split
+    assert shape(blocks, "写人的作文")[0] == "single"  # no claim

@@ -127,6 +127,11 @@ PAGES: dict[str, str] = {
 发布日期:2021-03-15
 老师们、同学们：
 时间是世界上最宝贵的财富。一寸光阴一寸金，寸金难买寸光阴，我们每个人都应该珍惜时间，努力学习。""",
+    "english_dateline_with_a_comma": """Home » Blog » Travel
+Three Days in Lisbon
+Posted on March 3, 2022 by Anna Berg
+Lisbon is a city of hills, trams and tiled facades. We arrived on a rainy Friday and spent the first afternoon walking through Alfama.
+On the second day we took the old tram up to the castle, and the view over the red roofs was worth every minute of the queue.""",
     "no_line_breaks": "校园安全调查报告通用近年来，校园安全问题越来越受到社会的关注，为了解学校的安全现状，我们开展了这次调查。"
                       "以下是本站为大家整理的报告，供大家参考。校园安全调查报告通用【第一篇】为了全面了解我校学生的安全意识，"
                       "我们向全校三个年级发放了问卷五百份，收回有效问卷四百八十份。"
@@ -147,6 +152,7 @@ EXPECTED: dict[str, tuple[str, str, list[str], int]] = {  # title, date, trail, 
     "one_essay_of_a_set_per_page": ("六一儿童节家长发言稿 篇三", "2023-05-30", [], 1),
     "banner_title_twice_and_bracket_headings": ("祖国颂(精选2篇)", "", ["文学", "诗歌"], 2),
     "no_line_breaks": ("校园安全调查报告通用", "", [], 1),
+    "english_dateline_with_a_comma": ("Three Days in Lisbon", "2022-03-03", ["Blog", "Travel"], 1),
     "trail_over_two_lines": ("难忘的一天", "", ["作文大全", "六年级作文"], 1),
     "trail_wrapped_at_a_separator": ("珍惜时间的国旗下讲话", "2021-03-15", ["范文大全", "演讲稿", "国旗下讲话"], 1),
     "bulleted_fields_and_footer": ("关于举办读书节活动的通知", "2024-04-02", ["校园新闻", "通知公告"], 1),
@@ -166,6 +172,7 @@ CHROME: dict[str, list[str]] = {
     "one_essay_of_a_set_per_page": ["来源", "2023-05-30"],
     "banner_title_twice_and_bracket_headings": ["欢迎访问", "博文网", "人气", "小编精心推荐", "抒情诗歌"],
     "no_line_breaks": ["本站为大家整理", "供大家参考"],
+    "english_dateline_with_a_comma": ["Posted on", "Anna Berg", "Home"],
     "trail_over_two_lines": ["当前位置", "作文大全", "推荐人", "阅读"],
     "trail_wrapped_at_a_separator": ["范文大全", "国旗下讲话 >", "发布日期"],
     "bulleted_fields_and_footer": ["2024/4/2", "类型", "教务处", "审稿人", "本文标题", "分享到", "热点推荐"],
@@ -222,6 +229,8 @@ def test_poem_keeps_its_short_lines() -> None:
         ("专题研究 首页 > 专题研究", ["专题研究"]),
         ("当前位置", []),
         ("首页正文", []),
+        ("首页 作文 范文 诗歌 散文 日记 读后感", None),  # a menu, not a trail
+        ("首页 | 作文 | 范文", None),
         ("我们要找准自己的位置：脚踏实地", None),
         ("位置决定了一切,我们要努力。", None),
         ("春天 > 夏天，这是我的看法。", None),
@@ -246,3 +255,19 @@ def test_letters_without_headings_split_at_a_salutation_after_a_closing() -> Non
     assert [e.text.split("\n")[0] for e in result.essays] == ["尊敬的学校领导：", "尊敬的村委会领导：", "尊敬的工会领导："]
     single = "\n".join(["补助申请书", "尊敬的学校领导：", letter, "此致", "敬礼", "尊敬的老师：", letter])
     assert len(normalize(extract_text(single)).essays) == 1
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ("以上内容仅供参考，更多范文请访问本站。", ""),  # what the rules leave of a furniture line goes with it
+        ("温馨提示：本文为付费内容", ""),  # a label whose value the rules took
+        ("剩余80%内容，付费后查看", ""),
+        ("亲爱的同学们：", "亲爱的同学们："),  # nothing removed: a salutation stays
+        ("我下载全文后认真读了三遍。", "我下载全文后认真读了三遍。"),
+    ],
+)
+def test_furniture_remnants_and_paywall_markers(line: str, kept: str) -> None:
+    from pipeline.extract.chrome import clean_text
+
+    assert clean_text(line)[0] == kept

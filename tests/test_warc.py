@@ -265,3 +265,38 @@ def test_an_arc_file_is_read_as_a_warc_is(tmp_path: Path) -> None:
     assert read_response(arc, second.offset, second.length).body == page("乙篇", LONG + "乙")
     code, err = run("reprocess", "--db", str(db))
     assert code == 0 and "reprocessed 2 pages, 0 essays added, 0 updated, 0 failed" in err
+
+
+def _in_parts(path: Path, limit: int) -> tuple[list[tuple[str, int, int]], dict[str, int], list[str], int]:
+    found: list[tuple[str, int, int]] = []
+    skipped: dict[str, int] = {}
+    failures: list[str] = []
+    start: int | None = 0
+    parts = 0
+    while start is not None:
+        reader = ArchiveReader(path, start=start, limit=limit)
+        found.extend((r.url, r.offset, r.length) for r in reader)
+        for kind, n in reader.skipped.items():
+            skipped[kind] = skipped.get(kind, 0) + n
+        failures.extend(str(f) for f in reader.failures)
+        start, parts = reader.next_offset, parts + 1
+    return found, skipped, failures, parts
+
+
+def test_an_archive_read_in_parts_gives_the_records_of_one_pass(tmp_path: Path) -> None:
+    """Each part starts where the last ended (the Dask import indexes archives so), gzip or plain, whole or cut short."""
+    for name, gzip in (("parts.warc.gz", True), ("parts.warc", False)):
+        path = tmp_path / name
+        with open(path, "wb") as out:
+            write_records(out, folder_captures(FIXTURES / "demo-site"), gzip=gzip)
+        whole = [(r.url, r.offset, r.length) for r in ArchiveReader(path)]
+        cut = tmp_path / f"cut-{name}"
+        cut.write_bytes(path.read_bytes()[:whole[5][1] + whole[5][2] // 2])  # in the middle of the 6th response
+        for archive in (path, cut):
+            one = ArchiveReader(archive)
+            expected = ([(r.url, r.offset, r.length) for r in one], dict(one.skipped), [str(f) for f in one.failures])
+            for limit in (1, 4, len(whole)):
+                found, skipped, failures, parts = _in_parts(archive, limit)
+                assert (found, skipped, failures) == expected
+                assert parts == len(expected[0]) // limit + 1
+        assert len(whole) > 8 and next(iter(ArchiveReader(cut, start=whole[4][1]))).offset == whole[4][1]

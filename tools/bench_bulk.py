@@ -87,7 +87,7 @@ def grow_essays(src: Path, dst: Path, copies: int) -> int:
     source.backup(con)  # the main file and whatever its WAL still holds
     source.close()
     cols = [r[1] for r in con.execute("pragma table_info(pages)")]
-    ecols = [r[1] for r in con.execute("pragma table_info(essays)")]
+    ecols = [r[1] for r in con.execute("pragma table_info(essays)") if r[1] != "num"]  # the copies get new keys
     for k in range(1, copies):
         pick = ", ".join(f"url || '#copy{k}'" if c == "url" else c for c in cols)
         con.execute(f"insert into pages ({', '.join(cols)}) select {pick} from pages where url not like '%#copy%'")
@@ -174,6 +174,7 @@ def main() -> None:
             "import_after": out["import_2k_after"]["bytes_written_per_byte_stored"],
             "crawl_before": out["crawl_2k_before"]["bytes_written_per_byte_stored"],
             "crawl_after": out["crawl_2k_after"]["bytes_written_per_byte_stored"],
+            "import_20k": out["import_bytes_written_per_byte_stored"],  # the target: at most 5
         }
     print(json.dumps(out))
 

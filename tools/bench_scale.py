@@ -4,6 +4,17 @@ workers, into SQLite and into Parquet shards: pages/s, peak RSS (this process, a
 first record, and the speed-up from 1 to 2 workers (`speedup_1_to_2_workers`, SQLite output;
 `parquet_speedup_1_to_2_workers` for the shards).
 
+Wall-clock speed-ups depend on what else runs on the machine, so each cluster run also counts CPU
+seconds per page: this process's main thread (the one SQLite writer), this whole process (the
+writer plus the LocalCluster's scheduler, nannies and the client's network thread, which live
+here), and the workers. On C cores the 1- and 2-worker runs cannot go faster than
+max(E/n, D, (E + D)/C) per page (E: worker CPU per page, D: this process's), which gives
+`cpu.predicted_speedup_1_to_2_workers`, independent of the machine's load (`cpu.machine_share` of
+each run: the share of the cores its processes got). `cpu.bound` names what
+holds the 2-worker run back: "driver" (this process alone needs more than a core), "cores" (workers
+and driver together need more CPU than the cores give: every ms of driver CPU is taken from the
+workers) or "workers"; `cpu.driver_budget_ms_per_page` is the driver cost the 1.6 target allows.
+
     python tools/bench_scale.py            # 20,000 pages; BENCH_SCALE_PAGES=N for another size
 """
 
@@ -17,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,8 +58,50 @@ def _worker_rss(client: Any) -> list[float]:
     return sorted(round(v, 1) for v in found.values())
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) of the process this runs in (on a worker: that worker)."""
+    times = psutil.Process().cpu_times()
+    return float(times.user + times.system)
+
+
+def _cpu_before(client: Any) -> tuple[float, float, dict[str, float]]:
+    return time.thread_time(), _cpu_seconds(), (client.run(_cpu_seconds) if client is not None else {})
+
+
+def _cpu_per_page(client: Any, before: tuple[float, float, dict[str, float]], pages: int) -> dict[str, float]:
+    """ms of CPU per page since `before`: the writer thread, this whole process, all workers together."""
+    main, process, workers = before
+    out = {"writer_thread_ms_per_page": 1000 * (time.thread_time() - main) / max(1, pages),
+           "driver_process_ms_per_page": 1000 * (_cpu_seconds() - process) / max(1, pages)}
+    if client is not None:
+        now = client.run(_cpu_seconds)
+        out["workers_ms_per_page"] = 1000 * sum(now[w] - workers.get(w, 0.0) for w in now) / max(1, pages)
+    return {k: round(v, 3) for k, v in out.items()}
+
+
+def _share(cpu: dict[str, float], pages: int, seconds: float) -> float:
+    """The share of the machine's cores the run's processes used: well under 1 while pages were
+    waiting means something else had the CPU (its pages/s then say little; its CPU per page still holds)."""
+    used = (cpu["driver_process_ms_per_page"] + cpu.get("workers_ms_per_page", 0.0)) * pages / 1000
+    return round(used / max(seconds * (os.cpu_count() or 1), 1e-9), 2)
+
+
+def _predicted(cpu: dict[str, float], cores: int) -> dict[str, Any]:
+    """The 1 -> 2 worker speed-up these CPU costs allow on `cores` cores (see the module docstring)."""
+    work, driver = cpu["workers_ms_per_page"], cpu["driver_process_ms_per_page"]
+
+    def per_page(workers: int) -> float:
+        return max(work / workers, driver, (work + driver) / cores)
+
+    bound = "driver" if driver >= max(work / 2, (work + driver) / cores) else (
+        "cores" if (work + driver) / cores > work / 2 else "workers")
+    return {"predicted_speedup_1_to_2_workers": round(per_page(1) / per_page(2), 2), "bound": bound,
+            "driver_budget_ms_per_page": round(max(0.0, min(work / 1.6, work * (cores / 1.6 - 1))), 3)}
+
+
 def _sqlite(warc: Path, db: Path, client: Any) -> dict[str, Any]:
     first: list[float] = []
+    before = _cpu_before(client)
     started = time.perf_counter()
 
     def on_page(_: str, __: str) -> None:
@@ -57,18 +112,23 @@ def _sqlite(warc: Path, db: Path, client: Any) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     out: dict[str, Any] = {"pages": stats.pages_fetched, "failed": stats.pages_failed, "seconds": round(seconds, 1),
                            "pages_per_s": round(stats.pages_fetched / seconds, 1),
-                           "time_to_first_record_s": round(first[0], 2) if first else None}
+                           "time_to_first_record_s": round(first[0], 2) if first else None,
+                           "cpu": _cpu_per_page(client, before, stats.pages_fetched)}
+    out["cpu"]["machine_share"] = _share(out["cpu"], stats.pages_fetched, seconds)
     if client is not None:
         out["worker_peak_rss_mb"] = _worker_rss(client)
     return out
 
 
 def _parquet(warc: Path, folder: Path, client: Any) -> dict[str, Any]:
+    before = _cpu_before(client)
     started = time.perf_counter()
     stats = shard_run.import_to_shards(client, [str(warc)], folder, True, 0.7, None)
     seconds = time.perf_counter() - started
+    cpu: dict[str, float] = _cpu_per_page(client, before, stats.pages_fetched)
+    cpu["machine_share"] = _share(cpu, stats.pages_fetched, seconds)
     return {"pages": stats.pages_fetched, "failed": stats.pages_failed, "seconds": round(seconds, 1),
-            "pages_per_s": round(stats.pages_fetched / seconds, 1), "worker_peak_rss_mb": _worker_rss(client)}
+            "pages_per_s": round(stats.pages_fetched / seconds, 1), "cpu": cpu, "worker_peak_rss_mb": _worker_rss(client)}
 
 
 def run() -> dict[str, Any]:
@@ -86,6 +146,10 @@ def run() -> dict[str, Any]:
         result["speedup_1_to_2_workers"] = round(result["sqlite_2_workers"]["pages_per_s"] / result["sqlite_1_workers"]["pages_per_s"], 2)
         result["parquet_speedup_1_to_2_workers"] = round(
             result["parquet_2_workers"]["pages_per_s"] / result["parquet_1_workers"]["pages_per_s"], 2)
+        cores = os.cpu_count() or 1
+        result["cpu"] = {"sqlite": _predicted(result["sqlite_2_workers"]["cpu"], cores),
+                         "parquet": _predicted(result["parquet_2_workers"]["cpu"], cores),
+                         "load_average_1min_at_end": round(os.getloadavg()[0], 2)}
         result["driver_peak_rss_mb"] = _rss_mb()
     return result
 

@@ -166,7 +166,7 @@ def _gold_rows(folder: Path, fn: Extractor, verbose: bool) -> list[dict[str, Any
         if "summary" in gold:  # not scored by score.py; the lead sentence is not essay text
             row["summary_ok"] = SCORE.squash(str(pred.get("summary") or "")) == SCORE.squash(gold["summary"] or "")
         rows.append(row)
-        if verbose:
+        if verbose and row["fold"] == "tune":  # the validation fold is scored as a whole only
             flags = " ".join(k.replace("_ok", "") for k, v in row.items() if k.endswith("_ok") and v is False)
             print(f"  {row['page_f1']:.3f} {row['split_f1']:.3f} {row['pred_n']}/{row['gold_n']} {page.name} {flags}"
                   f" {'LEAK ' + str(row['leaks']) if row['leaks'] else ''}")
@@ -210,7 +210,7 @@ def _snippet_rows(folder: Path, fn: Extractor, verbose: bool) -> list[dict[str, 
         if "published" in item:
             row["date_ok"] = str(pred.get("published") or "")[:10] == str(item["published"] or "")[:10]
         rows.append(row)
-        if verbose:
+        if verbose and row["fold"] == "tune":  # the validation fold is scored as a whole only
             print(f"  {item['file']} tp={tp} fp={fp} fn={fn_} {'EMPTY' if row['empty'] else ''}")
     return rows
 
@@ -233,7 +233,7 @@ def _real_rows(folder: Path, fn: Extractor, verbose: bool) -> list[dict[str, Any
         row = REAL.score_page(gold, pred, "")
         row.update(case=path.name, fold=fold_of(path.name))
         rows.append(row)
-        if verbose:
+        if verbose and row["fold"] == "tune":  # the validation fold is scored as a whole only
             print(f"  {path.name} with={row['with_recall']:.2f} leaks={row['leaks']} title={row['title_ok']}"
                   f" date={row['date_ok']} crumbs={row['crumbs_ok']} count={row['count_ok']}")
     return rows
@@ -323,7 +323,7 @@ def main() -> int:
     ap.add_argument("--floors", help="JSON of per-set floors to enforce (on the whole set)")
     ap.add_argument("--baselines", action="store_true", help="also score trafilatura (default and fast) and readability-lxml")
     ap.add_argument("--json", help="write the summaries to this file")
-    ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true", help="one line per page of the tune fold (never the valid one)")
     args = ap.parse_args()
     unknown = [s for s in args.sets if s not in SETS]
     if unknown:

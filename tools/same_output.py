@@ -3,13 +3,16 @@
 
 Runs every page of every set under ../shared/corpus (all folds: this is no scoring, only a
 comparison) and of the project's fixtures through the path `pipeline extract FILE --json` takes
-(read_file, process, to_json), and keeps per page a digest of: that JSON, the removals
+(read_file, process, to_json; the URL made from the page's key), and keeps per page a digest of: that JSON, the removals
 (`--explain`), the next-page links, and every link of the page (`with_links`, what the crawl
 asks for). The digests and the records themselves go to output/ (ignored by git).
 
     python tools/same_output.py --save      # record the reference (before a change)
     python tools/same_output.py             # compare with it; exit 1 and list the pages that differ
     python tools/same_output.py --show N    # also print the first differing field of up to N pages
+
+To compare a branch with main, run `--save` in a checkout of main and copy its
+output/same_output/reference*.json into the branch's output/same_output/ before checking.
 """
 
 from __future__ import annotations
@@ -44,13 +47,15 @@ def page_files() -> list[tuple[str, Path]]:
     return out
 
 
-def record(path: Path) -> dict[str, object]:
-    """What a page gives: the CLI's JSON, its removals, next pages and all its links."""
+def record(key: str, path: Path) -> dict[str, object]:
+    """What a page gives: the CLI's JSON, its removals, next pages and all its links. The page's
+    URL is made from its key, not from where the checkout lies, so that two checkouts (a branch
+    and main) can be compared."""
     try:
         _, text, codec = read_file(path)
     except (ExtractError, OSError) as exc:
         return {"read_error": str(exc)}
-    url = path.resolve().as_uri()
+    url = f"file:///corpus/{key}"
     result = process(text, url, codec)
     data = to_json(result)
     data["removed"] = [[r.rule, r.text] for r in result.page.removed]
@@ -71,7 +76,7 @@ def main() -> int:
     ap.add_argument("--save", action="store_true", help="record the reference instead of comparing")
     ap.add_argument("--show", type=int, default=3, help="print the first differing field of up to N pages")
     args = ap.parse_args()
-    records = {key: record(path) for key, path in page_files()}
+    records = {key: record(key, path) for key, path in page_files()}
     digests = {key: digest(data) for key, data in records.items()}
     OUT.mkdir(parents=True, exist_ok=True)
     if args.save:

@@ -92,7 +92,8 @@ def text_trail(line: str) -> list[str] | None:
             text.lower().startswith(h) and len(text) > len(h) for h in cfg["home_set"]):
         rest_word = next(text[len(h):] for h in sorted(cfg["home_set"], key=len, reverse=True) if text.lower().startswith(h))
         return [] if rest_word in cfg["current_set"] else [rest_word]
-    elif not seps and home_first and len(words) >= 2 and len(text) <= 60 and not _TEXT_PUNCT.search(text):
+    elif not seps and home_first and len(words) >= 2 and len(text) <= 60 and not _TEXT_PUNCT.search(text) \
+            and not re.search(r"[|｜]", text) and len([w for w in words if w]) <= 5:  # not a menu: no bars, a trail's depth
         return [w for w in words if w and w.lower() not in cfg["home_set"] and w not in cfg["current_set"]]
     else:
         return None

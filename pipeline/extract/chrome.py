@@ -139,6 +139,7 @@ def clean_text(text: str, skip: frozenset[str] = frozenset()) -> tuple[str, list
     lowered = text.lower() if text.isascii() else None  # for the fast path of every pattern at once
     run = every if any(pattern.found_in(text, lowered) for pattern in joinable) else fixed
     removed: list[Removed] = []
+    original = text
     for rule, pattern in run:
         if rule.name in skip or not text or (rule.kind == "line" and len(text) > rule.max_len):
             continue  # (a line rule takes no text longer than its max_len: see apply_rule)
@@ -148,7 +149,18 @@ def clean_text(text: str, skip: frozenset[str] = frozenset()) -> tuple[str, list
         if gone:
             removed.append(Removed(gone.strip(), rule.name))
             lowered = text.lower() if text.isascii() else None
+    if removed and text and _remnant(text, original):
+        removed.append(Removed(text.strip(), "chrome_remnant"))
+        text = ""
     return text, removed
+
+
+def _remnant(text: str, original: str) -> bool:
+    """What the rules left of a furniture line: a few words, no sentence, a small part of the line
+    ('以上内容' of '以上内容仅供参考，更多范文请访问本站。', '【温馨提示】')."""
+    left = text.strip(" \t\u3000,，;；:：")
+    label = text.rstrip().endswith((":", "："))  # a label whose value the rules took ('温馨提示：')
+    return len(left) <= 6 and (label or 4 * len(left) <= len(original)) and not re.search(r"[。！？!?]", left)
 
 
 INTRO_RULES = frozenset({"seo_intro", "seo_intro_hant", "seo_xiaobian", "seo_for_you"})

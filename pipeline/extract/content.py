@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from lxml import html
 
-from pipeline.extract.dom import all_text, hint, inside
+from pipeline.extract.dom import all_text, hint, inside, text_of
+from pipeline.extract.lead import caption_class, leads, title_heading
+from pipeline.extract.measure import CJK as _CJK
+from pipeline.extract.measure import SENTENCE_END as _SENTENCE_END
+from pipeline.extract.measure import is_lead as _is_lead
+from pipeline.extract.measure import link_len as _link_len
+from pipeline.extract.measure import param as _param
+from pipeline.extract.measure import weighted_len as _weighted_len
+from pipeline.extract.trim import core, link_runs, spread
 from pipeline.models import Block, Removed
-from pipeline.rules import caseless, load, tagset
+from pipeline.rules import caseless, tagset
 from pipeline.text.clean import clean_line
 
 _PUNCT = re.compile(r"[，。；：！？、,.;:!?]")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-_SENTENCE_END = re.compile("[。！？!?.][\'\"’”」』)）]?$")
 _LETTER = re.compile(r"[^\W\d_]")
 _SENTENCE = re.compile(r"[。！？；，!?;,]|[.:](\s|$)")
 _SCORED = frozenset({"p", "td", "pre", "blockquote", "div", "section", "article", "li", "dd", "font", "span", "center"})
-
-
-@cache
-def _param(key: str) -> float:
-    value: float = load("html")["scoring"][key]
-    return value
 
 
 def _own_text(el: html.HtmlElement) -> str:
@@ -37,10 +37,6 @@ def _own_text(el: html.HtmlElement) -> str:
             parts.append(child.text_content())
         parts.append(child.tail or "")
     return "".join(parts)
-
-
-def _link_len(el: html.HtmlElement) -> int:
-    return sum(len(all_text(a).strip()) for a in el.iter("a"))
 
 
 def _class_weight(el: html.HtmlElement) -> float:
@@ -66,18 +62,14 @@ def _text_weight(text: str) -> float:
 _Ranking = tuple[html.HtmlElement, float, dict[html.HtmlElement, float], dict[html.HtmlElement, float]]
 
 
-def _ranked(root: html.HtmlElement, own: dict[html.HtmlElement, str] | None = None) -> _Ranking:
+def _ranked(root: html.HtmlElement) -> _Ranking:
     """The best candidate, its final score, every candidate's raw score (readability-style: text
     weight of the paragraphs below and class/id hints; the final score is the raw one times one
-    minus link density) and every text element's own text weight. `own` collects the elements'
-    own texts for `prose_map`."""
+    minus link density) and every text element's own text weight."""
     scores: dict[html.HtmlElement, float] = {}
     weights: dict[html.HtmlElement, float] = {}
     for el in root.iter(*_SCORED):
-        text = _own_text(el)
-        if own is not None:
-            own[el] = text
-        text = text.strip()
+        text = _own_text(el).strip()
         weight = _text_weight(text)
         if not weight:
             continue
@@ -146,20 +138,12 @@ def _widen(best: html.HtmlElement, weights: dict[html.HtmlElement, float]) -> ht
             return node
 
 
-def _weighted_len(text: str) -> int:
-    """Text length with CJK characters counted twice (a CJK character carries about a word)."""
-    return len(text) + len(_CJK.findall(text))
-
-
-def prose_map(root: html.HtmlElement, texts: dict[html.HtmlElement, str] | None = None) -> dict[html.HtmlElement, int]:
+def prose_map(root: html.HtmlElement) -> dict[html.HtmlElement, int]:
     """Every element's prose: characters of sentence text (own text with punctuation, links left
-    out) in its subtree. Independent of class names and of the candidate scores. `texts`: own
-    texts gathered already (by `_ranked`, on the same tree)."""
+    out) in its subtree. Independent of class names and of the candidate scores."""
     own: dict[html.HtmlElement, int] = {}
     for el in root.iter(*_SCORED, "h1", "h2", "h3"):
-        text = texts.get(el) if texts is not None else None
-        if text is None:
-            text = _own_text(el)
+        text = _own_text(el)
         if len(text) < 20 or not _SENTENCE.search(text):
             continue
         links = sum(len(child.text_content()) for child in el if child.tag == "a")
@@ -188,12 +172,11 @@ def prose_container(root: html.HtmlElement, prose: dict[html.HtmlElement, int]) 
         node = child
 
 
-def checked_choice(best: html.HtmlElement, root: html.HtmlElement,
-                   texts: dict[html.HtmlElement, str] | None = None) -> html.HtmlElement:
+def checked_choice(best: html.HtmlElement, root: html.HtmlElement) -> html.HtmlElement:
     """A second, independent choice (the prose container) checks the scored one: the scored
     block is kept while it holds a fair part of the container's prose; a block beside it or
     inside it that misses most of the prose gives way to the container."""
-    prose = prose_map(root, texts)
+    prose = prose_map(root)
     container = prose_container(root, prose)
     if container is best or inside(container, {best}) or container.tag in ("body", "html"):
         return best
@@ -209,9 +192,8 @@ def checked_choice(best: html.HtmlElement, root: html.HtmlElement,
 def content_nodes(root: html.HtmlElement) -> list[html.HtmlElement]:
     """The best candidate plus the siblings that belong with it (a lead paragraph or a second
     text column beside the article body), in document order."""
-    own: dict[html.HtmlElement, str] = {}
-    best, best_score, scores, weights = _ranked(root, own)
-    best = checked_choice(_widen(best, weights), root, own)
+    best, best_score, scores, weights = _ranked(root)
+    best = checked_choice(_widen(best, weights), root)
     if best not in scores:
         best_score = _final(best, sum(weights.get(el, 0.0) for el in best.iter(*_SCORED)))
     parent = best.getparent()
@@ -237,28 +219,34 @@ def content_nodes(root: html.HtmlElement) -> list[html.HtmlElement]:
             out.append(sib)  # a second block of prose beside the article body
         elif sib.tag == "p" and _is_lead(text, size, density):
             out.append(sib)  # a lead paragraph outside the body container
-    return out
-
-
-def _is_lead(text: str, size: int, density: float) -> bool:
-    if size >= _param("lead_min_len"):
-        return density < _param("sibling_link_density")
-    return 0 < size and density == 0 and _SENTENCE_END.search(text) is not None
+    head = title_heading(best, int(_param("lead_levels")))
+    taken = leads(best, out, weights, *head) if head else []
+    if not taken or head is None:
+        return out
+    order = {el: i for i, el in enumerate(head[1].iter())}  # the scope holds the leads and the siblings
+    return sorted(taken + out, key=order.__getitem__)
 
 
 def _is_link_list(el: html.HtmlElement) -> bool:
     text = all_text(el).strip()
-    return not text or _link_len(el) / len(text) > 0.6
+    if not text:
+        return True
+    return _link_len(el) / len(text) > 0.6
 
 
 class _Walker:
     """Turns a subtree into ordered blocks, flushing inline text at block boundaries and <br>;
     `links[i]` is how many letters of block i are link text."""
 
-    def __init__(self) -> None:
+    def __init__(self, captions: list[html.HtmlElement] | None = None) -> None:
         self.blocks: list[Block] = []
         self.links: list[int] = []
         self.dropped: list[Removed] = []
+        # image captions and credits (a <figure>, a caption/credit class) are left out of these nodes,
+        # each while it holds a small share of their text
+        self.captions = captions
+        self.aside_limit = -1
+        self.labels: set[int] = set()  # blocks right before a dropped link list (its label, when plain)
         self.buf: list[str] = []
         self.bold: list[str] = []
         self.linked: list[str] = []
@@ -289,6 +277,15 @@ class _Walker:
 
     def walk(self, el: html.HtmlElement, bold: bool = False, depth: int = 0, link: bool = False) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
+        if self.captions and (tag == "figure" or caption_class(el.get("class"))):
+            if self.aside_limit < 0:
+                self.aside_limit = int(sum(len(text_of(n)) for n in self.captions) * _param("aside_max_share"))
+            if len(text_of(el)) <= self.aside_limit:
+                self.flush()
+                text = " ".join(" ".join(el.itertext()).split())
+                if text:
+                    self.dropped.append(Removed(text, "caption"))
+                return
         if tag in self.headings:
             self.flush()
             text = clean_line(el.text_content())
@@ -301,6 +298,8 @@ class _Walker:
             text = " ".join(" ".join(el.itertext()).split())
             if text:
                 self.dropped.append(Removed(text, "link_list"))
+                if self.blocks:
+                    self.labels.add(len(self.blocks) - 1)
             return
         is_block = tag in self.blocks_set
         if is_block:
@@ -340,60 +339,53 @@ def _block_score(block: Block, link_letters: int) -> int:
     return 0
 
 
-def core(scores: list[int]) -> tuple[int, int]:
-    """The run of blocks [start, end) with the largest total score (the prose), widened over the
-    neutral blocks beside it; the whole range when nothing scores."""
-    best, best_start, best_end = 0, 0, len(scores)
-    run, start = 0, 0
-    for i, score in enumerate(scores):
-        if run <= 0:
-            run, start = 0, i
-        run += score
-        if run > best:
-            best, best_start, best_end = run, start, i + 1
-    if best <= 0:
-        return 0, len(scores)
-    while best_start > 0 and scores[best_start - 1] == 0:
-        best_start -= 1
-    while best_end < len(scores) and scores[best_end] == 0:
-        best_end += 1
-    return best_start, best_end
+def _drop_closing_notes(blocks: list[Block], keep: list[bool]) -> set[int]:
+    """Bold sentences that close the article (a note to readers, a call to follow or subscribe),
+    each shorter than `note_max_len`, are not its text; bold lines without a sentence (an event's
+    name and dates) are."""
+    last = [i for i, k in enumerate(keep) if k]
+    notes: set[int] = set()
+    while len(last) > 2:
+        block = blocks[last[-1]]
+        if not (block.bold and block.kind == "paragraph" and len(block.text) < _param("note_max_len")
+                and _SENTENCE.search(block.text)):
+            break
+        notes.add(last.pop())
+    for i in notes:
+        keep[i] = False
+    return notes
 
 
 def main_blocks(node: html.HtmlElement | list[html.HtmlElement], trim: bool = True) -> tuple[list[Block], list[Removed]]:
     """The blocks under a node (or nodes, in order); with `trim`, link lists and pagers around the
     prose are cut off (each cut recorded as `Removed(text, "link_block")`)."""
-    walker = _Walker()
-    for el in node if isinstance(node, list) else [node]:
+    nodes = node if isinstance(node, list) else [node]
+    walker = _Walker(captions=nodes if trim else None)
+    for el in nodes:
         walker.walk(el)
         walker.flush()
     blocks = walker.blocks
     if not trim or len(blocks) < 2:
         return blocks, walker.dropped
     scores = [_block_score(b, n) for b, n in zip(blocks, walker.links, strict=True)]
-    start, end = core(scores)
+    start, end = spread(scores, *core(scores), _param("spread_share"))
     keep = [start <= i < end for i in range(len(blocks))]
-    for i, j in _link_runs(scores[start:end], int(_param("link_run_min"))):
+    for i, j in link_runs(scores[start:end], int(_param("link_run_min"))):
         for k in range(start + i, start + j):
             keep[k] = False
+    for i in walker.labels if max(scores) > 0 else ():  # "Read more:" over a list of links that went
+        text = blocks[i].text
+        if scores[i] >= 0 and len(text) <= _param("label_max_len") and not _SENTENCE_END.search(text):
+            keep[i] = False
+    notes = _drop_closing_notes(blocks, keep)
+    for k in range(start, end - 1):  # "Read also:" over one or two links set into the text: both go
+        text = blocks[k].text
+        if scores[k + 1] < 0 and len(text) <= _param("label_max_len") and text.endswith((":", "：")):
+            j = k
+            while j == k or (j < end and scores[j] < 0):
+                keep[j] = False
+                j += 1
     kept = [b for b, k in zip(blocks, keep, strict=True) if k]
-    removed = [Removed(b.text, "link_block") for b, k in zip(blocks, keep, strict=True) if not k]
+    removed = [Removed(b.text, "note" if i in notes else "link_block") for i, (b, k) in enumerate(zip(blocks, keep, strict=True))
+               if not k]
     return kept, walker.dropped + removed
-
-
-def _link_runs(scores: list[int], min_run: int = 3) -> list[tuple[int, int]]:
-    """Runs [i, j) of at least `min_run` link-dominated blocks inside the content (a "trending" or
-    "related" list set into the article), each with the plain heading line just before it."""
-    runs = []
-    i = 0
-    while i < len(scores):
-        if scores[i] >= 0:
-            i += 1
-            continue
-        j = i
-        while j < len(scores) and scores[j] < 0:
-            j += 1
-        if j - i >= min_run:
-            runs.append((i - 1 if i > 0 and scores[i - 1] == 0 else i, j))
-        i = j
-    return runs

@@ -158,11 +158,19 @@ def is_hidden(el: html.HtmlElement) -> bool:
 _INVISIBLE_TAGS = frozenset({"script", "style", "head", "link", "meta", "template", "svg", "canvas", "map", "object", "embed"})
 
 
-def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Removed]:
+# Elements without text that a hint never drops (an image classed `hero-image ads` still shows
+# where its caption is).
+_MEDIA_TAGS = frozenset({"img", "picture", "source"})
+
+
+def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True, lenient: bool = False) -> list[Removed]:
     """Remove scripts, forms, hidden nodes and (optionally) elements hinted as chrome, in place.
     Returns one `Removed` per dropped subtree that held visible text, with its reason
-    (`tag:nav`, `hidden`, `hidden_class:d-none`, `hint:share-bar`)."""
+    (`tag:nav`, `hidden`, `hidden_class:d-none`, `hint:share-bar`). `lenient` (a page where
+    nothing was found): the `lenient_tags` are dropped like hinted elements, only when small."""
     tags, soft = tagset("html", "drop_tags"), tagset("html", "soft_drop_tags")
+    if lenient:
+        tags, soft = tags - tagset("html", "lenient_tags"), soft | tagset("html", "lenient_tags")
     doomed: list[tuple[html.HtmlElement, str]] = []
     folded: list[tuple[html.HtmlElement, str]] = []
     # elements that may be hinted (a soft tag, or a class or id): judged only when their turn
@@ -189,7 +197,7 @@ def strip_chrome(root: html.HtmlElement, drop_by_hint: bool = True) -> list[Remo
             continue
         elif cls and _hidden_tokens(cls):
             folded.append((el, "hidden_class"))
-        elif tag in soft or (drop_by_hint and (cls or ident)):
+        elif tag in soft or (drop_by_hint and (cls or ident) and tag not in _MEDIA_TAGS):
             maybe.append((el, tag, cls or "", ident or ""))
     under_gone: set[html.HtmlElement] = set()  # every element of a dropped subtree
     removed: list[Removed] = []

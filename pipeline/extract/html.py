@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from typing import Any
 from urllib.parse import urlsplit
 
 from cssselect import ExpressionError, SelectorError
@@ -12,7 +13,8 @@ from lxml import html
 from pipeline.errors import ExtractError
 from pipeline.extract import breadcrumbs, content, dom, metadata
 from pipeline.extract.chrome import clean_blocks
-from pipeline.models import Block, Page, Profile
+from pipeline.extract.measure import param as _param
+from pipeline.models import Block, Page, Profile, Removed
 from pipeline.rules import regex
 from pipeline.text.clean import clean_line
 
@@ -95,7 +97,7 @@ def _flat_page(text: str, url: str, encoding: str, title: str) -> Page:
     if not blocks:
         raise ExtractError("no main content found")
     return Page(url=url, title=title, site=metadata.site_of(url, {}), blocks=tuple(blocks), removed=tuple(removed),
-                encoding=encoding)
+                encoding=encoding, markup=True)
 
 
 def extract_html(text: str, url: str = "", encoding: str = "", profile: Profile | None = None, *,
@@ -108,14 +110,20 @@ def extract_html(text: str, url: str = "", encoding: str = "", profile: Profile 
     except ExtractError as exc:
         if str(exc) != "no main content found":
             raise
-        root = dom.parse(text)
-        body = root.find("body")  # the visible text the tree holds (a <head> full of CSS is no text)
-        parsed = len(dom.text_of(body if body is not None else root))
-        flat = len("".join(_flat_text(text).split()))
-        if flat <= 2 * parsed:
-            raise
-        title = clean_line(root.findtext(".//title") or "")
-        return _flat_page(text, url, encoding, title)
+    if profile is None:
+        try:  # once more, with the tags that are chrome on most pages (<aside>) dropped only when small
+            return _extract_tree(text, url, encoding, None, with_links, lenient=True)
+        except ExtractError as exc:
+            if str(exc) != "no main content found":
+                raise
+    root = dom.parse(text)
+    body = root.find("body")  # the visible text the tree holds (a <head> full of CSS is no text)
+    parsed = len(dom.text_of(body if body is not None else root))
+    flat = len("".join(_flat_text(text).split()))
+    if flat <= 2 * parsed:
+        raise ExtractError("no main content found")
+    title = clean_line(root.findtext(".//title") or "")
+    return _flat_page(text, url, encoding, title)
 
 
 def _select(root: html.HtmlElement, selector: str) -> list[html.HtmlElement]:
@@ -126,7 +134,8 @@ def _select(root: html.HtmlElement, selector: str) -> list[html.HtmlElement]:
     return found
 
 
-def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = None, with_links: bool = False) -> Page:
+def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = None, with_links: bool = False,
+                  lenient: bool = False) -> Page:
     root = dom.parse(text)
     pinned: html.HtmlElement | None = None
     if profile is not None:
@@ -143,7 +152,7 @@ def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = 
         title = clean_line(heading[0].text_content()) if heading else title
     crumbs = breadcrumbs.breadcrumb_of(root, title, url, ld)
     links, next_pages = _links(root, url, with_links)
-    stripped = dom.strip_chrome(root)
+    stripped = dom.strip_chrome(root, lenient=lenient)
     page_text, head = _page_text(root, title)
     published = metadata.published_of(root, metas, ld, head, page_text, scripts)
     author, source = metadata.author_source(head)
@@ -163,6 +172,8 @@ def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = 
                 blocks, removed = clean_blocks(content.main_blocks(node, trim=False)[0])
                 if blocks:
                     break
+    if pinned is None:
+        blocks, removed = _ld_body(blocks, removed, ld)
     removed = stripped + trimmed + removed
     if not blocks:
         raise ExtractError("no main content found")
@@ -180,7 +191,23 @@ def _extract_tree(text: str, url: str, encoding: str, profile: Profile | None = 
         next_pages=tuple(n for n in next_pages if _same_site(n, url)),
         removed=tuple(removed),
         encoding=encoding,
+        markup=True,
     )
+
+
+def _ld_body(blocks: list[Block], removed: list[Removed], ld: list[dict[str, Any]]) -> tuple[list[Block], list[Removed]]:
+    """A second, independent candidate: the article text the page states in its JSON-LD
+    (`articleBody`), taken instead of the chosen blocks when it is several times longer (the
+    article is filled in by script, or the choice missed most of it); one paragraph a line."""
+    body = max((d["articleBody"] for d in ld if isinstance(d.get("articleBody"), str)), key=len, default="")
+    have = sum(len(b.text) for b in blocks)
+    if len(body) < _param("ld_body_min_len") or len(body) < have * _param("ld_body_ratio"):
+        return blocks, removed
+    lines = [clean_line(unescape(line)) for line in body.splitlines()]
+    found, gone = clean_blocks([Block("paragraph", line) for line in lines if line])
+    if not found:
+        return blocks, removed
+    return found, removed + [Removed(b.text, "ld_body") for b in blocks] + gone
 
 
 _SPACE_RUNS = re.compile(r"\s+")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 
 from pipeline.errors import ExtractError
+from pipeline.extract import texthead
 from pipeline.extract import textlayout as layout
 from pipeline.extract.chrome import clean_blocks, is_chrome
-from pipeline.extract.metadata import find_date
 from pipeline.models import Block, Page, Removed
 from pipeline.rules import rules
 from pipeline.text.clean import clean_line
@@ -19,7 +19,6 @@ from pipeline.text.counts import count_claim
 
 _DOMAIN = re.compile(r"((?:[a-z0-9-]+\.)+[a-z]{2,})", re.I)
 LONG_LINE = 300  # a first line this long on a page of few lines is a page without line breaks
-_DATE_RULES = frozenset({"meta_line", "date_source_line", "domain_date", "read_count"})
 
 
 def _rule(name: str) -> re.Pattern[str]:
@@ -64,12 +63,12 @@ def extract_text(text: str, url: str = "", encoding: str = "") -> Page:
     lines = [line for line in lines if line]
     if not lines:
         raise ExtractError("empty text page")
-    lines = _opening(lines)
-    lines, furniture = layout.unwrap(lines)
-    head = layout.read_head([line if i not in furniture else "" for i, line in enumerate(lines)])
+    lines = layout.split_dated(_opening(lines))
+    lines, furniture, labels = layout.unwrap(lines)
+    head = texthead.read_head([line if i not in furniture else "" for i, line in enumerate(lines)])
     for i in furniture:
         head.chrome[i] = "furniture"
-    removed: list[Removed] = []
+    removed: list[Removed] = [Removed(label, "table_label") for label in labels]
     site = ""
     domain_date = _rule("domain_date")
     for i, reason in head.chrome.items():
@@ -83,18 +82,16 @@ def extract_text(text: str, url: str = "", encoding: str = "") -> Page:
         removed.append(Removed(lines[i], head.chrome[i]))
     first_body = min(body_idx) if body_idx else len(lines)
     tail = layout.tail_chrome(lines, first_body, title)
-    ruled = {i for i in body_idx[-3:] if len(lines[i]) <= 200 and is_chrome(lines[i])}  # the footer check looks at the last lines only
-    footer = layout.footer_after(lines, set(tail) | set(head.chrome) | ruled, first_body)
-    if footer is not None:
-        tail[footer] = "footer"
+    ruled = {i for i in body_idx if i not in tail and len(lines[i]) <= 200 and is_chrome(lines[i])}
+    cut = layout.furniture_again(lines, set(tail) | set(head.chrome) | ruled, first_body, title)
+    for i in range(cut, len(lines)):
+        tail.setdefault(i, "after_furniture")
     for i in sorted(tail):
         removed.append(Removed(lines[i], tail[i]))
     body = layout.unglue([lines[i] for i in body_idx if i not in tail], core)
     blocks, gone = clean_blocks([Block("paragraph", line) for line in body])
     blocks = _lead(blocks)
-    published = head.published
-    if not published:
-        published = next((d for d in (find_date(r.text) for r in gone if r.rule in _DATE_RULES) if d), "")
+    published = head.published  # a date line further down is a letter's or a list's, not the page's
     return Page(
         url=url,
         title=title,

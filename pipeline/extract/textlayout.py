@@ -11,26 +11,27 @@ only then by the phrase rules of `rules/chrome.toml`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import cache
 
-from pipeline.extract.breadcrumbs import ends_with_title, text_trail
-from pipeline.extract.chrome import chrome_rule, is_chrome, is_head_chrome
+from pipeline.extract.breadcrumbs import text_trail
+from pipeline.extract.chrome import is_chrome
 from pipeline.extract.metadata import find_date
 from pipeline.rules import load
-from pipeline.text.counts import count_claim
 
-_PUNCT = re.compile(r"[。！？!?；;，,]")
-_FINAL = re.compile(r"[。；;，,:：…]$")
+PUNCT = re.compile(r"[。！？!?；;，,]")
+FINAL = re.compile(r"[。；;，,:：…]$")
 _WORD = re.compile(r"[\w\u3400-\u9fff]")
-_CJK4 = re.compile(r"[\u3400-\u9fffA-Za-z0-9]{4,}")
+CJK4 = re.compile(r"[\u3400-\u9fffA-Za-z0-9]{4,}")
 _BULLET = re.compile(r"^[•●▪■□◦‣∙·]\s*")
 _TABLE_ROW = re.compile(r"^(\S{1,6}?)\s*[|｜]\s*(.*?)\s*[|｜]?\s*$")
 _KV = re.compile(r"([\u3400-\u9fffA-Za-z]{1,6})\s*[:：]")
-_KV_LINE = re.compile(r"^\s*[\u3400-\u9fffA-Za-z]{1,6}\s*[:：]\s*([^。！？!?；;，,]{0,30})$")
-_PHONE = re.compile(r"\d{3,4}-\d{3,4}-\d{3,4}|\d{7,}")
-_URL = re.compile(r"https?://|www\.", re.I)
+KV_LINE = re.compile(r"^\s*[\u3400-\u9fffA-Za-z]{1,6}\s*[:：]\s*([^。！？!?；;，,]{0,30})$")
+_BRACKETED = re.compile(r"^(?:\s*[【\[（(][^】\]）)]{1,24}[】\]）)])+\s*$")
+_BYLINE = re.compile(r"^[\u3400-\u9fff]{1,3}\s*[/／]\s*[^\s/／。，,；;]{1,12}$")
+PHONE = re.compile(r"\d{3,4}-\d{3,4}-\d{3,4}|\d{7,}")
+URL = re.compile(r"https?://|www\.", re.I)
 _LIST_DATE = re.compile(r"(\d{1,2}-\d{1,2}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})\s*$")
+_DATED = re.compile(r"^(?P<t>[^:：|｜>»]{4,}?)\s+(?P<d>(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?)$")
 _MARK = r"(?:[【\[〔(（]\s*(?:第\s*)?{N}\s*篇?\s*[】\]〕)）]|第\s*{N}\s*篇|篇\s*{N}|范文\s*{N}|[0-9]{1,2}(?![0-9年月日号%.．:：篇个字]))"
 PROSE_LEN = 30  # a line this long with sentence punctuation is running text, not a heading or a field
 TITLE_MAX = 80
@@ -43,7 +44,7 @@ def _marker() -> re.Pattern[str]:
 
 
 @cache
-def _outline() -> re.Pattern[str]:
+def outline() -> re.Pattern[str]:
     return re.compile(load("split")["outline"])
 
 
@@ -53,7 +54,7 @@ def squash(text: str) -> str:
 
 def is_prose(line: str) -> bool:
     """Running text: long with sentence punctuation, or very long."""
-    return (len(line) >= PROSE_LEN and bool(_PUNCT.search(line))) or len(line) >= 2 * PROSE_LEN
+    return (len(line) >= PROSE_LEN and bool(PUNCT.search(line))) or len(line) >= 2 * PROSE_LEN
 
 
 def has_word(line: str) -> bool:
@@ -62,10 +63,14 @@ def has_word(line: str) -> bool:
 
 def is_field_line(line: str) -> bool:
     """A key-value line (label: value) of a page's furniture: two or more labels in a short line,
-    one label with a short value and no sentence punctuation, or a date with little else."""
+    a byline (label/name), bracketed fields ('（本文来源：X）'), or a date with little else."""
     if len(line) > 100 or "。" in line:
         return False
-    if len(_KV.findall(line)) >= 2 and not _PUNCT.search(_KV.sub("", line)):
+    if len(_KV.findall(line)) >= 2 and not PUNCT.search(_KV.sub("", line)):
+        return True
+    if _BYLINE.match(line):  # 文/李清风, 图／新华社
+        return True
+    if _BRACKETED.match(line) and re.search(r"[\u3400-\u9fffA-Za-z]{1,6}\s*[:：]", line):  # （本文来源：X） 【纠错】【责任编辑：Y】
         return True
     date = find_date(line)
     if date and len(line) <= 60 and len(re.sub(r"[\d\s:：/.\-年月日()（）]", "", line)) <= 12:
@@ -76,7 +81,7 @@ def is_field_line(line: str) -> bool:
 def is_counter_line(line: str) -> bool:
     """A toolbar or counter line: three or more short space-separated pieces, none a sentence."""
     parts = line.split(" ")
-    return len(parts) >= 3 and all(len(p) <= 10 for p in parts) and not _PUNCT.search(line) and any(
+    return len(parts) >= 3 and all(len(p) <= 10 for p in parts) and not PUNCT.search(line) and any(
         re.search(r"\d", p) for p in parts)
 
 
@@ -84,23 +89,21 @@ def is_link_bar(line: str) -> bool:
     """Three or more short items separated by '|': a bar of links."""
     items = [p.strip() for p in re.split(r"[|｜]", line)]
     items = [p for p in items if p]
-    return len(items) >= 3 and all(len(p) <= 20 and not _PUNCT.search(p) for p in items)
+    return len(items) >= 3 and all(len(p) <= 20 and not PUNCT.search(p) for p in items)
 
 
 def is_meta(line: str) -> bool:
     """A line of the page's metadata or furniture, as found right under a title."""
-    return is_field_line(line) or is_counter_line(line) or is_chrome(line) or _ends_with_empty_field(line)
+    return is_field_line(line) or is_counter_line(line) or is_chrome(line)
 
 
-def _ends_with_empty_field(line: str) -> bool:
-    return len(line) <= 40 and bool(re.search(r"[\u3400-\u9fff]{1,6}\s*[:：]$", line)) and " " in line
-
-
-def unwrap(lines: list[str]) -> tuple[list[str], set[int]]:
-    """Lines without list bullets and table cell labels ('标题 | text |' -> 'text'), and the
-    indices of the lines that are furniture by shape: no word at all (a lone '|'), a label-only cell."""
+def unwrap(lines: list[str]) -> tuple[list[str], set[int], list[str]]:
+    """Lines without list bullets and table cell labels ('标题 | text |' -> 'text'), the indices of
+    the lines that are furniture by shape (no word at all: a lone '|'; a label-only cell), and the
+    cell labels taken off."""
     out: list[str] = []
     furniture: set[int] = set()
+    labels: list[str] = []
     for line in lines:
         line = _BULLET.sub("", line).strip()
         m = _TABLE_ROW.match(line) if ("|" in line or "｜" in line) and not is_link_bar(line) else None
@@ -108,11 +111,27 @@ def unwrap(lines: list[str]) -> tuple[list[str], set[int]]:
             if not m.group(2):
                 furniture.add(len(out))
             else:
+                labels.append(m.group(1))
                 line = m.group(2)
         if not has_word(line):
             furniture.add(len(out))
         out.append(line)
-    return out, furniture
+    return out, furniture, labels
+
+
+def split_dated(lines: list[str]) -> list[str]:
+    """A head line that is a title with its date after it ('《西游记》读后感 2023-03-02') as two
+    lines, the title and the date, as most pages show them."""
+    out: list[str] = []
+    head = window_end(lines)
+    for i, line in enumerate(lines):
+        m = _DATED.match(line) if i < head and len(line) <= TITLE_MAX else None
+        if m and not PUNCT.search(m["t"]) and not re.search(r"\w\.\w", m["t"]) and text_trail(m["t"]) is None \
+                and not is_chrome(line):
+            out.extend((m["t"].strip(), m["d"]))
+        else:
+            out.append(line)
+    return out
 
 
 def glued_title(line: str) -> tuple[str, int] | None:
@@ -128,9 +147,38 @@ def glued_title(line: str) -> tuple[str, int] | None:
     return None
 
 
+@cache
+def _lead_marker() -> re.Pattern[str]:
+    n = load("split")["ordinal"]
+    return re.compile(rf"^\s*(?:[【\[〔]\s*(?:第\s*{n}\s*篇|篇\s*{n}|范文\s*{n}|{n})\s*[】\]〕]|(?:第\s*{n}\s*篇|篇\s*{n}|范文\s*{n})(?:\s*[:：]|\s+))")
+
+
+@cache
+def _essay_marker() -> re.Pattern[str]:
+    n = load("split")["ordinal"]
+    return re.compile(rf"{_lead_marker().pattern}|^\s*(?:第\s*{n}\s*篇|篇\s*{n}|范文\s*{n})\s*$")
+
+
+def unglue_markers(lines: list[str]) -> list[str]:
+    """Break an explicit essay marker ('【篇一】', '范文二：') off the running text it leads, when two
+    or more lines of the page open with one (a set of essays whose headings run into their text)."""
+    found = [_lead_marker().match(line) for line in lines]
+    led = {i for i, m in enumerate(found) if m and is_prose(lines[i][m.end():].strip())}
+    if len(led) < 2:
+        return lines
+    out: list[str] = []
+    for i, (line, m) in enumerate(zip(lines, found, strict=True)):
+        if i in led and m:
+            out.extend([m.group(0).strip().rstrip(":："), line[m.end():].strip()])
+        else:
+            out.append(line)
+    return out
+
+
 def unglue(lines: list[str], core: str) -> list[str]:
     """Break a line where the title, followed by an ordinal, starts an essay heading inside it
     (a blurb and the heading on one line, or a heading run into its first sentence)."""
+    lines = unglue_markers(lines)
     if not core or len(core) < 4:
         return lines
     pattern = re.compile(re.escape(core) + r"\s*" + _marker().pattern)
@@ -166,199 +214,83 @@ def _unglue_with(pattern: re.Pattern[str], line: str) -> list[str]:
     return out
 
 
-@dataclass
-class Head:
-    """What the top of a text page holds: its trail, title, meta lines and where the body starts."""
-
-    crumbs: list[str] = field(default_factory=list)
-    title: str = ""
-    title_index: int = -1
-    chrome: dict[int, str] = field(default_factory=dict)  # line index -> reason
-    published: str = ""
-    body_start: int = 0
+def opens_text(line: str, nxt: str) -> bool:
+    """A salutation that opens the running text: a line ending in a colon, not a field, before prose."""
+    return line.endswith((":", "：")) and not is_field_line(line) and ("、" in line or is_prose(nxt) or nxt.endswith(("!", "！")))
 
 
-def _window_end(lines: list[str]) -> int:
-    """Index of the first line of running text (or of a salutation that opens it)."""
-    for i, line in enumerate(lines[:HEAD_WINDOW]):
+MENU_RUN = 5  # this many short link lines in a row, before the trail or the meta lines, are a menu
+SCAN_MAX = 200  # lines a menu may take before the head
+
+
+def _menu_item(line: str) -> bool:
+    return 0 < len(line) <= 8 and has_word(line) and not PUNCT.search(line) and not line.endswith((":", "："))
+
+
+def menu_lines(lines: list[str]) -> set[int]:
+    """Lines of the site's menus at the top of the page: runs of MENU_RUN or more short link lines
+    that a trail or a meta line follows before any running text (the last line of a run may be
+    the title and is left out). A run after the meta lines is the text's own (a poem's lines)."""
+    found: set[int] = set()
+    run: list[int] = []
+    for i, line in enumerate(lines[:SCAN_MAX]):
+        if _menu_item(line):
+            run.append(i)
+            continue
+        if is_prose(line) and not (PHONE.search(line) or URL.search(line)):
+            break
+        if len(run) >= MENU_RUN:
+            found.update(run[:-1])
+        if text_trail(line) is not None or is_meta(line):
+            return found
+        run = []
+    return set()  # no trail or meta line after the runs: nothing tells a menu from the text
+
+
+def window_end(lines: list[str]) -> int:
+    """Index of the first line of running text (or of a salutation that opens it), looked for
+    among the first HEAD_WINDOW lines after the site's menus."""
+    menu = menu_lines(lines)
+    seen = 0
+    for i, line in enumerate(lines[: SCAN_MAX]):
+        if i in menu:
+            continue
+        seen += 1
+        if seen > HEAD_WINDOW:
+            return i
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        if is_prose(line) and not (_PHONE.search(line) or _URL.search(line)):
+        if is_prose(line) and not (PHONE.search(line) or URL.search(line)):
             # running text starts here, unless the line stands alone between short lines
             # (a header quote or a banner above the title)
             if not nxt or is_prose(nxt) or nxt.endswith((":", "：")):
                 return i
-        if line.endswith((":", "：")) and not is_field_line(line) and ("、" in line or is_prose(nxt) or nxt.endswith(("!", "！"))):
+        if opens_text(line, nxt):
             return i
-    return min(len(lines), HEAD_WINDOW)
+    return min(len(lines), SCAN_MAX)
 
 
-@cache
-def _heading_marker() -> re.Pattern[str]:
-    n = load("split")["ordinal"]
-    end = rf"(?:[【\[〔(（]\s*(?:第\s*)?{n}\s*篇?\s*[】\]〕)）]|第\s*{n}\s*篇|篇\s*{n}|范文\s*{n}|[\u3400-\u9fff]\s*[0-9]{{1,2}})\s*$"
-    start = rf"^\s*(?:[【\[〔(（]\s*(?:第\s*)?(?:{n}\s*篇|篇\s*{n})\s*[】\]〕)）]|第\s*{n}\s*篇|篇\s*{n}(?:\s|[:：、.]|$)|范文\s*{n})"
-    return re.compile(f"{end}|{start}")
-
-
-def _marker_line(line: str) -> bool:
-    """A line that is an essay heading with an ordinal (篇一, 第2篇, 【篇3】, title + 1)."""
-    return len(line) <= TITLE_MAX and count_claim(line)[1] is None and bool(_heading_marker().search(line))
-
-
-def _key(line: str) -> str:
-    return squash(count_claim(line)[0] or line) if len(line) <= TITLE_MAX + 20 else ""
-
-
-def _related(a: str, b: str) -> bool:
-    """Two lines that name the same thing: one holds the other with little around it."""
-    return _related_keys(_key(a), _key(b))
-
-
-def _related_keys(x: str, y: str) -> bool:
-    if len(x) < 4 or len(y) < 4:
-        return x == y and bool(x)
-    short, long = sorted((x, y), key=len)
-    return short in long and len(long) - len(short) <= 8
-
-
-def _echo(cand: str, others: str) -> int:
-    """How many distinct four-character runs of the candidate recur elsewhere on the page."""
-    grams = {run[k : k + 4] for run in _CJK4.findall(cand) for k in range(len(run) - 3)}
-    return sum(1 for g in grams if g in others)
-
-
-def _title_score(lines: list[str], keys: list[str], i: int, crumb_at: int, last_crumb: str, first: int) -> int:
-    line = lines[i]
-    score = 0
-    if last_crumb and ends_with_title(last_crumb, line):
-        score += 3
-    reps = sum(1 for j, other in enumerate(keys) if j != i and other and _related_keys(keys[i], other))
-    score += 2 * min(reps, 2)
-    nxt = lines[i + 1] if i + 1 < len(lines) else ""
-    if nxt and is_meta(nxt):
-        score += 2
-    if count_claim(line)[1] is not None:
-        score += 2
-    echoes = _echo(line, "\n".join(lines[:i] + lines[i + 1 :]))
-    score += 2 if echoes >= 3 else 1 if echoes else 0
-    if crumb_at >= 0:
-        score += 1 if i > crumb_at else -1
-    if i == first:
-        score += 1
-    if len(line.split(" ")) >= 3:
-        score -= 2
-    if _PHONE.search(line) or _URL.search(line):
-        score -= 3
-    return score
-
-
-def _title_candidate(line: str, sole_marker: bool) -> bool:
-    """A line that may be the page title; an essay heading with an ordinal only when it is the one
-    such line on the page (a site that shows one essay of a set per page)."""
-    return (2 <= len(line) <= TITLE_MAX and has_word(line) and not _FINAL.search(line) and "。" not in line
-            and not _outline().match(line) and not is_meta(line) and (sole_marker or not _marker_line(line))
-            and bool(re.search(r"[\u3400-\u9fffA-Za-z]{2}", line)))
-
-
-def _category_above(lines: list[str], title_index: int, chrome: dict[int, str]) -> list[str]:
-    """A lone category line right above the title (short, one word, no punctuation) stands for
-    the trail when the page shows no other."""
-    i = title_index - 1
-    if i < 0 or i in chrome and chrome[i] != "head":
-        return []
-    line = lines[i]
-    if 2 <= len(line) <= 12 and " " not in line and not re.search(r"[\W\d_]", line) and not is_chrome(line) \
-            and not is_head_chrome(line) and re.search(r"[\u3400-\u9fff]", line):
-        return [line]
-    return []
-
-
-def read_head(lines: list[str]) -> Head:
-    """Trail, title, meta lines and body start of a text page."""
-    head = Head()
-    end = _window_end(lines)
-    crumb_at = -1
-    for i, line in enumerate(lines[: max(end, 1)]):
-        items = text_trail(line)
-        if items is None:
-            continue
-        crumb_at = i
-        head.chrome[i] = "breadcrumb"
-        wrapped = bool(re.search(r"(>|»|›|＞|→)\s*$", line))  # a trail that goes on on the next line
-        if (not items or wrapped) and i + 1 < len(lines):
-            nxt = text_trail(lines[i + 1]) if not items else _continuation(lines[i + 1])
-            if nxt:
-                head.chrome[i + 1] = "breadcrumb"
-                crumb_at, items = i + 1, items + nxt
-        head.crumbs = items
-        break
-    last_crumb = head.crumbs[-1] if head.crumbs else ""
-    sole_marker = sum(1 for line in lines if _marker_line(line)) == 1
-    cands = [i for i in range(end) if i not in head.chrome and _title_candidate(lines[i], sole_marker)]
-    # a line that the next line repeats with more around it is a category above the title
-    cands = [i for i in cands if not (i + 1 in cands and squash(lines[i]) != squash(lines[i + 1])
-                                      and squash(lines[i + 1]).startswith(squash(lines[i])))]
-    if cands:
-        keys = [_key(line) for line in lines]
-        scores = {i: _title_score(lines, keys, i, crumb_at, last_crumb, cands[0]) for i in cands}
-        best = max(cands, key=lambda i: (scores[i], -i))
-        head.title, head.title_index = lines[best], best
-        after = lines[best + 1] if best + 1 < len(lines) else ""
-        framed = scores[best] >= 2 and (0 <= crumb_at < best or is_meta(after))  # a header block around the title
-        for i in range(best):
-            if i not in head.chrome and (framed or not is_prose(lines[i])):
-                head.chrome[i] = "head"
-    if head.crumbs and head.title and ends_with_title(head.crumbs[-1], head.title):
-        head.crumbs = head.crumbs[:-1]
-    if crumb_at < 0 and head.title_index > 0:
-        head.crumbs = _category_above(lines, head.title_index, head.chrome)
-        if head.crumbs:
-            head.chrome[head.title_index - 1] = "category"
-    body = max(head.title_index + 1, crumb_at + 1)
-    for i in range(body, min(len(lines), body + HEAD_WINDOW)):
-        line = lines[i]
-        if is_prose(line) or _marker_line(line) or (head.title and _related(line, head.title) and squash(line) == squash(head.title)):
-            break
-        kv_run = bool(_KV_LINE.match(line)) and any(
-            0 <= j < len(lines) and (_KV_LINE.match(lines[j]) or j in head.chrome) for j in (i - 1, i + 1))
-        if is_meta(line) or kv_run or _site_line(line) or _title_notice(line, head.title):
-            head.chrome[i] = chrome_rule(line) or "meta"
-    for i in sorted(head.chrome):
-        if head.chrome[i] != "breadcrumb" and not head.published:
-            head.published = find_date(lines[i])
-    head.body_start = body
-    return head
-
-
-def _continuation(line: str) -> list[str]:
-    """The items of a line that carries on a trail: separators between short items."""
-    items = text_trail(line)
-    if items is None and re.search(r"(>|»|›|＞|→)", line) and len(line) <= 60 and not _PUNCT.search(line):
-        items = [p.strip() for p in re.split(r"\s*(?:>>|->|→|>|»|›|＞)\s*", line) if p.strip()]
-    return items or []
-
-
-def _site_line(line: str) -> bool:
-    return is_head_chrome(line)
-
-
-def _title_notice(line: str, title: str) -> bool:
+def title_notice(line: str, title: str) -> bool:
     """'本文标题: <the title>': a footer or header field that repeats the title."""
     m = re.match(r"^\s*[\u3400-\u9fffA-Za-z]{1,8}\s*[:：]\s*(.+)$", line)
     return bool(title and m and squash(m.group(1)) == squash(title))
 
 
 def tail_chrome(lines: list[str], start: int, title: str) -> dict[int, str]:
-    """Furniture after the body: link bars, runs of related links (short lines ending in a date),
-    the heading over such a list, fields repeating the title, and a last line after a run of them."""
+    """Furniture after the body: link bars, runs of related links (short lines ending in a date, or
+    short lines under a furniture line after the last running text), the heading over such a list,
+    fields repeating the title."""
     found: dict[int, str] = {}
     n = len(lines)
+    last = max((i for i in range(start, n) if is_prose(lines[i]) and not is_chrome(lines[i])), default=start - 1)
     for i in range(start, n):
         line = lines[i]
         if is_link_bar(line):
             found[i] = "link_bar"
-        elif _title_notice(line, title):
+        elif title_notice(line, title):
             found[i] = "title_notice"
+        elif i > last and is_field_line(line) and (_BRACKETED.match(line) or len(_KV.findall(line)) >= 2):
+            # '（本文来源：X）', '【纠错】【责任编辑：Y】', '来源：X 编辑：Y' after the text (not a signed date)
+            found[i] = "meta"
     i = start
     while i < n:
         j = i
@@ -368,21 +300,39 @@ def tail_chrome(lines: list[str], start: int, title: str) -> dict[int, str]:
             for k in range(i, j):
                 found[k] = "related_list"
         i = max(j, i + 1)
+    # after the last running text: a run of two or more short lines without sentence punctuation
+    # under a furniture line, up to the page's end or more furniture, is a list of links
+    for i in range(last + 1, n):
+        label = len(lines[i]) <= 40 and lines[i].endswith((":", "：")) and not is_prose(lines[i])  # 'X相关文章：'
+        if i in found or label or is_chrome(lines[i]):
+            j = i + 1
+            while j < n and j not in found and len(lines[j]) <= 30 and not PUNCT.search(lines[j]) and has_word(lines[j]) \
+                    and not outline().match(lines[j]):
+                j += 1
+            if j - i > 2 and (j == n or (not label and (j in found or is_chrome(lines[j])))):
+                found.update((k, "related_list") for k in range(i + 1, j))
+                found.setdefault(i, "list_heading")
     for i in sorted(found):
         prev = i - 1
         if prev >= start and prev not in found and len(lines[prev]) <= 40 and not is_prose(lines[prev]) and (
-                lines[prev].endswith((":", "：")) or not _PUNCT.search(lines[prev])):
+                lines[prev].endswith((":", "：")) or not PUNCT.search(lines[prev])):
             if found[i] in ("link_bar", "related_list"):
                 found[prev] = "list_heading"
     return found
 
 
-def footer_after(lines: list[str], chrome: set[int], start: int) -> int | None:
-    """A page that ends with a run of two or more furniture lines and then one more line: that
-    line is the site's footer (a blurb about the site), not the essay's end."""
+def furniture_again(lines: list[str], chrome: set[int], start: int, title: str) -> int:
+    """Where the site's furniture takes over for good: after the running text, the first two
+    furniture lines in a row (a toolbar, a comment or list heading, a share bar) end the page's
+    own text, unless an essay heading follows (a paywall between essays); the page's length when
+    there is no such run."""
     n = len(lines)
-    if n - start < 4 or (n - 1) in chrome:
-        return None
-    if (n - 2) in chrome and (n - 3) in chrome:
-        return n - 1
-    return None
+    prose = False
+    for i in range(start, n - 1):
+        prose = prose or (i not in chrome and is_prose(lines[i]))
+        if prose and i in chrome and i + 1 in chrome:
+            stem = squash(title)[:4] if len(squash(title)) >= 4 else "\0"
+            if not any(not is_prose(lines[j]) and (squash(lines[j]).startswith(stem) or _essay_marker().match(lines[j]))
+                       for j in range(i + 2, n) if j not in chrome):
+                return i + 2  # no other essay follows
+    return n

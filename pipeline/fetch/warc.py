@@ -150,12 +150,19 @@ def _sniff(head: bytes) -> str:
 
 @dataclass
 class ArchiveReader:
-    """Iterate over the HTTP response records of one WARC/ARC file (gzip per record, or plain)."""
+    """Iterate over the HTTP response records of one WARC/ARC file (gzip per record, or plain).
+
+    A part of a file: from `start` (the offset of a record, as an earlier part's `next_offset`),
+    stopping after `limit` responses (0: to the end); `next_offset` is then where the next part
+    starts, or None when the file has been read to its end (or to a failure that stops it)."""
 
     path: str | Path
     skipped: Counter[str] = field(default_factory=Counter)
     failures: list[RecordFailure] = field(default_factory=list)
     records: int = 0
+    start: int = 0
+    limit: int = 0
+    next_offset: int | None = None
 
     def __iter__(self) -> Iterator[ArchivedResponse]:
         file = str(self.path)
@@ -165,17 +172,28 @@ class ArchiveReader:
             self.failures.append(RecordFailure(file, 0, f"cannot open: {exc.strerror or exc}"))
             return
         with fh:
-            problem = _sniff(fh.read(512))
-            fh.seek(0)
-            if problem:
-                self.failures.append(RecordFailure(file, 0, problem))
-                return
-            yield from self._iterate(fh, file)
+            if self.start == 0:
+                problem = _sniff(fh.read(512))
+                if problem:
+                    self.failures.append(RecordFailure(file, 0, problem))
+                    return
+                fh.seek(0)
+            else:  # an uncompressed record ends with blank lines its length leaves out: the next starts after them
+                fh.seek(self.start)
+                head = fh.read(8)
+                fh.seek(self.start + len(head) - len(head.lstrip(b"\r\n")))
+            taken = 0
+            for resp in self._iterate(fh, file):
+                yield resp
+                taken += 1
+                if taken == self.limit:
+                    self.next_offset = resp.offset + resp.length
+                    return
 
     def _iterate(self, fh: BinaryIO, file: str) -> Iterator[ArchivedResponse]:
         archive = ArchiveIterator(fh, no_record_parse=True, arc2warc=True)
         records = iter(archive)
-        while True:
+        while True:  # archive.offset counts from where fh stood (warcio reads its position)
             offset = archive.offset
             try:
                 record = next(records)

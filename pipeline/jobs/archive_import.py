@@ -30,6 +30,7 @@ from pipeline.jobs import site_pass
 from pipeline.jobs.process import process
 from pipeline.models import Profile, Result, RunStats
 from pipeline.normalize.signatures import DEFAULT_THRESHOLD
+from pipeline.normalize.site_chrome import Prints
 from pipeline.store.batch import page_done
 from pipeline.text.encoding import decode
 
@@ -87,19 +88,24 @@ def store_capture(
     db: sqlite_utils.Database, resp: ArchivedResponse, result: Result, sha1: str, run_id: int, stats: RunStats,
     on_page: Callable[[str, str], None] | None, copy_raw: bool, near_threshold: float,
     signatures: Mapping[str, bytes] | None = None, learned: site_pass.Learned | None = None,
+    prints: Prints | None = None, grams: Mapping[str, str] | None = None, guess: site_pass.Guess | None = None,
 ) -> None:
     """Store one processed capture as the crawl stores a fetched page (`resp.body` is needed only with `copy_raw`);
-    with `learned`, cleaned of what its site (host) learned so far, its lines counted (`site_pass`)."""
+    with `learned`, cleaned of what its site (host) learned so far, its lines counted (`site_pass`).
+    `signatures`, `prints`, `grams` and `guess`: computed by a Dask worker (`dask_tasks.Processed`), or here when None."""
     info = {"status": resp.status, "final_url": resp.url, "etag": resp.headers.get("etag"),
             "last_modified": resp.headers.get("last-modified"), "content_sha1": sha1, "fetched_at": resp.warc_date or store.now()}
     pointer = None if copy_raw else store.RawPointer(resp.file, resp.offset, resp.length, resp.content_type)
     raw = (resp.body, resp.content_type) if copy_raw else None
     rows = None
     if learned is not None:
-        cleaned, rows = learned.clean(result, resp.url)
-        signatures, result = (signatures if cleaned is result else None), cleaned
+        cleaned, rows = learned.clean(result, resp.url, prints, guess)
+        if cleaned is not result:  # what the worker computed for the page as cleaned, if it cleaned it so
+            taken = guess is not None and cleaned is guess.cleaned.result
+            signatures, grams = (guess.signatures, guess.grams) if guess is not None and taken else (None, grams)
+        result = cleaned
     added, updated = store.save_result(db, result, run_id, info, raw, near_threshold, raw_pointer=pointer, signatures=signatures,
-                                       extra=rows)
+                                       extra=rows, grams=grams)
     stats.essays_added += added
     stats.essays_updated += updated
     page_done(db)  # the batch open on db (if any) may commit here: never inside a page

@@ -23,7 +23,7 @@ from pipeline import store
 from pipeline.errors import ConfigError, ExtractError, FetchError, StoreError
 from pipeline.extract import EXTRACTOR_VERSION, extract
 from pipeline.fetch.sync_client import USER_AGENT, fetch, make_client
-from pipeline.jobs import site_pass
+from pipeline.jobs import settle_cluster, site_pass
 from pipeline.jobs.archive_cluster import import_archives
 from pipeline.jobs.archive_import import import_archive, is_archive
 from pipeline.jobs.cluster import ClusterSpec, connect
@@ -261,6 +261,8 @@ def _store(
     fault counts exactly what it kept. Rows that cannot be stored fail the page, not the run. With
     `learned`, the page is cleaned of what its site learned so far and its lines are counted."""
     if result is None:
+        if learned is not None:
+            learned.forget()  # a failure row counts under its host too
         _failed(run, source, error, on_page)
         return
     chrome_rows = None
@@ -269,6 +271,8 @@ def _store(
     try:
         added, updated = store.save_result(run.db, result, run.run_id, info, raw, near_threshold, extra=chrome_rows)
     except StoreError as exc:  # a fault of the database itself raises StorageFault and stops the run
+        if learned is not None:
+            learned.forget()
         _failed(run, source, str(exc), on_page)
         return
     stats = run.stats
@@ -364,8 +368,9 @@ def _import(
                     _store(run, source, result, info, (raw, ctype) if raw else None, error, near_threshold, on_page, learned)
                     batch.page_done()
                     run.check()  # SIGINT/SIGTERM: stop here, with this page stored and counted
+        redo = site_pass.redo_here if client is None else settle_cluster.redo_on(client)  # pages cleaned again
         for site in list(learned.sites):  # many pages of one host (or folder): what they teach, applied where it changed
-            settled = site_pass.settle(db, site, run_id, lambda *_: run.check())
+            settled = site_pass.settle(db, site, run_id, lambda *_: run.check(), redo)
             stats.essays_added += settled.essays_added
             stats.essays_updated += settled.essays_updated
         stats.seconds = store.elapsed(started)

@@ -1,8 +1,10 @@
-"""Split a page's blocks into essays, by the heading forms in `rules/split.toml`."""
+"""Split a page's blocks into essays: by the heading forms in `rules/split.toml`, by the shape of sibling
+headings (equal but for a number running 1, 2, 3), by the title repeated, by claimed counts."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -13,6 +15,7 @@ from pipeline.text.counts import cn_number, count_claim
 
 _END_PUNCT = re.compile(r"[。！？!?；;，,]$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK_OR_WORD = re.compile(r"[\u3400-\u9fffA-Za-z]")
 _NUMBERED = re.compile(r"^\s*[0-9]{1,2}\s*[、.．]\s*")
 MIN_SECTION_CHARS = 50  # an essay under an explicit ordinal marker
 MIN_UNMARKED_SECTION_CHARS = 120  # an essay under a heading without a marker (repeated title, subtitles)
@@ -28,11 +31,13 @@ class Section:
 
 @dataclass
 class Split:
-    """The result of splitting: text before the first essay, the essays, and the form used."""
+    """The result of splitting: text before the first essay, the essays, the form used, and the
+    lines dropped as neither (a table of contents over the essays)."""
 
     preface: list[str] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     form: str = ""
+    dropped: list[str] = field(default_factory=list)
 
 
 @cache
@@ -162,7 +167,7 @@ def _ordinal_split(blocks: list[Block], core: str) -> Split | None:
     heads, lines = [], []
     for i, _, own in hits:
         bare = not own and not resembles(blocks[i].text, core) and squash(core) not in squash(blocks[i].text)
-        sub = _subtitle_after(blocks, i) if bare else ""  # a subtitle line under a bare marker (范文一 alone)
+        sub = _subtitle_after(blocks, i, core) if bare else ""  # a subtitle line under a bare marker (范文一 alone)
         heads.append((i, sub or own or core))
         lines.append(2 if sub else 1)
     heads, lines = _with_unmarked(blocks, core, heads, lines)
@@ -188,14 +193,116 @@ def _with_unmarked(blocks: list[Block], core: str, heads: list[tuple[int, str]],
     return [(i, t) for i, t, _ in merged], [n for _, _, n in merged]
 
 
-def _subtitle_after(blocks: list[Block], i: int) -> str:
+_ORDINAL = re.compile(r"(?<![0-9])[0-9]{1,2}(?![0-9])|[一二三四五六七八九十]{1,3}|[\u2460-\u2473]")
+_EDGE = re.compile(r"^[\s:：、.．\-—]+|[\s:：、.．\-—]+$")
+
+
+def _ordinal_value(token: str) -> int | None:
+    if "\u2460" <= token <= "\u2473":  # circled ①..⑳
+        return ord(token) - 0x2460 + 1
+    return cn_number(token)
+
+
+def shape_of(text: str) -> tuple[str, tuple[int, ...]]:
+    """A line with every number in it replaced by '#', and the numbers:
+    '1.小学三年级日记 篇一' -> ('#.小学#年级日记篇#', (1, 3, 1))."""
+    values: list[int] = []
+    parts: list[str] = []
+    at = 0
+    for m in _ORDINAL.finditer(text):
+        n = _ordinal_value(m.group())
+        if n is None:
+            continue
+        parts.append(text[at : m.start()])
+        values.append(n)
+        at = m.end()
+    parts.append(text[at:])
+    return _EDGE.sub("", "#".join(squash(p) for p in parts)), tuple(values)
+
+
+def _sibling_split(blocks: list[Block], core: str, title: str) -> Split | None:
+    """Essay headings told by their shape, not by a listed form: two or more heading-like lines
+    that are the same line but for a number that runs 1, 2, 3 ... in page order, the rest naming
+    the page's subject (the title's stem), or no more of them than the title claims. An outline
+    (一、X 二、Y) never shares a shape: its lines differ beyond the number."""
+    groups: dict[str, list[tuple[int, tuple[int, ...]]]] = {}
+    for i, block in enumerate(blocks):
+        if _heading_like(block) and len(block.text) <= 40:
+            shape, values = shape_of(block.text)
+            if values:
+                groups.setdefault(shape, []).append((i, values))
+    claimed = count_claim(title)[1]
+    best: list[int] = []
+    contents: list[int] = []
+    for shape, hits in groups.items():
+        residual = re.sub(r"[^\w\u3400-\u9fff]", "", shape.replace("#", ""))
+        if len(hits) < 2 or len(hits) <= len(best):
+            continue
+        promised = claimed is not None and claimed >= len(hits)  # the title claims at least this many
+        if not (promised or (_CJK_OR_WORD.search(residual) and (not core or resembles(residual, core)))):
+            continue  # other lines ('【一】', '步骤1') only where the title claims that many essays
+        for k in range(len(hits[0][1])):
+            start = _after_contents([i for i, _ in hits], [values[k] for _, values in hits])
+            if start is not None and len(hits) - start > len(best):
+                best, contents = [i for i, _ in hits[start:]], [i for i, _ in hits[:start]]
+    if not best:
+        return None
+    split = _cut(blocks, [(i, core) for i in best], "sibling_numbers")
+    if contents:  # the table of contents and the short label over it are no summary
+        label = contents[0] - 1 if contents[0] > 0 and len(blocks[contents[0] - 1].text) <= 6 else contents[0]
+        split.preface = [b.text for b in blocks[:label]] + [b.text for b in blocks[contents[-1] + 1 : best[0]]]
+        split.dropped = [b.text for b in blocks[label : contents[-1] + 1]]
+    return split
+
+
+_LABELLED = re.compile(r"^\s*(?P<p>[^\d一二三四五六七八九十。！？!?，,；;：:]{1,8}?)\s*(?P<n>[0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*[:：、.．]\s*(?P<t>\S.*)$")
+
+
+def _labelled_split(blocks: list[Block], core: str, title: str) -> Split | None:
+    """Essays under headings that share a label and a number running 1, 2, 3 ..., each with its
+    own subtitle ('作文一：当一名医生', '作文二：做一名老师'), no more of them than the title claims."""
+    claimed = count_claim(title)[1]
+    if claimed is None:
+        return None
+    groups: dict[str, list[tuple[int, int, str]]] = {}
+    for i, block in enumerate(blocks):
+        m = _LABELLED.match(block.text) if _heading_like(block) and len(block.text) <= 40 else None
+        n = cn_number(m["n"]) if m else None
+        if m and n is not None and _CJK_OR_WORD.search(m["p"]) and not _outline().match(block.text):
+            groups.setdefault(squash(m["p"]), []).append((i, n, m["t"].strip()))
+    hits = max((h for h in groups.values() if 2 <= len(h) <= claimed and _in_sequence([n for _, n, _ in h])), key=len, default=[])
+    return _cut(blocks, [(i, t) for i, _, t in hits], "labelled_numbers") if hits else None
+
+
+def _after_contents(at: list[int], numbers: list[int]) -> int | None:
+    """Where the essay headings start in a run of numbered sibling lines: 0 when the numbers run
+    1, 2, 3 ...; after a table of contents (the same lines, numbered from 1, one right under the
+    other) when the numbering starts again; None otherwise."""
+    if _in_sequence(numbers):
+        return 0
+    r = max((k for k, n in enumerate(numbers) if n == 1), default=0)
+    contents = r > 0 and _in_sequence(numbers[:r]) and all(at[k + 1] - at[k] == 1 for k in range(r - 1))
+    return r if contents and len(numbers) - r >= 2 and _in_sequence(numbers[r:]) else None
+
+
+def _shares_words(a: str, b: str) -> bool:
+    """Whether two lines share a run of four characters (a name, not a particle)."""
+    a, b = squash(a), squash(b)
+    return any(a[k : k + 4] in b for k in range(len(a) - 3))
+
+
+def _subtitle_after(blocks: list[Block], i: int, core: str) -> str:
     """The essay's own subtitle when a bare marker (范文1, 篇一) stands on its own line and a short
-    bold or heading line follows it; '' otherwise (a salutation or a first sentence is no subtitle)."""
+    bold or heading line follows it (on an unstyled page: a short line that shares a name with the
+    page title, then running text); '' otherwise (a salutation or a first sentence is no subtitle)."""
     if i + 1 >= len(blocks):
         return ""
     nxt = blocks[i + 1]
     styled = nxt.kind == "heading" or (nxt.kind == "paragraph" and nxt.bold)
     text = nxt.text.strip()
+    after = blocks[i + 2].text if i + 2 < len(blocks) else ""
+    if not styled and not blocks[i].bold and len(text) <= 20 and len(after) >= 30 and _shares_words(text, core):
+        styled = True  # plain text (a page dump): a short line naming a piece of the page's kind, then running text
     if not styled or not _heading_like(nxt) or len(text) > 30 or _outline().match(text) or text.endswith(("：", ":")):
         return ""
     return "" if match_marker(text, text) else text
@@ -206,6 +313,11 @@ def _repeated_title_split(blocks: list[Block], title: str, core: str) -> Split |
     heads = [(i, core) for i, b in enumerate(blocks) if _squashes_to(b.text, targets)]
     if not heads:
         return None
+    # the title repeated over the page's intro (a blurb before the first essay) opens no essay
+    sizes = [sum(len(b.text) for b in blocks[i + 1 : end]) for (i, _), end in zip(heads, [h for h, _ in heads[1:]] + [len(blocks)], strict=True)]
+    lead = next((k for k, size in enumerate(sizes) if size >= MIN_UNMARKED_SECTION_CHARS), 0)
+    if lead and all(size >= MIN_UNMARKED_SECTION_CHARS for size in sizes[lead:]):
+        heads = heads[lead:]
     return _cut(blocks, heads, "repeated_title")
 
 
@@ -248,6 +360,19 @@ def _letters_split(blocks: list[Block], title: str, core: str) -> Split | None:
     return split
 
 
+def _claimed_split(blocks: list[Block], claimed: int | None) -> Split | None:
+    """A page whose title claims N essays and that shows exactly N short plain lines, each between
+    running text (or first) and running text: those lines are the essays' own titles."""
+    if claimed is None or claimed < 2:
+        return None
+    heads = [i for i, b in enumerate(blocks[:-1]) if _heading_like(b) and len(b.text) <= 30 and not b.text.endswith((":", "："))
+             and not _outline().match(b.text) and len(blocks[i + 1].text) >= 30
+             and (i == 0 or len(blocks[i - 1].text) >= 30 or _END_PUNCT.search(blocks[i - 1].text) is not None)]
+    if len(heads) != claimed:
+        return None
+    return _cut(blocks, [(i, re.sub(r"^[【\[]\s*(.*?)\s*[】\]]$", r"\1", blocks[i].text.strip())) for i in heads], "claimed_subtitles")
+
+
 def _substantial(split: Split) -> bool:
     """Every essay a split makes has real text; tiny sections mean the headings were something else."""
     sizes = [sum(len(p) for p in s.paragraphs) for s in split.sections]
@@ -255,20 +380,40 @@ def _substantial(split: Split) -> bool:
     return bool(sizes) and (len(sizes) == 1 or min(sizes) >= floor)
 
 
-def split_blocks(blocks: list[Block], title: str) -> Split:
-    """Find the essays on a page; a page with no clear essay headings stays one essay."""
+def _join_preface(split: Split, blocks: list[Block]) -> None:
+    """The preface of a one-essay split joins the essay, but for the page's lead (its summary)."""
+    leads = {b.text for b in blocks if b.kind == "lead"}
+    own = tuple(t for t in split.preface if t not in leads)
+    if own:
+        split.preface = [t for t in split.preface if t in leads]
+        only = split.sections[0]
+        split.sections = [Section(only.title, own + only.paragraphs)]
+
+
+def split_blocks(blocks: list[Block], title: str, markup: bool = False) -> Split:
+    """Find the essays on a page; a page with no clear essay headings stays one essay. On a page
+    from HTML (`markup`) that holds one essay under a heading, the text before the heading is
+    the essay's own (an article's intro), not a preface."""
     core, claimed = count_claim(title)
     core = core or title
-    for attempt in (
-        _ordinal_split(blocks, core),
-        _repeated_title_split(blocks, title, core),
-        _structural_split(blocks, title, claimed),
-        _letters_split(blocks, title, core),
-    ):
+    attempts: tuple[Callable[[], Split | None], ...] = (
+        lambda: _ordinal_split(blocks, core),
+        lambda: _sibling_split(blocks, core, title),
+        lambda: _labelled_split(blocks, core, title),
+        lambda: _repeated_title_split(blocks, title, core),
+        lambda: _structural_split(blocks, title, claimed),
+        lambda: _letters_split(blocks, title, core),
+        lambda: _claimed_split(blocks, claimed),
+    )
+    for make in attempts:  # in this order, the first that holds wins
+        attempt = make()
         if attempt is not None and _substantial(attempt):
             attempt.sections = [s for s in attempt.sections if s.paragraphs]
+            attempt.preface = [t for t in attempt.preface if squash(t) not in (squash(title), squash(core))]  # the title is no summary
             if len(attempt.sections) == 1:
                 attempt.form = "single"  # one essay under a heading (often the title repeated at the top)
+                if markup:
+                    _join_preface(attempt, blocks)
             return attempt
     lead = 0
     while lead < len(blocks) and blocks[lead].kind == "lead":

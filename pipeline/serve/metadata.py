@@ -193,6 +193,8 @@ def database_metadata() -> dict[str, Any]:
             "essays_fts_pending": {"description": "Essays waiting to be indexed for search", "hidden": True},
             "essay_sigs": {"description": "MinHash signatures of essays (near-duplicate detection)", "hidden": True},
             "essay_lsh": {"description": "LSH buckets of essays (near-duplicate detection)", "hidden": True},
+            "essay_lsh_recent": {"description": "LSH buckets of the essays stored since the last merge into essay_lsh",
+                                 "hidden": True},
             "site_chrome": {
                 "description": "What each site learned from its own pages: every line (title, numbers and dates masked) "
                                "on two of its pages or more; chrome = 1 where it stands on enough of them to be "

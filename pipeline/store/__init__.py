@@ -12,6 +12,7 @@ one-writer lock on the database, `migrations` (and `url_migration`) the numbered
 from pipeline.store.database import elapsed, now, open_db
 from pipeline.store.pages import (
     RawPointer,
+    common_site,
     duplicate_of,
     mark_error,
     mark_gone,
@@ -26,5 +27,5 @@ from pipeline.store.schema import ESSAYS, PAGES, RAW, RUNS, ensure_schema
 
 __all__ = [
     "ESSAYS", "PAGES", "RAW", "RUNS", "duplicate_of", "elapsed", "ensure_schema", "finish_run", "now", "open_db", "raw_body", "record_failure", "save_raw",
-    "save_result", "start_run", "RawPointer", "raw_pointer", "record_source_failure", "mark_error", "mark_gone",
+    "save_result", "start_run", "RawPointer", "common_site", "raw_pointer", "record_source_failure", "mark_error", "mark_gone",
 ]

@@ -15,6 +15,8 @@ since their frontier rows and "stored unchanged" checks were not committed eithe
 writes each touched database page, search-index segment and WAL frame once per batch instead of
 once per page. Leaving the batch commits what it holds (every block in it has ended, so only
 whole pages). `maybe_commit()` commits when the time is up, for loops that wait between pages.
+A commit first merges the recent LSH band keys when there are many (`lsh.settle`), in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -29,13 +31,17 @@ import sqlite_utils
 
 from pipeline.errors import StoreError
 from pipeline.models import RunStats
-from pipeline.store import faults
+from pipeline.store import faults, lsh
 
 # pages per transaction at most, and seconds; PIPELINE_BATCH_PAGES / PIPELINE_BATCH_SECONDS override them
 # (1 page: every page its own transaction, as the bench measures page-by-page writing)
 DEFAULT_PAGES = int(os.environ.get("PIPELINE_BATCH_PAGES") or 200)
 DEFAULT_SECONDS = float(os.environ.get("PIPELINE_BATCH_SECONDS") or 1.0)
 CACHE_KIB = 65536  # page cache while a batch is open: dirty pages stay in memory until the commit
+# WAL pages before a checkpoint while a batch is open (SQLite's default is 1000: after nearly every commit).
+# A page that several commits change (an index leaf, the search index's structure) is then copied into
+# the database once per checkpoint, not once per commit.
+CHECKPOINT_PAGES = 8192
 
 
 class BatchConnection(sqlite3.Connection):
@@ -43,6 +49,7 @@ class BatchConnection(sqlite3.Connection):
 
     batch: Batch | None = None
     depth: int = 0
+    lsh_recent: object = None  # the connection's map of the recent band keys (store.lsh)
 
     def __enter__(self) -> BatchConnection:
         if self.batch is None:
@@ -81,6 +88,7 @@ class Batch:
         self.commits = 0
         self.started = time.monotonic()
         self._cache: int | None = None
+        self._checkpoint = 1000
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -96,7 +104,9 @@ class Batch:
                 conn.commit()
             conn.batch = self
             self._cache = int(conn.execute("PRAGMA cache_size").fetchone()[0])
+            self._checkpoint = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
             conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
         self.started = time.monotonic()
         return self
 
@@ -117,10 +127,12 @@ class Batch:
             return  # inside a page's block: never commit half a page
         if conn.in_transaction:
             try:
+                lsh.settle(conn)  # the recent band keys merged into the settled ones when there are many
                 conn.commit()
             except sqlite3.Error as exc:  # disk full, I/O error: the batch's pages are not stored
                 _restore(self.stats, self._committed)  # so the run counts exactly what it kept
                 if faults.is_fault(exc):  # the database itself failed: the run stops (exit 4)
+                    _free_wal(conn)
                     raise faults.to_error(exc, faults.conn_path(conn), midway=True) from None
                 raise StoreError(f"cannot commit a batch of {self.pages} pages: {exc}") from None
             self.commits += 1
@@ -139,6 +151,18 @@ class Batch:
                 conn.depth = 0
                 if self._cache is not None:
                     conn.execute(f"PRAGMA cache_size = {self._cache}")
+                    conn.execute(f"PRAGMA wal_autocheckpoint = {self._checkpoint}")
+
+
+def _free_wal(conn: sqlite3.Connection) -> None:
+    """After a commit failed for want of space: copy the committed WAL into the database, so the WAL
+    starts again from its beginning and the run can still be marked failed (best effort)."""
+    try:
+        if conn.in_transaction:
+            conn.rollback()
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except sqlite3.Error:
+        pass
 
 
 def page_done(db: sqlite_utils.Database) -> None:

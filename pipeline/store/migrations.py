@@ -19,7 +19,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from pipeline.errors import StoreError
-from pipeline.store import schema, search_index, site_chrome, url_migration
+from pipeline.store import lsh, schema, search_index, site_chrome, url_migration
 
 APPLICATION_ID = 0x45535359  # "ESSY"
 
@@ -135,6 +135,18 @@ def _v7_run_truth(db: sqlite_utils.Database) -> None:
     schema.ensure_run_truth(db)
 
 
+def _v8_fewer_writes(db: sqlite_utils.Database) -> None:
+    """The band keys in two levels (see `lsh`) and the search index merging 16 segments at a time
+    (see `search_index.tune`): what made a bulk import write many times what it stores; an index on
+    pages (host, site)."""
+    lsh.create(db.conn)
+    with db.conn:  # the site of a new page's host, found by index (`pages.common_site`)
+        db.conn.execute("CREATE INDEX IF NOT EXISTS [idx_pages_host_site] ON [pages] ([host], [site])")
+    if search_index.fts_ready(db.conn):
+        with db.conn:
+            search_index.tune(db.conn)
+
+
 Migration = tuple[int, str, Callable[[sqlite_utils.Database], None]]
 
 MIGRATIONS: list[Migration] = [
@@ -146,6 +158,8 @@ MIGRATIONS: list[Migration] = [
     (5, "pages keyed on canonical URLs: variants merged, essay ids recomputed", _v5_canonical_urls),
     (6, "site chrome: line fingerprints per page, what each site learned, removal records", _v6_site_chrome),
     (7, "frontier in every database, runs.reason, pages.gone, essays.gone, the failures view", _v7_run_truth),
+    (8, "LSH band keys in two levels (essay_lsh keyed (bkey, essay_id) WITHOUT ROWID, essay_lsh_recent); "
+        "search index automerge 16; index on pages (host, site)", _v8_fewer_writes),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -17,7 +17,7 @@ from pipeline.errors import StoreError
 from pipeline.extract import EXTRACTOR_VERSION
 from pipeline.models import Result
 from pipeline.normalize import signatures as dedupe
-from pipeline.store import faults
+from pipeline.store import faults, lsh
 from pipeline.store import search_index as search
 from pipeline.store.database import now
 
@@ -39,10 +39,12 @@ def save_result(
     raw: tuple[bytes, str] | None = None, near_threshold: float = dedupe.DEFAULT_THRESHOLD,
     signatures: Mapping[str, bytes] | None = None,
     raw_pointer: RawPointer | None = None, site: str = "",
-    extra: Callable[[sqlite3.Connection], None] | None = None,
+    extra: Callable[[sqlite3.Connection], None] | None = None, grams: Mapping[str, str] | None = None,
 ) -> tuple[int, int]:
     """Store a page and its essays in one transaction; returns (essays added, essays updated).
     `extra` writes the page's other rows (its site-chrome lines) in the same transaction.
+    `signatures` (essay id -> MinHash blob) and `grams` (text -> its search-index form) may be
+    computed elsewhere (a Dask worker): what they lack is computed here.
 
     The raw response is kept as a copy (`raw`: body, content type) or as a pointer into the WARC
     file it was read from (`raw_pointer`), which `pipeline reprocess` reads through.
@@ -57,7 +59,7 @@ def save_result(
     info = fetch_info or {}
     conn = db.conn
     try:
-        return _save(db, conn, result, run_id, info, raw, near_threshold, signatures or {}, raw_pointer, site, extra)
+        return _save(db, conn, result, run_id, info, raw, near_threshold, signatures or {}, raw_pointer, site, extra, grams)
     except sqlite3.Error as exc:
         if faults.is_fault(exc):  # the database itself failed: the run stops (exit 4)
             raise faults.to_error(exc, faults.conn_path(conn), midway=True) from None
@@ -67,7 +69,7 @@ def save_result(
 def _save(
     db: sqlite_utils.Database, conn: sqlite3.Connection, result: Result, run_id: int, info: dict[str, Any],
     raw: tuple[bytes, str] | None, near_threshold: float, signatures: Mapping[str, bytes], pointer: RawPointer | None = None,
-    site: str = "", extra: Callable[[sqlite3.Connection], None] | None = None,
+    site: str = "", extra: Callable[[sqlite3.Connection], None] | None = None, grams: Mapping[str, str] | None = None,
 ) -> tuple[int, int]:
     page = result.page
     added = updated = 0
@@ -104,8 +106,8 @@ def _save(
             elif prev["text_sha1"] != essay.text_sha1:
                 updated += 1
             same_text = prev is not None and prev["text_sha1"] == essay.text_sha1
-            dup = duplicate_of(db, essay.id, essay.text, essay.text_sha1, page.url, near_threshold, same_text,
-                               signatures.get(essay.id))
+            dup = _duplicate_of(conn, essay.id, essay.text, essay.text_sha1, page.url, near_threshold, same_text,
+                                signatures.get(essay.id), prev["num"] if prev is not None else None)
             new = {
                 "id": essay.id, "page_url": page.url, "position": essay.position, "title": essay.title,
                 "text": essay.text, "chars": essay.chars, "text_sha1": essay.text_sha1,
@@ -117,13 +119,29 @@ def _save(
         gone = [i for i in old if i not in {e.id for e in result.essays}]
         if gone:
             marks = ",".join("?" * len(gone))
+            for essay_id, blob in conn.execute(f"select essay_id, sig from essay_sigs where essay_id in ({marks})", gone).fetchall():
+                lsh.forget(conn, essay_id, dedupe.band_keys(dedupe.from_blob(blob)))
             conn.execute(f"delete from essays where id in ({marks})", gone)
             conn.execute(f"delete from essay_sigs where essay_id in ({marks})", gone)
-            conn.execute(f"delete from essay_lsh where essay_id in ({marks})", gone)
         if extra is not None:
             extra(conn)
-        search.sync(db)  # index this page's new and changed essays (queued by triggers) in the same transaction
+        search.sync(db, grams)  # index this page's new and changed essays (queued by triggers) in the same transaction
     return added, updated
+
+
+def common_site(db: sqlite_utils.Database, host: str) -> str | None:
+    """The site most stored pages of `host` have (None when no page of it has one). Read through the
+    index on pages (host, site) of migration 8: two index seeks when the host has one site, as it
+    nearly always has (counting its pages for every new page made an import quadratic)."""
+    conn = db.conn
+    first = conn.execute("select site from pages where host = ? and site is not null order by site limit 1", [host]).fetchone()
+    if first is None:
+        return None
+    if conn.execute("select 1 from pages where host = ? and site > ? limit 1", [host, first[0]]).fetchone() is None:
+        return str(first[0])
+    row = conn.execute("select site, count(*) n from pages where host = ? and site is not null group by site "
+                       "order by n desc limit 1", [host]).fetchone()
+    return str(row[0]) if row else None
 
 
 def record_failure(db: sqlite_utils.Database, url: str, error: str, run_id: int, status: int | None = None,
@@ -204,36 +222,39 @@ def duplicate_of(
 ) -> str | None:
     """The first stored essay of another page that this one copies (exactly, or nearly), indexing this one.
 
-    Exact copies are found by `text_sha1`; near copies by MinHash LSH (see `dedupe`), checked
+    Exact copies are found by `text_sha1`; near copies by MinHash LSH (see `dedupe`, `lsh`), checked
     against `threshold`. The essay's own signature and band keys are (re)written here.
     """
-    stored = db.execute("select sig from essay_sigs where essay_id = ?", [essay_id]).fetchone() if unchanged else None
-    blob = stored[0] if stored else computed  # a signature computed elsewhere (a Dask worker) is used as is
+    own = db.conn.execute("select rowid from essays where id = ?", [essay_id]).fetchone()
+    return _duplicate_of(db.conn, essay_id, text, sha1, page_url, threshold, unchanged, computed, int(own[0]) if own else None)
+
+
+def _duplicate_of(
+    conn: sqlite3.Connection, essay_id: str, text: str, sha1: str, page_url: str, threshold: float, unchanged: bool,
+    computed: bytes | None, rowid: int | None,
+) -> str | None:
+    """`duplicate_of` for an essay whose stored row has `rowid` (None: not stored yet)."""
+    stored = conn.execute("select sig from essay_sigs where essay_id = ?", [essay_id]).fetchone()
+    keep = stored is not None and unchanged  # the same text: its signature and band keys stay as they are
+    blob = stored[0] if keep else computed  # a signature computed elsewhere (a Dask worker) is used as is
     sig = dedupe.from_blob(blob) if blob else dedupe.signature(text)
     keys = dedupe.band_keys(sig)
-    own = db.execute("select rowid from essays where id = ?", [essay_id]).fetchone()
     # Only essays stored before this one count (all of them when it is new): a re-save then finds
     # what the first save found. An exact copy stored *later* must not hide an older near copy.
-    before = int(own[0]) if own else 2 ** 63 - 1
-    exact = db.execute(
+    before = rowid if rowid is not None else 2 ** 63 - 1
+    exact = conn.execute(
         "select id from essays where text_sha1 = ? and id != ? and page_url != ? and rowid < ? order by rowid limit 1",
         [sha1, essay_id, page_url, before],
     ).fetchone()
     found: str | None = exact[0] if exact else None
     if found is None:
-        marks = ",".join("?" * len(keys))
-        rows = db.execute(
-            f"select distinct e.id, e.rowid, s.sig from essay_lsh l join essays e on e.id = l.essay_id "
-            f"join essay_sigs s on s.essay_id = e.id where l.bkey in ({marks}) and e.page_url != ? and e.rowid < ? "
-            f"order by e.rowid",
-            [*keys, page_url, before],
-        ).fetchall()
-        for other_id, _, blob in rows:
-            if dedupe.similarity(sig, dedupe.from_blob(blob)) >= threshold:
+        for other_id, _, other in lsh.candidates(conn, keys, page_url, before):
+            if dedupe.similarity(sig, dedupe.from_blob(other)) >= threshold:
                 found = other_id
                 break
-    if stored is None:
-        db.execute("delete from essay_lsh where essay_id = ?", [essay_id])
-        db.execute("insert or replace into essay_sigs (essay_id, sig) values (?, ?)", [essay_id, dedupe.to_blob(sig)])
-        db.conn.executemany("insert into essay_lsh (bkey, essay_id) values (?, ?)", [(k, essay_id) for k in keys])
+    if not keep:
+        if stored is not None:  # the keys of the text it had (band keys are found through the signature)
+            lsh.forget(conn, essay_id, dedupe.band_keys(dedupe.from_blob(stored[0])))
+        conn.execute("insert or replace into essay_sigs (essay_id, sig) values (?, ?)", [essay_id, dedupe.to_blob(sig)])
+        lsh.put(conn, essay_id, keys)
     return found

@@ -32,6 +32,12 @@ def _tables(conn: sqlite3.Connection) -> set[str]:
     return {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
 
 
+def _lsh_tables(conn: sqlite3.Connection) -> list[str]:
+    """The band-key tables: essay_lsh, and essay_lsh_recent in a database that already has it
+    (migration 8's layout, when this migration is run again on it)."""
+    return ["essay_lsh", *(["essay_lsh_recent"] if "essay_lsh_recent" in _tables(conn) else [])]
+
+
 def _groups(conn: sqlite3.Connection, table: str, order: str) -> dict[str, list[str]]:
     """canonical URL -> the table's URLs that canonicalise to it (best first), where that is not just itself."""
     groups: dict[str, list[str]] = defaultdict(list)
@@ -49,7 +55,8 @@ def _merge_pages(conn: sqlite3.Connection, canon: str, urls: list[str], renamed:
         for old_id, position in conn.execute("select id, position from essays where page_url = ?", [url]).fetchall():
             renamed[old_id] = essay_id(canon, position) if position in kept else ""  # its counterpart on the kept page
             conn.execute("delete from essay_sigs where essay_id = ?", [old_id])
-            conn.execute("delete from essay_lsh where essay_id = ?", [old_id])
+            for table in _lsh_tables(conn):
+                conn.execute(f"delete from [{table}] where essay_id = ?", [old_id])
         conn.execute("delete from essays where page_url = ?", [url])
         conn.execute("delete from pages where url = ?", [url])
     raw_urls = [u for u in urls if conn.execute("select 1 from raw where url = ?", [u]).fetchone()]
@@ -64,7 +71,8 @@ def _merge_pages(conn: sqlite3.Connection, canon: str, urls: list[str], renamed:
         if new_id != old_id:
             conn.execute("update essays set id = ?, page_url = ? where id = ?", [new_id, canon, old_id])
             conn.execute("update essay_sigs set essay_id = ? where essay_id = ?", [new_id, old_id])
-            conn.execute("update essay_lsh set essay_id = ? where essay_id = ?", [new_id, old_id])
+            for table in _lsh_tables(conn):
+                conn.execute(f"update [{table}] set essay_id = ? where essay_id = ?", [new_id, old_id])
         else:
             conn.execute("update essays set page_url = ? where id = ?", [canon, old_id])
 
