@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from pipeline.models import Block
-from pipeline.rules import Rule, load, rules
-from pipeline.rules.needs import needs
+from pipeline.rules import Rule, load, may_match, rules
 from pipeline.text.counts import cn_number, count_claim
 
 _END_PUNCT = re.compile(r"[。！？!?；;，,]$")
@@ -48,12 +47,6 @@ def _compiled() -> tuple[tuple[Rule, re.Pattern[str]], ...]:
 
 
 @cache
-def _needed() -> tuple[tuple[frozenset[str], ...], ...]:
-    """Per marker pattern (in `_compiled` order), the characters it cannot match without."""
-    return tuple(needs(pattern.pattern) for _, pattern in _compiled())
-
-
-@cache
 def _outline() -> re.Pattern[str]:
     return re.compile(load("split")["outline"])
 
@@ -63,21 +56,8 @@ def _multi() -> re.Pattern[str]:
     return re.compile(load("split")["multi_title"])
 
 
-_SQUASHED = re.compile(r"[\s\u3000《》<>\"“”'‘’]+")
-
-
 def squash(text: str) -> str:
-    return _SQUASHED.sub("", text).lower()
-
-
-def _squashes_to(text: str, targets: set[str]) -> bool:
-    """squash(text) in targets, without squashing all of a long text: squashing a part never
-    gives more characters than squashing the whole, so a part already longer than every target
-    settles it."""
-    head = 2 * max(map(len, targets)) + 8
-    if len(text) > head and len(squash(text[:head])) > head // 2:
-        return False
-    return squash(text) in targets
+    return re.sub(r"[\s\u3000《》<>\"“”'‘’]+", "", text).lower()
 
 
 def resembles(text: str, title: str) -> bool:
@@ -104,10 +84,7 @@ def _heading_like(block: Block) -> bool:
 
 def match_marker(text: str, core: str) -> tuple[str, int, str] | None:
     """(form, ordinal, own subtitle or '') when a line is an essay heading with an ordinal marker."""
-    chars = set(text)
-    for (rule, pattern), needed in zip(_compiled(), _needed(), strict=True):
-        if needed and chars.isdisjoint(needed[0]):
-            continue  # a character the pattern needs (of its smallest group) is missing: it cannot match
+    for rule, pattern in (rp for rp in _compiled() if may_match(rp[1], text)):  # (a pattern lacking a needed character cannot match)
         m = pattern.match(text)
         if not m:
             continue
@@ -310,7 +287,7 @@ def _subtitle_after(blocks: list[Block], i: int, core: str) -> str:
 
 def _repeated_title_split(blocks: list[Block], title: str, core: str) -> Split | None:
     targets = {squash(title), squash(core)}
-    heads = [(i, core) for i, b in enumerate(blocks) if _squashes_to(b.text, targets)]
+    heads = [(i, core) for i, b in enumerate(blocks) if squash(b.text) in targets]
     if not heads:
         return None
     # the title repeated over the page's intro (a blurb before the first essay) opens no essay

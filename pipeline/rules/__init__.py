@@ -10,6 +10,7 @@ from importlib import resources
 from typing import Any
 
 from pipeline.rules.caseless import Caseless
+from pipeline.rules.needs import may_match as may_match
 
 
 @dataclass(frozen=True)
