@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from pipeline.models import Block
-from pipeline.rules import Rule, load, may_match, rules
+from pipeline.rules import Rule, load, rules
 from pipeline.text.counts import cn_number, count_claim
 
 _END_PUNCT = re.compile(r"[。！？!?；;，,]$")
@@ -84,7 +84,7 @@ def _heading_like(block: Block) -> bool:
 
 def match_marker(text: str, core: str) -> tuple[str, int, str] | None:
     """(form, ordinal, own subtitle or '') when a line is an essay heading with an ordinal marker."""
-    for rule, pattern in (rp for rp in _compiled() if may_match(rp[1], text)):  # (a pattern lacking a needed character cannot match)
+    for rule, pattern in _compiled():
         m = pattern.match(text)
         if not m:
             continue

@@ -10,7 +10,6 @@ from importlib import resources
 from typing import Any
 
 from pipeline.rules.caseless import Caseless
-from pipeline.rules.needs import may_match as may_match
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ classes such as \\w, optional parts) simply adds no condition.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from importlib import import_module
 from typing import Any
 
@@ -94,13 +93,3 @@ def needs(pattern: str, flags: int = re.I) -> Groups:
     return tuple(unique)
 
 
-
-@lru_cache(maxsize=1024)
-def _needs_of(pattern: re.Pattern[str]) -> Groups:
-    return needs(pattern.pattern, pattern.flags)
-
-
-def may_match(pattern: re.Pattern[str], text: str) -> bool:
-    """False when the text lacks every character of a group the pattern needs: it cannot match."""
-    chars = set(text)
-    return all(not chars.isdisjoint(group) for group in _needs_of(pattern))
