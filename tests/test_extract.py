@@ -206,3 +206,37 @@ def test_a_long_consent_notice_is_dropped_even_beside_a_short_article() -> None:
     page = f"""<html><body><div class="cmplz-cookiebanner">{notice}</div>
     <div class="entry"><p>{P1}</p><p>{P2}</p></div></body></html>"""
     assert texts(page) == [f"{P1}\n{P2}"]
+
+
+def test_whitespace_squeeze_is_the_regex_one() -> None:
+    import random
+    import re
+
+    from pipeline.extract.html import _squeeze
+
+    rng = random.Random(3)
+    alphabet = ["a", "b", " ", "\n", "\t", "\u3000", "\xa0", "\x1c", "\u2028", "中", "\x85", "\u200b"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert _squeeze(text) == re.sub(r"\s+", " ", text), repr(text)
+
+
+def test_parsing_utf8_bytes_gives_the_tree_parsing_the_str_gives() -> None:
+    from lxml import etree
+
+    from pipeline.extract import dom
+
+    docs = [
+        '<html><head><meta charset="gbk"></head><body><p>中文 café</p></body></html>',
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"></head><body><p>ä 中</p></body></html>',
+        "\ufeff<html><body><p>bom 中</p></body></html>",
+        "<p>fragment only ünïcödé</p>",
+        "<html><body><p>a&nbsp;b &amp; &foo; &#x4e2d; 𝄞 😀</p></body></html>",
+        '<?xml version="1.0" encoding="gbk"?><html><body><p>x 中</p></body></html>',
+        "<!DOCTYPE html><html><head><meta charset=utf-16></head><body>ok 中文</body></html>",
+        "<html><body><p>control\x0bchar 中</p></body></html>",  # takes the str path (xml_safe)
+    ]
+    for doc in docs:
+        text = dom.xml_safe(dom._XML_DECL.sub("", doc, count=1))
+        expected = etree.tostring(etree.fromstring(text, parser=dom._parser()), encoding="unicode")
+        assert etree.tostring(dom.parse(doc), encoding="unicode") == expected, doc

@@ -35,6 +35,8 @@ def looks_like_html(text: str) -> bool:
 
 def _without_surrogates(text: str) -> str:
     """Lone surrogates (never produced by decoding bytes, but possible in a str) become U+FFFD."""
+    if text.isascii():
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

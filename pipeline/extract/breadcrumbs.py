@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml import html
 
-from pipeline.rules import load
+from pipeline.rules import caseless, load
 from pipeline.text.clean import clean_line
 from pipeline.text.counts import count_claim
 
@@ -24,8 +24,11 @@ def _cfg() -> dict[str, Any]:
     return cfg
 
 
+_SPACE_RUNS = re.compile(r"\s+")
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text).lower()
+    return _SPACE_RUNS.sub("", text).lower()
 
 
 _TEXT_PUNCT = re.compile(r"[。！？!?；;，,]")
@@ -164,8 +167,14 @@ def _items(el: html.HtmlElement) -> list[tuple[str, str | None]]:
 
 
 def _hinted(el: html.HtmlElement) -> bool:
-    pattern = _cfg()["hint_re"]
-    return any(pattern.search(v) for v in (el.get("class"), el.get("id"), el.get("aria-label")) if v)
+    """Whether the element's class, id or aria-label names a trail."""
+    return any(_hint_value(v) for v in (el.get("class"), el.get("id"), el.get("aria-label")) if v)
+
+
+@lru_cache(maxsize=8192)
+def _hint_value(value: str) -> bool:
+    """Whether one class, id or aria-label value names a trail (cached: pages repeat their values)."""
+    return caseless("crumbs", "hint").found(value)
 
 
 def _looks_like_trail(el: html.HtmlElement, text: str) -> tuple[int, bool]:
@@ -177,9 +186,13 @@ def _looks_like_trail(el: html.HtmlElement, text: str) -> tuple[int, bool]:
     if not anchors:
         return 3, False
     hinted = _hinted(el)
-    between = "".join(t for t in _gaps(el))
+    if hinted and el.tag in ("ol", "ul", "nav"):
+        return 1, True
+    if not hinted and len(anchors) < 2:
+        return 3, False  # (the text between the links is looked at only where it decides)
+    between = "".join(_gaps(el))
     has_sep = bool(between.strip()) and bool(cfg["between_re"].match(between))
-    if hinted and (has_sep or el.tag in ("ol", "ul", "nav")):
+    if hinted and has_sep:
         return 1, True
     if len(anchors) >= 2 and has_sep:
         return 2, True
@@ -231,19 +244,34 @@ def _candidates(root: html.HtmlElement) -> list[html.HtmlElement]:
     cfg = _cfg()
     out: list[html.HtmlElement] = []
     seen: set[html.HtmlElement] = set()
+    label = cfg["label_re"]
     for el in root.iter(*_CONTAINERS):
-        own = (el.text or "").strip()
+        own = el.text
         target: html.HtmlElement | None = None
-        if own and cfg["label_re"].match(own):
+        if own and (own := own.strip()) and label.match(own):
             target = el if el.find(".//a") is not None else el.getparent()
-        elif (el.get("class") or el.get("id") or el.get("aria-label")) and _hinted(el):
-            target = el
-        elif sum(1 for c in el if c.tag == "a" or (c.tag in ("span", "li", "b", "strong", "em") and c.find("a") is not None)) >= 2:
-            target = el
+        elif ((cls := el.get("class")) and _hint_value(cls)) or ((ident := el.get("id")) and _hint_value(ident)) \
+                or ((aria := el.get("aria-label")) and _hint_value(aria)) or (len(el) >= 2 and _two_linked(el)):
+            target = el  # (`_hinted` written out: this runs on every container of the page)
         if target is not None and target not in seen:
             seen.add(target)
             out.append(target)
     return out
+
+
+_LINK_WRAPS = frozenset({"span", "li", "b", "strong", "em"})
+
+
+def _two_linked(el: html.HtmlElement) -> bool:
+    """Whether two of the element's children are links or wrap one (<li><a>...)."""
+    n = 0
+    for child in el:
+        tag = child.tag
+        if tag == "a" or (tag in _LINK_WRAPS and child.find("a") is not None):
+            n += 1
+            if n == 2:
+                return True
+    return False
 
 
 def breadcrumb_of(root: html.HtmlElement, title: str, url: str = "", ld: list[dict[str, Any]] | None = None) -> list[str]:
@@ -251,7 +279,10 @@ def breadcrumb_of(root: html.HtmlElement, title: str, url: str = "", ld: list[di
     cfg = _cfg()
     best: tuple[int, int, list[str]] | None = None
     for order, el in enumerate(_candidates(root)):
-        text = clean_line(el.text_content())
+        raw = el.text_content()
+        if len(raw) > 2 * cfg["max_text"] and len(clean_line(raw[: 2 * cfg["max_text"]])) > cfg["max_text"]:
+            continue  # too long already in its first part (cleaning a part never gives more than the whole)
+        text = clean_line(raw)
         if not text or len(text) > cfg["max_text"]:
             continue
         rank, ok = _looks_like_trail(el, text)

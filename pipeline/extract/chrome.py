@@ -7,6 +7,8 @@ from functools import cache
 
 from pipeline.models import Block, Removed
 from pipeline.rules import Rule, rules
+from pipeline.rules.caseless import Caseless
+from pipeline.rules.needs import needs
 
 _BACKREF = re.compile(r"\\\d|\(\?P=")
 
@@ -41,21 +43,54 @@ def _anchored(rule: Rule) -> bool:
     return all(branch.startswith("^") for branch in _branches(rule.pattern.pattern))
 
 
+def _joinable(rule: Rule) -> bool:
+    """A rule whose match alone decides that every rule runs (see `clean_text`): not anchored at
+    the start, no backreference."""
+    return not _BACKREF.search(rule.pattern.pattern) and not _anchored(rule)
+
+
+_Step = tuple[Rule, Caseless]
+_Steps = tuple[tuple[_Step, ...], tuple[Caseless, ...], tuple[_Step, ...]]
+
+
+class _Plan:
+    """The body rules with the characters each cannot match without (`rules.needs`), as bits: a
+    text's characters give a mask, and the rules whose every group has a bit in it may match.
+    Each rule comes with its pattern as a `Caseless` (faster on ASCII text, same answers)."""
+
+    def __init__(self, body: tuple[Rule, ...]) -> None:
+        self.rules = tuple(((r, Caseless(r.pattern.pattern)), _joinable(r)) for r in body)
+        self.bits: dict[str, int] = {}  # character -> the groups it belongs to
+        self.masks: list[int] = []  # per rule: the groups it needs
+        bit = 1
+        for rule in body:
+            mask = 0
+            for group in needs(rule.pattern.pattern):
+                for ch in group:
+                    self.bits[ch] = self.bits.get(ch, 0) | bit
+                mask |= bit
+                bit <<= 1
+            self.masks.append(mask)
+        self.known = frozenset(self.bits)
+        self.cache: dict[int, _Steps] = {}
+
+    def rules_for(self, text: str) -> _Steps:
+        """The rules that may match the text, in order: (all of them, the patterns of the joinable
+        ones, the others)."""
+        have = 0
+        for ch in self.known.intersection(text):
+            have |= self.bits[ch]
+        found = self.cache.get(have)
+        if found is None:
+            steps = [r for r, m in zip(self.rules, self.masks, strict=True) if have & m == m]
+            found = self.cache[have] = (tuple(r for r, _ in steps), tuple(r[1] for r, j in steps if j),
+                                        tuple(r for r, j in steps if not j))
+        return found
+
+
 @cache
-def _any_rule() -> re.Pattern[str]:
-    """The unanchored chrome patterns in one alternation: a text no part of it matches needs none
-    of them run.
-
-    Patterns anchored at the start are left out (alone, re tries them at one position; inside an
-    alternation, at every one) and always run, like patterns with backreferences, which cannot
-    join an alternation (their group numbers would shift)."""
-    joinable = [r.pattern.pattern for r in _body_rules() if not _BACKREF.search(r.pattern.pattern) and not _anchored(r)]
-    return re.compile("|".join(f"(?:{p})" for p in joinable), re.I)
-
-
-@cache
-def _always() -> tuple[Rule, ...]:
-    return tuple(r for r in _body_rules() if _BACKREF.search(r.pattern.pattern) or _anchored(r))
+def _plan() -> _Plan:
+    return _Plan(_body_rules())
 
 
 @cache
@@ -95,15 +130,25 @@ def apply_rule(rule: Rule, text: str) -> tuple[str, str]:
 
 
 def clean_text(text: str, skip: frozenset[str] = frozenset()) -> tuple[str, list[Removed]]:
-    """Run every chrome rule over one block's text (only the backreference ones when none can match)."""
+    """Run the chrome rules over one block's text, in order; every rule runs when some unanchored
+    rule matches the text somewhere, else only the start-anchored and backreference ones.
+
+    A rule whose needed characters (`rules.needs`) are missing from the text is skipped: it
+    cannot match, before or after other rules cut text out (cutting adds no character)."""
+    every, joinable, fixed = _plan().rules_for(text)
+    lowered = text.lower() if text.isascii() else None  # for the fast path of every pattern at once
+    run = every if any(pattern.found_in(text, lowered) for pattern in joinable) else fixed
     removed: list[Removed] = []
     original = text
-    for rule in _body_rules() if _any_rule().search(text) else _always():
-        if rule.name in skip or not text:
-            continue
+    for rule, pattern in run:
+        if rule.name in skip or not text or (rule.kind == "line" and len(text) > rule.max_len):
+            continue  # (a line rule takes no text longer than its max_len: see apply_rule)
+        if not pattern.found_in(text, lowered):
+            continue  # found nowhere: the rule leaves the text as it is
         text, gone = apply_rule(rule, text)
         if gone:
             removed.append(Removed(gone.strip(), rule.name))
+            lowered = text.lower() if text.isascii() else None
     if removed and text and _remnant(text, original):
         removed.append(Removed(text.strip(), "chrome_remnant"))
         text = ""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from lxml import html
 
-from pipeline.extract.dom import hint, inside, text_of
+from pipeline.extract.dom import all_text, hint, inside, text_of
 from pipeline.extract.lead import caption_class, leads, title_heading
 from pipeline.extract.measure import CJK as _CJK
 from pipeline.extract.measure import SENTENCE_END as _SENTENCE_END
@@ -16,7 +17,7 @@ from pipeline.extract.measure import param as _param
 from pipeline.extract.measure import weighted_len as _weighted_len
 from pipeline.extract.trim import core, link_runs, spread
 from pipeline.models import Block, Removed
-from pipeline.rules import regex, tagset
+from pipeline.rules import caseless, tagset
 from pipeline.text.clean import clean_line
 
 _PUNCT = re.compile(r"[，。；：！？、,.;:!?]")
@@ -27,6 +28,8 @@ _SCORED = frozenset({"p", "td", "pre", "blockquote", "div", "section", "article"
 
 def _own_text(el: html.HtmlElement) -> str:
     """Text directly in an element and its inline children (not in nested blocks)."""
+    if not len(el):
+        return el.text or ""
     blocks = tagset("html", "block_tags")
     parts = [el.text or ""]
     for child in el:
@@ -38,21 +41,20 @@ def _own_text(el: html.HtmlElement) -> str:
 
 def _class_weight(el: html.HtmlElement) -> float:
     value = hint(el)
-    if not value:
-        return 0.0
-    weight = 0.0
-    if regex("html", "positive_hint").search(value):
-        weight += 25
-    if regex("html", "negative_hint").search(value):
-        weight -= 25
-    return weight
+    return _hint_weight(value) if value else 0.0
+
+
+@lru_cache(maxsize=8192)
+def _hint_weight(value: str) -> float:
+    """+25 for a class/id value that speaks for content, -25 against (both: 0); cached per value."""
+    return 25.0 * caseless("html", "positive_hint").found(value) - 25.0 * caseless("html", "negative_hint").found(value)
 
 
 def _text_weight(text: str) -> float:
     n = len(text)
     if n < 10:
         return 0.0
-    cjk = len(_CJK.findall(text))
+    cjk = 0 if text.isascii() else len(_CJK.findall(text))  # (no CJK character is ASCII)
     units = n if cjk * 2 < n else cjk * 2.5  # CJK text is denser than alphabetic text
     return 1 + len(_PUNCT.findall(text)) + min(units / 100, 3)
 
@@ -97,7 +99,7 @@ def _ranked(root: html.HtmlElement) -> _Ranking:
 
 
 def _final(node: html.HtmlElement, score: float) -> float:
-    total = len("".join(node.itertext()))
+    total = len(all_text(node))
     density = _link_len(node) / total if total else 1.0
     return score * (1 - density)
 
@@ -127,7 +129,7 @@ def _widen(best: html.HtmlElement, weights: dict[html.HtmlElement, float]) -> ht
             more = _prose(anc, weights)
             if more >= prose * ratio:
                 parts = sum(1 for child in anc if _prose(child, weights) >= prose * share)
-                text = len("".join(anc.itertext()))
+                text = len(all_text(anc))
                 if parts >= min_parts and text and _link_len(anc) / text < _param("widen_link_density"):
                     node, prose, climbed = anc, more, True
                 break
@@ -179,7 +181,7 @@ def checked_choice(best: html.HtmlElement, root: html.HtmlElement) -> html.HtmlE
     if container is best or inside(container, {best}) or container.tag in ("body", "html"):
         return best
     mine, theirs = prose.get(best, 0), prose.get(container, 0)
-    text = len("".join(container.itertext()))
+    text = len(all_text(container))
     if not text or _link_len(container) / text >= _param("container_link_density"):
         return best
     if mine < theirs * _param("container_keep_share"):
@@ -210,7 +212,7 @@ def content_nodes(root: html.HtmlElement) -> list[html.HtmlElement]:
         scored = raw >= threshold and _class_weight(sib) >= 0 and _final(sib, raw) >= threshold
         if not scored and sib.tag != "p":
             continue
-        text = "".join(sib.itertext()).strip()
+        text = all_text(sib).strip()
         size = _weighted_len(text)
         density = _link_len(sib) / len(text) if text else 1.0
         if scored and size >= _param("sibling_min_len") and density < max_density:
@@ -226,7 +228,7 @@ def content_nodes(root: html.HtmlElement) -> list[html.HtmlElement]:
 
 
 def _is_link_list(el: html.HtmlElement) -> bool:
-    text = "".join(el.itertext()).strip()
+    text = all_text(el).strip()
     if not text:
         return True
     return _link_len(el) / len(text) > 0.6
@@ -253,12 +255,16 @@ class _Walker:
         self.bolds = tagset("html", "bold_tags")
 
     def flush(self) -> None:
-        text = clean_line("".join(self.buf))
-        bold_text = clean_line("".join(self.bold))
+        joined = "".join(self.buf)  # (bold and linked text are parts of it)
+        if not joined or joined.isspace():  # nothing, or the whitespace between tags: cleaning leaves nothing
+            self.buf, self.bold, self.linked = [], [], []
+            return
+        text = clean_line(joined)
+        bold_text = clean_line("".join(self.bold)) if self.bold else ""
         if text:
             is_bold = bool(bold_text) and len(bold_text) >= len(text) * 0.9
             self.blocks.append(Block("paragraph", text, 0, is_bold))
-            self.links.append(_letters("".join(self.linked)))
+            self.links.append(_letters("".join(self.linked)) if self.linked else 0)
         self.buf, self.bold, self.linked = [], [], []
 
     def add(self, text: str | None, bold: bool, link: bool = False) -> None:
@@ -285,7 +291,7 @@ class _Walker:
             text = clean_line(el.text_content())
             if text:
                 self.blocks.append(Block("heading", text, int(tag[1])))
-                self.links.append(_letters(text if link else " ".join("".join(a.itertext()) for a in el.iter("a"))))
+                self.links.append(_letters(text if link else " ".join(all_text(a) for a in el.iter("a"))))
             return
         if tag in ("ul", "ol") and _is_link_list(el):
             self.flush()

@@ -54,11 +54,23 @@ def _links(root: html.HtmlElement, url: str, with_links: bool) -> tuple[tuple[st
     return tuple(links), tuple(nexts)
 
 
+def _squeeze(text: str) -> str:
+    """re.sub(r"\\s+", " ", text), by split and join (str.split and \\s know the same whitespace)."""
+    out = " ".join(text.split())
+    if not out:
+        return " " if text else ""
+    if text[0].isspace():
+        out = " " + out
+    if text[-1].isspace():
+        out += " "
+    return out
+
+
 def _page_text(root: html.HtmlElement, title: str) -> tuple[str, str]:
     """The page's visible text, whitespace squeezed, and the part of it from the title on, where
     'site + date' and 发布时间 lines live."""
     body = root.find("body")
-    text = re.sub(r"\s+", " ", " ".join((body if body is not None else root).itertext()))
+    text = _squeeze(" ".join((body if body is not None else root).itertext()))
     at = text.find(title[:20]) if title else -1
     if at >= 0:
         return text, text[at : at + 400]
@@ -198,8 +210,11 @@ def _ld_body(blocks: list[Block], removed: list[Removed], ld: list[dict[str, Any
     return found, removed + [Removed(b.text, "ld_body") for b in blocks] + gone
 
 
+_SPACE_RUNS = re.compile(r"\s+")
+
+
 def _same(a: str, b: str) -> bool:
-    return re.sub(r"\s+", "", a) == re.sub(r"\s+", "", b)
+    return _SPACE_RUNS.sub("", a) == _SPACE_RUNS.sub("", b)
 
 
 def _same_site(link: str, url: str) -> bool:

@@ -8,6 +8,7 @@ from functools import cache
 
 from lxml import html
 
+from pipeline.extract.dom import all_text
 from pipeline.rules import load
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -23,7 +24,7 @@ def param(key: str) -> float:
 
 def link_len(el: html.HtmlElement) -> int:
     """Characters of link text below an element."""
-    return sum(len("".join(a.itertext()).strip()) for a in el.iter("a"))
+    return sum(len(all_text(a).strip()) for a in el.iter("a"))
 
 
 def weighted_len(text: str) -> int:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from lxml import html
 
-from pipeline.rules import load, regex, regexes
+from pipeline.rules import caseless, load, regex, regexes
 from pipeline.text.clean import clean_line
 
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
@@ -101,7 +101,7 @@ def _metas(root: html.HtmlElement) -> dict[str, str]:
 
 def cut_title(raw: str) -> str:
     """A <title> without its '_栏目_站名' or ' - Site' suffix."""
-    parts = [p for p in re.split(load("html")["title_separators"], raw.strip()) if p.strip()]
+    parts = [p for p in regex("html", "title_separators").split(raw.strip()) if p.strip()]
     if not parts:
         return raw.strip()
     return max(parts[:2], key=len) if len(parts) > 1 and len(parts[0]) < 6 else parts[0]
@@ -132,8 +132,11 @@ def title_of(root: html.HtmlElement, metas: dict[str, str], ld: list[dict[str, A
     return cut_title(raw_title) if raw_title else (h1s[0] if h1s else "")
 
 
+_SPACE_RUNS = re.compile(r"\s+")
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text).lower()
+    return _SPACE_RUNS.sub("", text).lower()
 
 
 def published_of(root: html.HtmlElement, metas: dict[str, str], ld: list[dict[str, Any]], head_text: str,
@@ -199,7 +202,7 @@ def inline_scripts(root: html.HtmlElement) -> tuple[str, ...]:
 
 
 def _script_date(scripts: tuple[str, ...]) -> str:
-    pattern = regex("metadata", "script_date")
+    pattern = caseless("metadata", "script_date")
     for text in scripts:
         if (m := pattern.search(text)) and (iso := find_date(m["v"])):
             return iso

@@ -9,6 +9,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from pipeline.rules.caseless import Caseless
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -67,6 +69,12 @@ def words(name: str, key: str) -> tuple[str, ...]:
 def regex(name: str, key: str) -> re.Pattern[str]:
     """A single compiled pattern stored under `key` in `rules/NAME.toml` (case-insensitive)."""
     return re.compile(load(name)[key], re.I)
+
+
+@cache
+def caseless(name: str, key: str) -> Caseless:
+    """`regex(name, key)` wrapped to run faster on ASCII text (class names, ids), same answers."""
+    return Caseless(load(name)[key])
 
 
 @cache
