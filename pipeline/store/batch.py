@@ -37,7 +37,7 @@ from pipeline.store import faults, lsh
 # (1 page: every page its own transaction, as the bench measures page-by-page writing)
 DEFAULT_PAGES = int(os.environ.get("PIPELINE_BATCH_PAGES") or 200)
 DEFAULT_SECONDS = float(os.environ.get("PIPELINE_BATCH_SECONDS") or 1.0)
-CACHE_KIB = 65536  # page cache while a batch is open: dirty pages stay in memory until the commit
+CACHE_KIB = 16384  # page cache while a batch is open: dirty pages stay in memory until the commit
 # WAL pages before a checkpoint while a batch is open (SQLite's default is 1000: after nearly every commit).
 # A page that several commits change (an index leaf, the search index's structure) is then copied into
 # the database once per checkpoint, not once per commit.
