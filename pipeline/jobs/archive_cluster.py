@@ -109,9 +109,7 @@ def import_archives(
     """Store the archives' responses, processed on the cluster (see the module docstring); `learned`: see `store_capture`."""
     work = _Work(client, files, skipped)
     done = 0
-    learned_sites = site_pass.learned_sites(db) if learned is not None else {}
-    # sent to every worker once (a list of one: a dict would be scattered value by value)
-    sites = client.scatter([learned_sites], broadcast=True)[0] if learned_sites else None
+    sites = site_pass.sites_for_workers(client, db) if learned is not None else None
 
     def ends() -> None:  # the files whose every chunk is stored
         while work.ends and work.ends[0].chunks <= done:

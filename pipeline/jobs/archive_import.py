@@ -100,9 +100,7 @@ def store_capture(
     rows = None
     if learned is not None:
         cleaned, rows = learned.clean(result, resp.url, prints, guess)
-        if cleaned is not result:  # what the worker computed for the page as cleaned, if it cleaned it so
-            taken = guess is not None and cleaned is guess.cleaned.result
-            signatures, grams = (guess.signatures, guess.grams) if guess is not None and taken else (None, grams)
+        signatures, grams = site_pass.worker_values(result, cleaned, guess, signatures, grams)
         result = cleaned
     added, updated = store.save_result(db, result, run_id, info, raw, near_threshold, raw_pointer=pointer, signatures=signatures,
                                        extra=rows, grams=grams)

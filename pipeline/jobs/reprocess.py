@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -69,9 +69,7 @@ def _results(db: sqlite_utils.Database, urls: list[str], client: Any) -> Iterato
             except UNREADABLE as exc:
                 yield url, _unreadable(exc), None
         return
-    learned_sites = site_pass.learned_sites(db)
-    # sent to every worker once (a list of one: a dict would be scattered value by value)
-    sites = client.scatter([learned_sites], broadcast=True)[0] if learned_sites else None
+    sites = site_pass.sites_for_workers(client, db)
     for chunk, outcome in ordered_map(client, dask_tasks.rebuild_chunk, chunked(_loaded(db, urls), CHUNK), sites):
         if isinstance(outcome, BaseException):
             for item in chunk:
@@ -151,13 +149,12 @@ def _store(run: WriteRun, url: str, result: Result | str, done: Processed | None
         found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
         info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
         chrome_rows = None
-        sigs, grams = (done.signatures, done.grams) if done else ({}, None)
+        sigs: Mapping[str, bytes] | None = done.signatures if done else None
+        grams: Mapping[str, str] | None = done.grams if done else None
         if learned is not None:
             guess = done.guess if done else None
             cleaned, chrome_rows = learned.for_site(site_pass.site_for(db, url), result, done.prints if done else None, guess)
-            if cleaned is not result:  # what the worker computed for the page as cleaned, if it cleaned it so
-                taken = guess is not None and cleaned is guess.cleaned.result
-                sigs, grams = (guess.signatures, guess.grams) if guess is not None and taken else ({}, grams)
+            sigs, grams = site_pass.worker_values(result, cleaned, guess, sigs, grams)
             result = cleaned
         try:
             added, updated = store.save_result(db, result, run.run_id, info, signatures=sigs, extra=chrome_rows, grams=grams)

@@ -62,6 +62,10 @@ class Cleaned:
     prints: dict[int, str]
     removed: list[tuple[int, Removed]]
 
+    def writer(self, url: str, site: str) -> table.PageWriter:
+        """The writer of this page's fingerprints and removals under `site`."""
+        return table.page_writer(url, site, self.prints, self.removed)
+
 
 def clean(result: Result, chrome: Mapping[int, str], prints: Prints | None = None) -> Cleaned:
     """The page cleaned of `chrome` (`prints`: `prints_of(result)` computed elsewhere, or None)."""
@@ -90,11 +94,29 @@ def learned_sites(db: sqlite_utils.Database) -> dict[str, dict[int, str]]:
     return {site: table.learned(db, site) for site in sites}
 
 
+def sites_for_workers(client: Any, db: sqlite_utils.Database) -> Any:
+    """Every site's learned chrome (`learned_sites`) sent to every Dask worker once, or None when no
+    site has learned any (a list of one is scattered: a dict would be scattered value by value)."""
+    learned = learned_sites(db)
+    return client.scatter([learned], broadcast=True)[0] if learned else None
+
+
+def worker_values(result: Result, cleaned: Result, guess: Guess | None, signatures: Mapping[str, bytes] | None,
+                  grams: Mapping[str, str] | None) -> tuple[Mapping[str, bytes] | None, Mapping[str, str] | None]:
+    """The signatures and search-index text a worker computed that still fit the page the writer
+    stores: `cleaned`, the page as `Learned.clean` left it (None: computed again when storing)."""
+    if cleaned is result:
+        return signatures, grams
+    if guess is not None and cleaned is guess.cleaned.result:  # the worker cleaned it for this site
+        return guess.signatures, guess.grams
+    return None, grams
+
+
 def prepare(result: Result, site: str, chrome: dict[int, str], prints: Prints | None = None) -> tuple[Result, table.PageWriter]:
     """The page cleaned of the site's learned chrome, and the writer of its fingerprints and removals
     (`prints`: `prints_of(result)` computed elsewhere, or None to compute them here)."""
     done = clean(result, chrome, prints)
-    return done.result, table.page_writer(result.page.url, site, done.prints, done.removed)
+    return done.result, done.writer(result.page.url, site)
 
 
 @dataclass
@@ -134,7 +156,7 @@ class Learned:
         """`prepare` with what `site` learned (`guess`'s cleaned page when it was cleaned for that site)."""
         chrome = self(site)
         if guess is not None and guess.site == site:
-            return guess.cleaned.result, table.page_writer(result.page.url, site, guess.cleaned.prints, guess.cleaned.removed)
+            return guess.cleaned.result, guess.cleaned.writer(result.page.url, site)
         return prepare(result, site, chrome, prints)
 
     def forget(self) -> None:
@@ -184,7 +206,7 @@ def _site_for(db: sqlite_utils.Database, url: str, host: str = "",
     found = table.stored_site(db, url)
     known = found is not None
     if found is None:
-        row = db.execute("select site, 1 from pages where url = ?", [url]).fetchone()
+        row = db.execute("select site from pages where url = ?", [url]).fetchone()
         known = row is not None
         found = str(row[0]) if row and row[0] else None
     if found is not None:
@@ -251,7 +273,7 @@ def _settle_one(db: sqlite_utils.Database, site: str, run_id: int, url: str, out
     result = done.result
     found = db.execute(f"select {', '.join(KEEP)} from pages where url = ?", [url]).fetchone()
     info: dict[str, Any] = dict(zip(KEEP, found, strict=True)) if found else {}
-    writer = table.page_writer(result.page.url, site, done.prints, done.removed)
+    writer = done.writer(result.page.url, site)
     added, updated = store.save_result(db, result, run_id, info, extra=writer, signatures=sigs, grams=grams)
     out.pages_cleaned += 1
     out.essays_added += added

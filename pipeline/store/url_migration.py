@@ -50,12 +50,13 @@ def _groups(conn: sqlite3.Connection, table: str, order: str) -> dict[str, list[
 
 def _merge_pages(conn: sqlite3.Connection, canon: str, urls: list[str], renamed: dict[str, str]) -> None:
     keep, drop = urls[0], urls[1:]
+    lsh_tables = _lsh_tables(conn)
     kept = {p for (p,) in conn.execute("select position from essays where page_url = ?", [keep])}
     for url in drop:
         for old_id, position in conn.execute("select id, position from essays where page_url = ?", [url]).fetchall():
             renamed[old_id] = essay_id(canon, position) if position in kept else ""  # its counterpart on the kept page
             conn.execute("delete from essay_sigs where essay_id = ?", [old_id])
-            for table in _lsh_tables(conn):
+            for table in lsh_tables:
                 conn.execute(f"delete from [{table}] where essay_id = ?", [old_id])
         conn.execute("delete from essays where page_url = ?", [url])
         conn.execute("delete from pages where url = ?", [url])
@@ -71,7 +72,7 @@ def _merge_pages(conn: sqlite3.Connection, canon: str, urls: list[str], renamed:
         if new_id != old_id:
             conn.execute("update essays set id = ?, page_url = ? where id = ?", [new_id, canon, old_id])
             conn.execute("update essay_sigs set essay_id = ? where essay_id = ?", [new_id, old_id])
-            for table in _lsh_tables(conn):
+            for table in lsh_tables:
                 conn.execute(f"update [{table}] set essay_id = ? where essay_id = ?", [new_id, old_id])
         else:
             conn.execute("update essays set page_url = ? where id = ?", [canon, old_id])
