@@ -17,7 +17,7 @@ from pipeline.text.counts import count_claim
 @cache
 def _cfg() -> dict[str, Any]:
     cfg = dict(load("crumbs"))
-    for key in ("hint", "label", "separators", "between", "text_separators"):
+    for key in ("label", "separators", "between", "text_separators"):
         cfg[key + "_re"] = re.compile(cfg[key], re.I)
     cfg["home_set"] = frozenset(h.lower() for h in cfg["home"])
     cfg["current_set"] = frozenset(cfg["current"])

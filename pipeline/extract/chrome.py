@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from pipeline.models import Block, Removed
 from pipeline.rules import Rule, rules
@@ -193,7 +193,9 @@ def chrome_rule(text: str) -> str:
     return gone[-1].rule if gone and not kept else ""
 
 
+@lru_cache(maxsize=8192)
 def is_chrome(text: str) -> bool:
-    """True when a rule would remove the whole text."""
+    """True when a rule would remove the whole text (cached: the text layout asks it of the same
+    lines many times)."""
     kept, _ = clean_text(text)
     return not kept

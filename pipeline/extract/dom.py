@@ -148,13 +148,6 @@ def hint(el: html.HtmlElement) -> str:
     return f"{el.get('class') or ''} {el.get('id') or ''}".strip()
 
 
-def is_hidden(el: html.HtmlElement) -> bool:
-    style = el.get("style")
-    if style and _HIDDEN_STYLE.search(style):
-        return True
-    return el.get("hidden") is not None or el.get("aria-hidden") == "true"
-
-
 _INVISIBLE_TAGS = frozenset({"script", "style", "head", "link", "meta", "template", "svg", "canvas", "map", "object", "embed"})
 
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from lxml import html
 
-from pipeline.extract.dom import hint, inside, text_of
+from pipeline.extract.dom import all_text, hint, inside, text_of
 from pipeline.extract.measure import is_lead, link_len, param, weighted_len
 from pipeline.rules import regex, tagset
 
@@ -57,7 +57,7 @@ def leads(best: html.HtmlElement, chosen: list[html.HtmlElement], weights: dict[
         if not started or (el not in weights and not subtitle) or el in skip or inside(el, {h1, *skip, *taken}) \
                 or inside(best, {el}):
             continue
-        text = " ".join("".join(el.itertext()).split())
+        text = " ".join(all_text(el).split())
         size = weighted_len(text)
         density = link_len(el) / len(text) if text else 1.0
         if subtitle and density == 0 and size >= param("subtitle_min_len"):

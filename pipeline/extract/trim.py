@@ -8,14 +8,7 @@ def core(scores: list[int]) -> tuple[int, int]:
     """The run of blocks [start, end) with the largest total score (the prose), widened over the
     neutral blocks beside it (after it, only when no link block follows them); the whole range
     when nothing scores."""
-    best, best_start, best_end = 0, 0, len(scores)
-    run, start = 0, 0
-    for i, score in enumerate(scores):
-        if run <= 0:
-            run, start = 0, i
-        run += score
-        if run > best:
-            best, best_start, best_end = run, start, i + 1
+    best, best_start, best_end = _best_run(scores, 0, len(scores))
     if best <= 0:
         return 0, len(scores)
     while best_start > 0 and scores[best_start - 1] == 0:
